@@ -1,0 +1,217 @@
+"""Command line: ``python -m mnist_core {train,eval,predict,models,recipes} --help``.
+
+The app and this CLI call the same functions; nothing here trains, evaluates or
+preprocesses by itself. User mistakes (a missing file, an unknown model, no data) end
+with one ``error:`` line and a non-zero exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from tqdm import tqdm
+
+from mnist_core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from mnist_core.data import MNISTUnavailableError, load_mnist
+from mnist_core.device import pick_device
+from mnist_core.evaluate import evaluate
+from mnist_core.models import MODELS, UnknownModelError, build_model, count_parameters
+from mnist_core.predict import predict_drawing
+from mnist_core.preprocess import ImageInputError, load_image_file
+from mnist_core.recipes import RECIPES, InvalidRecipeError, get_recipe
+from mnist_core.train import EpochEvent, FinishedEvent, StartEvent, StepEvent, init_model, train
+
+USER_ERRORS = (MNISTUnavailableError, CheckpointError, InvalidRecipeError, UnknownModelError, ImageInputError)
+
+
+def _add_data_dir(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data-dir", metavar="DIR",
+                   help="folder holding MNIST/raw/ (default: $MNIST_DATA_DIR, else ./data); "
+                        "downloaded there on first use if missing and writable")
+
+
+def _add_device(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--device", help="cpu, cuda, mps, ... (default: the accelerator if there is one, else cpu)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m mnist_core",
+        description="Train, evaluate and use MNIST digit classifiers (the engine behind the Gradio demo).",
+        epilog="Run 'python -m mnist_core COMMAND --help' for a command's options.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("train", help="train a model and save a checkpoint",
+                       description="Train a registered model with a named recipe; any recipe setting "
+                                   "can be overridden. Shows progress, the test accuracy after each epoch, "
+                                   "and saves a checkpoint. Ctrl-C stops early and still saves.")
+    p.add_argument("--model", choices=list(MODELS), help="architecture (default: the recipe's own)")
+    p.add_argument("--recipe", choices=list(RECIPES), default="fast", help="training preset (default: fast)")
+    p.add_argument("--epochs", type=int, help="override the recipe's number of epochs")
+    p.add_argument("--batch-size", type=int, help="override the recipe's batch size")
+    p.add_argument("--lr", type=float, help="override the recipe's learning rate")
+    p.add_argument("--seed", type=int, help="override the recipe's random seed")
+    p.add_argument("--out", type=Path, help="checkpoint path (default: runs/MODEL-RECIPE.pt)")
+    _add_data_dir(p)
+    _add_device(p)
+
+    p = sub.add_parser("eval", help="test a checkpoint on the MNIST test set",
+                       description="Evaluate a checkpoint (ours, or a plain state_dict saved by the "
+                                   "pytorch/examples script) on the 10,000 test images.")
+    p.add_argument("--checkpoint", type=Path, required=True, metavar="PATH", help="checkpoint file")
+    p.add_argument("--json", action="store_true", help='print {"model", "accuracy", "test_loss"} as JSON')
+    p.add_argument("--batch-size", type=int, default=2000, help="images per forward pass (default: 2000)")
+    _add_data_dir(p)
+    _add_device(p)
+
+    p = sub.add_parser("predict", help="read the digit in image files",
+                       description="Predict the digit in each image (any size or colours; the digit is "
+                                   "found, scaled and centred the way MNIST digits are).")
+    p.add_argument("--checkpoint", type=Path, required=True, metavar="PATH", help="checkpoint file")
+    p.add_argument("images", nargs="+", metavar="IMAGE", help="image files (PNG, JPEG, ...)")
+    p.add_argument("--json", action="store_true", help="print one JSON object per image")
+
+    sub.add_parser("models", help="list the registered models",
+                   description="List each registered model with its parameter count and description.")
+    sub.add_parser("recipes", help="list the training recipes",
+                   description="List each training recipe with its settings.")
+    return parser
+
+
+def _cmd_models(_: argparse.Namespace) -> int:
+    width = max(map(len, MODELS))
+    print(f"{'name':<{width}}  {'parameters':>10}  description")
+    for name, spec in MODELS.items():
+        print(f"{name:<{width}}  {count_parameters(build_model(name)):>10,}  {spec.description}")
+    return 0
+
+
+def _cmd_recipes(_: argparse.Namespace) -> int:
+    for r in RECIPES.values():
+        print(f"{r.name}: {r.description}\n    model={r.model} epochs={r.epochs} batch_size={r.batch_size} "
+              f"lr={r.lr:g} optimizer={r.optimizer} scheduler={r.scheduler} "
+              f"label_smoothing={r.label_smoothing:g} seed={r.seed}")
+    return 0
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    recipe = get_recipe(args.recipe, model=args.model, epochs=args.epochs, batch_size=args.batch_size,
+                        lr=args.lr, seed=args.seed)
+    out = args.out or Path("runs") / f"{recipe.model}-{recipe.name}.pt"
+    data = load_mnist(args.data_dir, progress=lambda msg: print(msg, file=sys.stderr))
+    model = init_model(recipe.model, recipe.seed)
+
+    stop = threading.Event()
+
+    def on_sigint(signum: int, frame: object) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        tqdm.write("Stopping after this step (Ctrl-C again to abort without saving)...")
+
+    previous = signal.signal(signal.SIGINT, on_sigint) if threading.current_thread() is threading.main_thread() \
+        else None
+    bar = None
+    final = None
+    try:
+        for event in train(model, data, recipe, device=pick_device(args.device), stop=stop):
+            if isinstance(event, StartEvent):
+                print(f"Training {recipe.model} ({count_parameters(model):,} parameters) with recipe "
+                      f"{recipe.name} on {event.device}: {event.epochs} epochs of {event.steps_per_epoch} steps")
+                bar = tqdm(total=event.total_steps, unit="step", dynamic_ncols=True)
+            elif isinstance(event, StepEvent):
+                bar.set_description(f"epoch {event.epoch}/{recipe.epochs}", refresh=False)
+                bar.set_postfix(loss=f"{event.loss:.4f}", lr=f"{event.lr:.2g}",
+                                img_s=f"{event.images_per_sec:,.0f}", refresh=False)
+                bar.update(event.global_step - bar.n)
+            elif isinstance(event, EpochEvent):
+                tqdm.write(f"epoch {event.epoch}/{event.epochs}: test loss {event.test_loss:.4f}, "
+                           f"test accuracy {event.test_accuracy:.2%} ({event.elapsed:.1f} s)")
+            elif isinstance(event, FinishedEvent):
+                final = event
+    finally:
+        if bar is not None:
+            bar.close()
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+    metadata = {
+        "recipe": recipe.as_dict(),
+        "epochs": final.epochs_completed,
+        "status": final.status,
+        "test_accuracy": final.test_accuracy,
+        "test_loss": final.test_loss,
+        "train_seconds": round(final.train_seconds, 2),
+        "device": str(pick_device(args.device)),
+    }
+    if final.status == "stopped" or final.test_accuracy is None:
+        result = evaluate(model, data.test_images, data.test_labels, batch_size=recipe.test_batch_size)
+        metadata.update(test_accuracy=result.accuracy, test_loss=result.loss)
+    save_checkpoint(out, recipe.model, model, metadata=metadata)
+    summary = (f"{final.status}: {recipe.model} / {recipe.name}, {final.epochs_completed} epochs, "
+               f"test accuracy {metadata['test_accuracy']:.2%}, {final.train_seconds:.1f} s training "
+               f"({final.elapsed:.1f} s in all), saved to {out}")
+    if final.status == "diverged":
+        print(f"error: {final.message}; the model was saved anyway to {out}", file=sys.stderr)
+        return 1
+    print(summary)
+    return 0
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    ckpt = load_checkpoint(args.checkpoint)
+    data = load_mnist(args.data_dir, progress=lambda msg: print(msg, file=sys.stderr))
+    model = ckpt.model.to(pick_device(args.device))
+    result = evaluate(model, data.test_images, data.test_labels, batch_size=args.batch_size)
+    if args.json:
+        print(json.dumps({"model": ckpt.model_name, "accuracy": result.accuracy, "test_loss": result.loss}))
+        return 0
+    correct = int(result.confusion.diagonal().sum())
+    print(f"{args.checkpoint}: model {ckpt.model_name}")
+    print(f"Test set: average loss {result.loss:.4f}, accuracy {correct}/{len(result.labels)} "
+          f"({result.accuracy:.2%})")
+    per_class = "  ".join(f"{d}: {r:.1%}" for d, r in enumerate(result.recall.tolist()))
+    print(f"Per-class accuracy: {per_class}")
+    return 0
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    ckpt = load_checkpoint(args.checkpoint)
+    failures = 0
+    for path in args.images:
+        try:
+            prediction = predict_drawing(ckpt.model, load_image_file(path))
+        except ImageInputError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            failures += 1
+            continue
+        if args.json:
+            print(json.dumps({"image": path, "label": None if prediction is None else prediction.label,
+                              "confidence": None if prediction is None else prediction.confidence,
+                              "top3": None if prediction is None else prediction.top(3)}))
+        elif prediction is None:
+            print(f"{path}: blank (no digit found)")
+        else:
+            print(f"{path}: {prediction.label} ({prediction.confidence:.1%})")
+    return 1 if failures else 0
+
+
+COMMANDS = {"train": _cmd_train, "eval": _cmd_eval, "predict": _cmd_predict,
+            "models": _cmd_models, "recipes": _cmd_recipes}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except USER_ERRORS as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130

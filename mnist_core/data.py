@@ -1,0 +1,200 @@
+"""MNIST as four in-memory tensors, loaded once.
+
+Training never goes through a per-item ``DataLoader``: the whole set (60000x28x28 uint8
+for training, 10000x28x28 for test) is read once with torchvision's MNIST definition,
+normalised once on the training device, and batches are made by indexing.
+
+Where the files come from, in order:
+
+1. ``<data dir>/MNIST/raw/`` already holds the four extracted files: read in place.
+2. It holds the four original ``.gz`` files: their checksums are verified and they are
+   extracted into the project's cache (never into the data directory, which may be
+   read-only).
+3. Nothing there: torchvision downloads them (with checksums) into the data directory,
+   or into the cache when the data directory cannot be written.
+
+If none of that works, :class:`MNISTUnavailableError` says which folder was looked in
+and how to fix it.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torchvision.datasets import MNIST
+from torchvision.datasets.utils import check_integrity, download_and_extract_archive
+
+from mnist_core.paths import DATA_DIR_ENV, cache_dir, resolve_data_dir
+
+MEAN = 0.1307
+STD = 0.3081
+NUM_CLASSES = 10
+IMAGE_SIZE = 28
+
+#: (file name, md5) of the four original files, from torchvision's own definition.
+RESOURCES: tuple[tuple[str, str], ...] = tuple(MNIST.resources)
+
+ProgressCallback = Callable[[str], None]
+
+
+class MNISTUnavailableError(RuntimeError):
+    """MNIST could not be found, verified or downloaded; the message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class MNISTData:
+    """The whole of MNIST as CPU tensors: images uint8 (N, 28, 28), labels int64 (N,)."""
+
+    train_images: torch.Tensor
+    train_labels: torch.Tensor
+    test_images: torch.Tensor
+    test_labels: torch.Tensor
+    source: Path
+
+    def __post_init__(self) -> None:
+        for images, labels in ((self.train_images, self.train_labels), (self.test_images, self.test_labels)):
+            if images.dtype != torch.uint8 or images.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE):
+                raise ValueError(f"images must be uint8 (N, 28, 28), got {images.dtype} {tuple(images.shape)}")
+            if labels.shape != images.shape[:1]:
+                raise ValueError("labels must have one entry per image")
+
+
+def normalize(images: torch.Tensor) -> torch.Tensor:
+    """uint8 (N, 28, 28) or float in [0, 1] -> float32 (N, 1, 28, 28), standardised as in training."""
+    x = images.float()
+    if images.dtype == torch.uint8:
+        x = x / 255.0
+    if x.dim() == 3:
+        x = x.unsqueeze(1)
+    return (x - MEAN) / STD
+
+
+def _raw_folder(root: Path) -> Path:
+    return root / "MNIST" / "raw"
+
+
+def _has_extracted(root: Path) -> bool:
+    return all((_raw_folder(root) / Path(name).stem).is_file() for name, _ in RESOURCES)
+
+
+def _is_writable(folder: Path) -> bool:
+    """True if files can be created in ``folder`` (creating it if needed)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError:
+        return False
+    return True
+
+
+def _how_to_fix(root: Path) -> str:
+    names = ", ".join(name for name, _ in RESOURCES)
+    return (
+        f"Either connect to the internet so the files can be downloaded, place the four original "
+        f"files ({names}) in {(_raw_folder(root)).resolve()}, or point the project at a folder that "
+        f"holds MNIST/raw/ with --data-dir DIR or the {DATA_DIR_ENV} environment variable."
+    )
+
+
+def _extract_gz_into_cache(root: Path, progress: ProgressCallback | None) -> Path:
+    """Verify the four ``.gz`` files under ``root`` and extract them into the cache; return the cache root."""
+    raw = _raw_folder(root)
+    for name, md5 in RESOURCES:
+        if not check_integrity(str(raw / name), md5):
+            raise MNISTUnavailableError(
+                f"MNIST file {raw / name} is corrupt or truncated (its MD5 checksum is not {md5}). "
+                f"Delete it and let the project download it again, or replace it with the original file. "
+                + _how_to_fix(root)
+            )
+    cache_root = cache_dir() / "mnist"
+    if _has_extracted(cache_root):
+        return cache_root
+    target = _raw_folder(cache_root)
+    target.mkdir(parents=True, exist_ok=True)
+    for name, _ in RESOURCES:
+        if progress:
+            progress(f"Extracting {name}")
+        # Extract to a temporary name, then rename: a crash never leaves a half file under the real name.
+        fd, tmp = tempfile.mkstemp(dir=target, suffix=".part")
+        with os.fdopen(fd, "wb") as out, gzip.open(raw / name, "rb") as src:
+            shutil.copyfileobj(src, out)
+        os.replace(tmp, target / Path(name).stem)
+    return cache_root
+
+
+def _download(root: Path, progress: ProgressCallback | None) -> Path:
+    """Download the four files with torchvision (checksummed) into ``root`` or, if read-only, the cache."""
+    target_root = root if _is_writable(_raw_folder(root)) else cache_dir() / "mnist"
+    raw = _raw_folder(target_root)
+    raw.mkdir(parents=True, exist_ok=True)
+    for i, (name, md5) in enumerate(RESOURCES, start=1):
+        if (raw / Path(name).stem).is_file():
+            continue
+        if progress:
+            progress(f"Downloading MNIST file {i} of {len(RESOURCES)}: {name}")
+        errors = []
+        for mirror in MNIST.mirrors:
+            try:
+                download_and_extract_archive(f"{mirror}{name}", download_root=str(raw), filename=name, md5=md5)
+                break
+            except Exception as exc:  # network errors come in many types; each mirror is tried in turn
+                errors.append(f"{mirror}: {exc}")
+        else:
+            raise MNISTUnavailableError(
+                f"MNIST was not found in {_raw_folder(root).resolve()} and could not be downloaded "
+                f"({errors[-1] if errors else 'no mirror answered'}). " + _how_to_fix(root)
+            )
+    return target_root
+
+
+def locate_mnist(data_dir: str | os.PathLike[str] | None = None, *, download: bool = True,
+                 progress: ProgressCallback | None = None) -> Path:
+    """Return a root whose ``MNIST/raw/`` holds the four extracted files, fetching them if needed."""
+    root = resolve_data_dir(data_dir)
+    if _has_extracted(root):
+        return root
+    raw = _raw_folder(root)
+    present = [name for name, _ in RESOURCES if (raw / name).is_file()]
+    if len(present) == len(RESOURCES):
+        return _extract_gz_into_cache(root, progress)
+    cached = cache_dir() / "mnist"
+    if _has_extracted(cached) and not present:
+        return cached
+    if download:
+        return _download(root, progress)
+    missing = [name for name, _ in RESOURCES if name not in present]
+    raise MNISTUnavailableError(
+        f"MNIST was not found in {raw.resolve()} (missing: {', '.join(missing)}). " + _how_to_fix(root)
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def _load_cached(root: str) -> MNISTData:
+    try:
+        train = MNIST(root, train=True, download=False)
+        test = MNIST(root, train=False, download=False)
+    except Exception as exc:  # truncated or corrupt extracted files raise assorted errors
+        raise MNISTUnavailableError(
+            f"The MNIST files in {_raw_folder(Path(root)).resolve()} could not be read ({exc}). "
+            "Delete them so they are fetched again. " + _how_to_fix(Path(root))
+        ) from exc
+    return MNISTData(train.data, train.targets, test.data, test.targets, source=Path(root))
+
+
+def load_mnist(data_dir: str | os.PathLike[str] | None = None, *, download: bool = True,
+               progress: ProgressCallback | None = None) -> MNISTData:
+    """Load all of MNIST as tensors (cached per process: the second call costs nothing).
+
+    Raises :class:`MNISTUnavailableError` with a message that names the folder looked in.
+    """
+    root = locate_mnist(data_dir, download=download, progress=progress)
+    return _load_cached(str(root.resolve()))

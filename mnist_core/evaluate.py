@@ -1,0 +1,95 @@
+"""Test-set evaluation: loss, accuracy, the confusion matrix, per-class figures and the mistakes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from mnist_core.data import NUM_CLASSES, normalize
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """What one pass over a labelled set found. Tensors live on the CPU.
+
+    ``confusion[t, p]`` counts images of true class ``t`` predicted as ``p``.
+    """
+
+    loss: float
+    accuracy: float
+    confusion: torch.Tensor  # (10, 10) int64
+    labels: torch.Tensor  # (N,) int64
+    predictions: torch.Tensor  # (N,) int64
+    probabilities: torch.Tensor  # (N, 10) float32
+
+    @property
+    def confidences(self) -> torch.Tensor:
+        """(N,) probability the model gave to its own prediction."""
+        return self.probabilities.gather(1, self.predictions[:, None]).squeeze(1)
+
+    @property
+    def precision(self) -> torch.Tensor:
+        """(10,) of the images predicted as each class, the fraction that were that class."""
+        predicted = self.confusion.sum(0).clamp(min=1)
+        return self.confusion.diagonal().double() / predicted
+
+    @property
+    def recall(self) -> torch.Tensor:
+        """(10,) of the images of each class, the fraction predicted correctly (per-class accuracy)."""
+        actual = self.confusion.sum(1).clamp(min=1)
+        return self.confusion.diagonal().double() / actual
+
+    @property
+    def misclassified(self) -> torch.Tensor:
+        """Indices of the wrongly predicted images, most confident mistakes first."""
+        wrong = (self.predictions != self.labels).nonzero().squeeze(1)
+        order = self.confidences[wrong].argsort(descending=True)
+        return wrong[order]
+
+    def cell(self, true_label: int, predicted_label: int) -> torch.Tensor:
+        """Indices of images of class ``true_label`` predicted as ``predicted_label``, most confident first."""
+        hits = ((self.labels == true_label) & (self.predictions == predicted_label)).nonzero().squeeze(1)
+        return hits[self.confidences[hits].argsort(descending=True)]
+
+
+@torch.inference_mode()
+def predict_proba(model: nn.Module, inputs: torch.Tensor, *, batch_size: int = 2000,
+                  device: torch.device | None = None) -> torch.Tensor:
+    """Class probabilities (N, 10) on the CPU for normalised inputs (N, 1, 28, 28).
+
+    Works for models that return logits and for models that return log-probabilities
+    (softmax of log-softmax is the same distribution).
+    """
+    device = device or next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    try:
+        out = [F.softmax(model(inputs[i:i + batch_size].to(device)).float(), dim=1).cpu()
+               for i in range(0, len(inputs), batch_size)]
+    finally:
+        model.train(was_training)
+    return torch.cat(out) if out else torch.empty(0, NUM_CLASSES)
+
+
+@torch.inference_mode()
+def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, *, batch_size: int = 2000,
+             device: torch.device | None = None) -> Evaluation:
+    """Evaluate ``model`` on uint8 images (N, 28, 28) or normalised inputs (N, 1, 28, 28).
+
+    Runs in inference mode, in large batches, on the model's device unless ``device`` is given.
+    """
+    device = device or next(model.parameters()).device
+    inputs = normalize(images) if images.dtype == torch.uint8 else images
+    probabilities = predict_proba(model, inputs, batch_size=batch_size, device=device)
+    labels = labels.cpu().long()
+    predictions = probabilities.argmax(1)
+    # Cross-entropy from probabilities; the clamp keeps a confident 0 from becoming -inf.
+    loss = F.nll_loss(probabilities.clamp_min(1e-12).log(), labels).item()
+    confusion = torch.bincount(labels * NUM_CLASSES + predictions,
+                               minlength=NUM_CLASSES * NUM_CLASSES).reshape(NUM_CLASSES, NUM_CLASSES)
+    accuracy = (predictions == labels).double().mean().item() if len(labels) else 0.0
+    return Evaluation(loss=loss, accuracy=accuracy, confusion=confusion, labels=labels,
+                      predictions=predictions, probabilities=probabilities)

@@ -1,0 +1,133 @@
+"""The models, registered by name.
+
+Every step of every network is its own module (``nn.ReLU``, ``nn.MaxPool2d`` …) rather
+than a functional call, so that :mod:`mnist_core.introspect` can list each step's output
+shape and the app can show each layer's feature maps. Parameter-free modules add no
+``state_dict`` keys, so checkpoints of the original examples still load.
+
+The shape after each step is commented in every ``forward``, for a batch of ``B``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+
+class PytorchExampleNet(nn.Module):
+    """Seed 000: the CNN of ``pytorch/examples`` mnist (2 conv, 2 dropout, 2 linear), 1,199,882 parameters.
+
+    Attribute names match the original so its ``torch.save(model.state_dict(), "mnist_cnn.pt")``
+    files load unchanged. Returns log-probabilities (log-softmax), as the original does.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 32, 3, 1)
+        self.relu1 = nn.ReLU()
+        self.conv2 = nn.Conv2d(32, 64, 3, 1)
+        self.relu2 = nn.ReLU()
+        self.pool = nn.MaxPool2d(2)
+        self.dropout1 = nn.Dropout(0.25)
+        self.flatten = nn.Flatten(1)
+        self.fc1 = nn.Linear(9216, 128)
+        self.relu3 = nn.ReLU()
+        self.dropout2 = nn.Dropout(0.5)
+        self.fc2 = nn.Linear(128, 10)
+        self.log_softmax = nn.LogSoftmax(dim=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.conv1(x)  # (B, 1, 28, 28) -> (B, 32, 26, 26)
+        x = self.relu1(x)
+        x = self.conv2(x)  # (B, 32, 26, 26) -> (B, 64, 24, 24)
+        x = self.relu2(x)
+        x = self.pool(x)  # (B, 64, 24, 24) -> (B, 64, 12, 12)
+        x = self.dropout1(x)
+        x = self.flatten(x)  # (B, 64, 12, 12) -> (B, 9216)
+        x = self.fc1(x)  # (B, 9216) -> (B, 128)
+        x = self.relu3(x)
+        x = self.dropout2(x)
+        x = self.fc2(x)  # (B, 128) -> (B, 10)
+        return self.log_softmax(x)  # (B, 10) log-probabilities
+
+
+class TinyVGG(nn.Module):
+    """Seed 004: two VGG blocks of 16-filter 3x3 convolutions and one linear layer, 14,970 parameters.
+
+    Each block is conv -> ReLU -> conv -> ReLU -> max-pool; padding 1 keeps the size until the
+    pool halves it (28 -> 14 -> 7). Returns logits.
+    """
+
+    def __init__(self, filters: int = 16) -> None:
+        super().__init__()
+        self.conv1_1 = nn.Conv2d(1, filters, 3, padding=1)
+        self.relu1_1 = nn.ReLU()
+        self.conv1_2 = nn.Conv2d(filters, filters, 3, padding=1)
+        self.relu1_2 = nn.ReLU()
+        self.pool1 = nn.MaxPool2d(2)
+        self.conv2_1 = nn.Conv2d(filters, filters, 3, padding=1)
+        self.relu2_1 = nn.ReLU()
+        self.conv2_2 = nn.Conv2d(filters, filters, 3, padding=1)
+        self.relu2_2 = nn.ReLU()
+        self.pool2 = nn.MaxPool2d(2)
+        self.flatten = nn.Flatten(1)
+        self.fc = nn.Linear(filters * 7 * 7, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.conv1_1(x)  # (B, 1, 28, 28) -> (B, 16, 28, 28)
+        x = self.relu1_1(x)
+        x = self.conv1_2(x)  # (B, 16, 28, 28) -> (B, 16, 28, 28)
+        x = self.relu1_2(x)
+        x = self.pool1(x)  # (B, 16, 28, 28) -> (B, 16, 14, 14)
+        x = self.conv2_1(x)  # (B, 16, 14, 14) -> (B, 16, 14, 14)
+        x = self.relu2_1(x)
+        x = self.conv2_2(x)  # (B, 16, 14, 14) -> (B, 16, 14, 14)
+        x = self.relu2_2(x)
+        x = self.pool2(x)  # (B, 16, 14, 14) -> (B, 16, 7, 7)
+        x = self.flatten(x)  # (B, 16, 7, 7) -> (B, 784)
+        return self.fc(x)  # (B, 784) -> (B, 10) logits
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A registered model: how to build it and what to tell people about it."""
+
+    name: str
+    factory: Callable[[], nn.Module]
+    description: str
+
+
+MODELS: dict[str, ModelSpec] = {
+    spec.name: spec
+    for spec in (
+        ModelSpec("pytorch-example", PytorchExampleNet,
+                  "Seed 000: pytorch/examples CNN, 2 conv + 2 dropout + 2 linear, log-softmax output"),
+        ModelSpec("tiny-vgg", TinyVGG,
+                  "Seed 004: two VGG blocks of 16-filter 3x3 convs, then one linear layer"),
+    )
+}
+
+
+class UnknownModelError(ValueError):
+    """A model name that is not in the registry; the message lists the known names."""
+
+
+def get_model_spec(name: str) -> ModelSpec:
+    """Return the registry entry for ``name``, or raise :class:`UnknownModelError` listing the choices."""
+    try:
+        return MODELS[name]
+    except KeyError:
+        raise UnknownModelError(f"unknown model {name!r}; choose one of: {', '.join(MODELS)}") from None
+
+
+def build_model(name: str) -> nn.Module:
+    """A freshly initialised model of the registered architecture ``name``."""
+    return get_model_spec(name).factory()
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of trainable parameters."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)

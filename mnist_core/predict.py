@@ -1,0 +1,55 @@
+"""Predict the digit in a drawing or image file with a trained model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from mnist_core.data import normalize
+from mnist_core.preprocess import sketch_to_mnist
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The model's answer for one drawing."""
+
+    probabilities: torch.Tensor  # (10,) float32, sums to 1
+    digit_image: torch.Tensor  # (28, 28) float32 in [0, 1]: what the model saw
+
+    @property
+    def label(self) -> int:
+        return int(self.probabilities.argmax())
+
+    @property
+    def confidence(self) -> float:
+        return float(self.probabilities.max())
+
+    def top(self, k: int = 3) -> dict[str, float]:
+        """The ``k`` most likely digits as {"7": 0.93, ...}, most likely first."""
+        values, indices = self.probabilities.topk(k)
+        return {str(int(i)): float(v) for v, i in zip(values, indices, strict=True)}
+
+
+@torch.inference_mode()
+def probabilities_for(model: nn.Module, digit_image: torch.Tensor) -> torch.Tensor:
+    """(10,) class probabilities for one MNIST-style image (28, 28) in [0, 1]."""
+    was_training = model.training
+    model.eval()
+    try:
+        device = next(model.parameters()).device
+        out = model(normalize(digit_image[None]).to(device))  # (1, 10) logits or log-probabilities
+    finally:
+        model.train(was_training)
+    return F.softmax(out.float(), dim=1)[0].cpu()
+
+
+def predict_drawing(model: nn.Module, image: Any) -> Prediction | None:
+    """Preprocess a drawing (any size, colour, background) and predict; ``None`` if it is blank."""
+    digit = sketch_to_mnist(image)
+    if digit is None:
+        return None
+    return Prediction(probabilities_for(model, digit), digit)

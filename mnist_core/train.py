@@ -1,0 +1,203 @@
+"""The one training loop, written as an iterator of events.
+
+The CLI renders the events with a tqdm bar; the app streams the same events to its chart.
+The loop keeps the whole training set as one normalised tensor on the training device and
+makes each batch by indexing it with a seeded permutation: no DataLoader, no per-sample
+transforms. Setting the ``stop`` event ends the run before the next step; the model keeps
+the weights it has reached.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from mnist_core.data import IMAGE_SIZE, MEAN, STD, MNISTData, normalize
+from mnist_core.device import pick_device, synchronize
+from mnist_core.evaluate import evaluate
+from mnist_core.models import build_model
+from mnist_core.recipes import Recipe, make_optimizer, make_scheduler
+
+
+@dataclass(frozen=True)
+class StartEvent:
+    """Sent once, before the first step."""
+
+    device: str
+    epochs: int
+    steps_per_epoch: int
+    total_steps: int
+    train_size: int
+
+
+@dataclass(frozen=True)
+class StepEvent:
+    """Sent after a training step (every ``log_every`` steps). ``loss`` is the mean since the last one."""
+
+    epoch: int  # 1-based
+    step: int  # 1-based, within the epoch
+    steps_per_epoch: int
+    global_step: int
+    total_steps: int
+    loss: float
+    lr: float
+    images_per_sec: float
+    elapsed: float  # wall seconds since the run started, evaluation included
+
+
+@dataclass(frozen=True)
+class EpochEvent:
+    """Sent after each epoch, with the test-set result."""
+
+    epoch: int
+    epochs: int
+    test_loss: float
+    test_accuracy: float
+    elapsed: float
+
+
+@dataclass(frozen=True)
+class FinishedEvent:
+    """The last event. ``status`` is ``"completed"``, ``"stopped"`` or ``"diverged"``."""
+
+    status: str
+    epochs_completed: int
+    global_step: int
+    test_accuracy: float | None  # from the last completed epoch, if any
+    test_loss: float | None
+    elapsed: float
+    train_seconds: float  # time spent in training steps alone
+    message: str
+
+
+TrainEvent = StartEvent | StepEvent | EpochEvent | FinishedEvent
+
+
+def init_model(name: str, seed: int) -> nn.Module:
+    """Build the registered model ``name`` with weights drawn reproducibly from ``seed``."""
+    torch.manual_seed(seed)
+    return build_model(name)
+
+
+def random_shift(x: torch.Tensor, max_shift: int, generator: torch.Generator) -> torch.Tensor:
+    """Shift each image of a normalised batch (B, 1, 28, 28) by up to ``max_shift`` px in x and y.
+
+    Batched on the batch's device (two gathers), filling with the background value.
+    """
+    b, s = x.shape[0], max_shift
+    padded = F.pad(x, (s, s, s, s), value=-MEAN / STD)  # (B, 1, 28+2s, 28+2s)
+    offsets = torch.randint(0, 2 * s + 1, (2, b), generator=generator, device=generator.device).to(x.device)
+    grid = torch.arange(IMAGE_SIZE, device=x.device)
+    rows = (offsets[0][:, None] + grid)[:, None, :, None].expand(b, 1, IMAGE_SIZE, IMAGE_SIZE + 2 * s)
+    cols = (offsets[1][:, None] + grid)[:, None, None, :].expand(b, 1, IMAGE_SIZE, IMAGE_SIZE)
+    return padded.gather(2, rows).gather(3, cols)  # (B, 1, 28, 28)
+
+
+def train(model: nn.Module, data: MNISTData, recipe: Recipe, *, device: torch.device | str | None = None,
+          stop: threading.Event | None = None, log_every: int | None = None) -> Iterator[TrainEvent]:
+    """Train ``model`` in place by ``recipe``, yielding events; the model stays on ``device``.
+
+    ``log_every`` sets how often a :class:`StepEvent` is sent (default: every step on the CPU,
+    every 50 on an accelerator, where reading the loss forces a host synchronisation).
+    A loss that becomes NaN or infinite ends the run with status ``"diverged"``.
+    """
+    recipe = recipe.validated()
+    device = pick_device(device)
+    log_every = log_every or (1 if device.type == "cpu" else 50)
+    memory_format = torch.channels_last if recipe.channels_last else torch.contiguous_format
+    start = time.perf_counter()
+
+    torch.manual_seed(recipe.seed)
+    generator = torch.Generator().manual_seed(recipe.seed)
+    x_train = normalize(data.train_images).to(device).contiguous(memory_format=memory_format)
+    y_train = data.train_labels.to(device)
+    x_test = normalize(data.test_images).to(device).contiguous(memory_format=memory_format)
+    y_test = data.test_labels
+
+    model.to(device, memory_format=memory_format)
+    model.train()
+    optimizer = make_optimizer(recipe, model)
+    n = len(x_train)
+    steps_per_epoch = math.ceil(n / recipe.batch_size)
+    total_steps = steps_per_epoch * recipe.epochs
+    scheduler, per_step = make_scheduler(recipe, optimizer, steps_per_epoch)
+    yield StartEvent(str(device), recipe.epochs, steps_per_epoch, total_steps, n)
+
+    global_step = 0
+    epochs_done = 0
+    images_seen = 0
+    loop_start = time.perf_counter()
+    excluded_seconds = 0.0  # evaluation, and time the consumer holds the loop paused at a yield,
+    # are excluded from the training time and images/s
+    last = {"loss": None, "accuracy": None}
+    status, message = "completed", ""
+
+    def train_seconds() -> float:
+        return time.perf_counter() - loop_start - excluded_seconds
+
+    def finished() -> FinishedEvent:
+        return FinishedEvent(status, epochs_done, global_step, last["accuracy"], last["loss"],
+                             time.perf_counter() - start, train_seconds(), message)
+
+    try:
+        for epoch in range(1, recipe.epochs + 1):
+            perm = torch.randperm(n, generator=generator).to(device)
+            loss_sum = torch.zeros((), device=device)
+            window = 0
+            for step in range(1, steps_per_epoch + 1):
+                if stop is not None and stop.is_set():
+                    status, message = "stopped", f"stopped at epoch {epoch}, step {step - 1} of {steps_per_epoch}"
+                    yield finished()
+                    return
+                idx = perm[(step - 1) * recipe.batch_size: step * recipe.batch_size]
+                x, y = x_train[idx], y_train[idx]
+                if recipe.augment_shift:
+                    x = random_shift(x, recipe.augment_shift, generator)
+                loss = F.cross_entropy(model(x), y, label_smoothing=recipe.label_smoothing)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                if per_step:
+                    scheduler.step()
+                loss_sum += loss.detach()
+                window += 1
+                global_step += 1
+                images_seen += len(idx)
+                if window == log_every or step == steps_per_epoch:
+                    mean_loss = (loss_sum / window).item()  # the only host sync in the loop
+                    if not math.isfinite(mean_loss):
+                        status = "diverged"
+                        message = (f"training diverged at epoch {epoch}, step {step} (loss is {mean_loss}); "
+                                   "try a smaller learning rate")
+                        yield finished()
+                        return
+                    paused_at = time.perf_counter()
+                    yield StepEvent(epoch, step, steps_per_epoch, global_step, total_steps, mean_loss,
+                                    optimizer.param_groups[0]["lr"], images_seen / max(train_seconds(), 1e-9),
+                                    paused_at - start)
+                    excluded_seconds += time.perf_counter() - paused_at
+                    loss_sum.zero_()
+                    window = 0
+            if scheduler is not None and not per_step:
+                scheduler.step()
+            synchronize(device)
+            eval_start = time.perf_counter()
+            result = evaluate(model, x_test, y_test, batch_size=recipe.test_batch_size, device=device)
+            excluded_seconds += time.perf_counter() - eval_start
+            model.train()
+            epochs_done = epoch
+            last.update(loss=result.loss, accuracy=result.accuracy)
+            paused_at = time.perf_counter()
+            yield EpochEvent(epoch, recipe.epochs, result.loss, result.accuracy, paused_at - start)
+            excluded_seconds += time.perf_counter() - paused_at
+        message = f"finished {epochs_done} epochs: test accuracy {last['accuracy']:.2%}"
+        yield finished()
+    finally:
+        model.eval()
