@@ -18,6 +18,7 @@ import datetime as dt
 import os
 import pickle
 import platform
+import re
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
@@ -57,7 +58,9 @@ def library_versions() -> dict[str, str]:
     """Versions worth recording next to trained weights."""
     import torchvision
 
-    return {"python": platform.python_version(), "torch": torch.__version__, "torchvision": torchvision.__version__}
+    # str(): torch.__version__ is a TorchVersion object, which the safe loader rightly refuses.
+    return {"python": platform.python_version(), "torch": str(torch.__version__),
+            "torchvision": str(torchvision.__version__)}
 
 
 def save_checkpoint(path: str | os.PathLike[str], model_name: str, model: nn.Module, *,
@@ -121,8 +124,10 @@ def load_checkpoint(path: str | os.PathLike[str], *, map_location: str | torch.d
         obj = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
         # weights_only refuses any global it does not know (functions, classes): nothing was executed.
-        raise CheckpointError(f"{path}: refused, it contains Python objects other than weights "
-                              f"(only tensors and plain values are loaded). {str(exc).splitlines()[0]}") from exc
+        found = re.search(r"Unsupported global: GLOBAL (\S+)", str(exc))
+        detail = f" (it refers to {found.group(1)})" if found else ""
+        raise CheckpointError(f"{path}: refused, it contains Python objects other than weights{detail}; "
+                              "only tensors and plain values are ever loaded") from exc
     except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError, KeyError, TypeError) as exc:
         raise CheckpointError(f"{path}: not a readable checkpoint (corrupt or truncated?): "
                               f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from exc
@@ -152,3 +157,23 @@ def load_checkpoint(path: str | os.PathLike[str], *, map_location: str | torch.d
     model.eval()
     metadata.setdefault("model", model_name)
     return Checkpoint(model_name=model_name, model=model, metadata=metadata, path=path)
+
+
+def discover_checkpoints(folder: str | os.PathLike[str]) -> tuple[list[Checkpoint], list[str]]:
+    """Load every ``*.pt`` file in ``folder`` (sorted by name); return the usable ones and the errors.
+
+    One bad file (corrupt, unsafe, for an unknown model) must not stop the others from being
+    offered, so each failure becomes a message naming the file instead of an exception.
+    A missing folder is not an error: it simply holds no checkpoints.
+    """
+    folder = Path(folder)
+    found: list[Checkpoint] = []
+    errors: list[str] = []
+    if not folder.is_dir():
+        return found, errors
+    for path in sorted(folder.glob("*.pt")):
+        try:
+            found.append(load_checkpoint(path))
+        except CheckpointError as exc:
+            errors.append(str(exc))
+    return found, errors

@@ -167,8 +167,8 @@ def locate_mnist(data_dir: str | os.PathLike[str] | None = None, *, download: bo
     if len(present) == len(RESOURCES):
         return _extract_gz_into_cache(root, progress)
     cached = cache_dir() / "mnist"
-    if _has_extracted(cached) and not present:
-        return cached
+    if not present and _has_extracted(cached) and not _is_writable(raw):
+        return cached  # downloaded into the cache by an earlier run, because this folder is read-only
     if download:
         return _download(root, progress)
     missing = [name for name, _ in RESOURCES if name not in present]

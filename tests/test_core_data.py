@@ -1,0 +1,120 @@
+"""Data loading: precedence of the data folder, offline and read-only paths, clear failures."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from mnist_core import data as data_mod
+from mnist_core.data import RESOURCES, MNISTUnavailableError, load_mnist, normalize
+from mnist_core.paths import resolve_data_dir
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _snapshot(folder: Path) -> dict[str, tuple[int, float]]:
+    return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime) for p in sorted(folder.rglob("*"))}
+
+
+def _write_idx(raw: Path, n: int, *, gz: bool) -> None:
+    """Write a small, valid set of the four MNIST idx files (n images each)."""
+    raw.mkdir(parents=True, exist_ok=True)
+    g = torch.Generator().manual_seed(1)
+    for name, _ in RESOURCES:
+        stem = Path(name).stem
+        if "images" in stem:
+            body = struct.pack(">IIII", 2051, n, 28, 28) + torch.randint(0, 256, (n * 784,), generator=g,
+                                                                          dtype=torch.uint8).numpy().tobytes()
+        else:
+            body = struct.pack(">II", 2049, n) + bytes(i % 10 for i in range(n))
+        if gz:
+            (raw / name).write_bytes(gzip.compress(body))
+        else:
+            (raw / stem).write_bytes(body)
+
+
+def test_data_dir_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MNIST_DATA_DIR", "/from/env")
+    assert resolve_data_dir("/from/flag") == Path("/from/flag")
+    assert resolve_data_dir(None) == Path("/from/env")
+    monkeypatch.delenv("MNIST_DATA_DIR")
+    assert resolve_data_dir(None) == Path("data")
+
+
+def test_real_mnist_shapes_and_normalisation(mnist) -> None:
+    assert mnist.train_images.shape == (60000, 28, 28) and mnist.train_images.dtype == torch.uint8
+    assert mnist.test_images.shape == (10000, 28, 28)
+    assert mnist.train_labels.shape == (60000,) and set(mnist.train_labels.unique().tolist()) == set(range(10))
+    x = normalize(mnist.train_images[:10000])
+    assert x.shape == (10000, 1, 28, 28)
+    # mean 0.1307 / std 0.3081 are MNIST's own statistics, so the result is standardised.
+    assert abs(x.mean().item()) < 0.02 and abs(x.std().item() - 1) < 0.02
+
+
+def test_gz_only_read_only_folder_is_never_written(data_dir: Path, tmp_path: Path) -> None:
+    """Only the .gz originals, in a folder we may not write to: load works, the folder is unchanged."""
+    raw = tmp_path / "ro" / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for name, _ in RESOURCES:
+        (raw / name).symlink_to((data_dir / "MNIST" / "raw" / name).resolve())
+    os.chmod(raw, 0o555)
+    before = _snapshot(tmp_path / "ro")
+    shared_before = _snapshot(data_dir)
+    try:
+        loaded = load_mnist(tmp_path / "ro", download=False)
+    finally:
+        os.chmod(raw, 0o755)
+    assert loaded.train_images.shape == (60000, 28, 28)
+    assert _snapshot(tmp_path / "ro") == before
+    assert _snapshot(data_dir) == shared_before
+    assert str(loaded.source).startswith(os.environ["MNIST_CACHE_DIR"])
+
+
+def test_extracted_files_are_read_in_place(tmp_path: Path) -> None:
+    _write_idx(tmp_path / "MNIST" / "raw", 12, gz=False)
+    loaded = load_mnist(tmp_path, download=False)
+    assert loaded.train_images.shape == (12, 28, 28)
+    assert loaded.source == tmp_path.resolve()
+
+
+def test_corrupt_gz_is_named_with_a_fix(tmp_path: Path) -> None:
+    _write_idx(tmp_path / "MNIST" / "raw", 5, gz=True)  # valid gzip, wrong checksums
+    with pytest.raises(MNISTUnavailableError) as err:
+        load_mnist(tmp_path, download=False)
+    assert "train-images-idx3-ubyte.gz" in str(err.value) and "checksum" in str(err.value)
+
+
+def test_missing_data_without_network_names_the_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The real download code runs, against a local port where nothing listens: a network that says no.
+    monkeypatch.setattr(data_mod.MNIST, "mirrors", ["http://127.0.0.1:9/"])
+    with pytest.raises(MNISTUnavailableError) as err:
+        load_mnist(tmp_path / "empty")
+    message = str(err.value)
+    assert str((tmp_path / "empty" / "MNIST" / "raw").resolve()) in message
+    assert "MNIST_DATA_DIR" in message and "--data-dir" in message
+
+
+def test_missing_data_cli_exits_with_one_clear_line(tmp_path: Path) -> None:
+    env = {**os.environ, "MNIST_DATA_DIR": str(tmp_path / "nowhere"), "MNIST_CACHE_DIR": str(tmp_path / "cache")}
+    # No download attempt can succeed here: point the mirrors at a closed local port via a sitecustomize shim.
+    shim = tmp_path / "shim"
+    shim.mkdir()
+    (shim / "sitecustomize.py").write_text(
+        "import torchvision.datasets.mnist as m\nm.MNIST.mirrors = ['http://127.0.0.1:9/']\n")
+    env["PYTHONPATH"] = f"{shim}{os.pathsep}{REPO}"
+    proc = subprocess.run([sys.executable, "-m", "mnist_core", "eval", "--checkpoint", str(REPO / "missing.pt")],
+                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    proc = subprocess.run([sys.executable, "-m", "mnist_core", "train", "--epochs", "1", "--out", "x.pt"],
+                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    error_lines = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert len(error_lines) == 1 and "nowhere" in error_lines[0] and "MNIST_DATA_DIR" in error_lines[0]
