@@ -118,13 +118,30 @@ def sketch_to_mnist(image: Any) -> torch.Tensor | None:
     small = F.interpolate(crop[None, None], size=(new_h, new_w), mode=mode,
                           **({} if mode == "area" else {"align_corners": False}))[0, 0]
     small = small / small.max().clamp(min=1e-6)
+    return _place_by_center_of_mass(small)
+
+
+def _place_by_center_of_mass(small: torch.Tensor) -> torch.Tensor:
+    """Put ``small`` (h, w <= 20) into a 28x28 frame with its centre of mass at the centre, to a sub-pixel.
+
+    Whole-pixel placement would move a thin stroke by up to half a pixel depending on where it
+    was drawn; the fractional remainder is applied with bilinear resampling instead.
+    """
+    h, w = small.shape
     cy, cx = _center_of_mass(small)
-    top = int(round(IMAGE_SIZE / 2 - 0.5 - cy))
-    left = int(round(IMAGE_SIZE / 2 - 0.5 - cx))
-    top = min(max(top, 0), IMAGE_SIZE - new_h)
-    left = min(max(left, 0), IMAGE_SIZE - new_w)
+    dy, dx = IMAGE_SIZE / 2 - 0.5 - cy, IMAGE_SIZE / 2 - 0.5 - cx  # where the top-left corner goes
+    top = min(max(int(np.floor(dy)), 0), IMAGE_SIZE - h)
+    left = min(max(int(np.floor(dx)), 0), IMAGE_SIZE - w)
     out = torch.zeros(IMAGE_SIZE, IMAGE_SIZE)
-    out[top:top + new_h, left:left + new_w] = small
+    out[top:top + h, left:left + w] = small
+    fy, fx = min(max(dy - top, 0.0), 1.0), min(max(dx - left, 0.0), 1.0)  # remaining shift, 0..1 px
+    if fy or fx:
+        shifted = torch.zeros(IMAGE_SIZE + 1, IMAGE_SIZE + 1)
+        shifted[:-1, :-1] += (1 - fy) * (1 - fx) * out
+        shifted[1:, :-1] += fy * (1 - fx) * out
+        shifted[:-1, 1:] += (1 - fy) * fx * out
+        shifted[1:, 1:] += fy * fx * out
+        out = shifted[:IMAGE_SIZE, :IMAGE_SIZE]
     return out.clamp(0.0, 1.0)
 
 

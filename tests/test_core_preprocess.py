@@ -1,0 +1,98 @@
+"""Sketch preprocessing: what a drawing becomes does not depend on where, how big or in which colours it is drawn."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image, ImageDraw
+
+from mnist_core.preprocess import ImageInputError, sketch_to_input, sketch_to_mnist
+
+SEVEN = [(0.0, 0.0), (1.0, 0.0), (0.35, 1.0)]  # a 7 as a polyline in a unit box
+
+
+def draw(points=SEVEN, *, size: int = 800, box: tuple[int, int, int] = (200, 150, 400), width: int = 28,
+         ink=(0, 0, 0, 255), background=(255, 255, 255, 255), mode: str = "RGBA") -> Image.Image:
+    """Render a polyline digit as a sketchpad would: round brush, ``box`` = (left, top, height)."""
+    left, top, height = box
+    img = Image.new("RGBA", (size, size), background)
+    xy = [(left + x * height * 0.7, top + y * height) for x, y in points]
+    d = ImageDraw.Draw(img)
+    d.line(xy, fill=ink, width=width, joint="curve")
+    for x, y in xy:
+        d.ellipse((x - width / 2, y - width / 2, x + width / 2, y + width / 2), fill=ink)
+    return img if mode == "RGBA" else img.convert(mode)
+
+
+def test_blank_canvases_give_none() -> None:
+    assert sketch_to_mnist(Image.new("RGBA", (800, 800), (255, 255, 255, 255))) is None
+    assert sketch_to_mnist(Image.new("RGBA", (800, 800), (0, 0, 0, 0))) is None
+    assert sketch_to_input(np.zeros((64, 64), np.uint8)) is None
+
+
+def test_output_is_mnist_like() -> None:
+    digit = sketch_to_mnist(draw())
+    assert digit.shape == (28, 28) and digit.min() >= 0 and 0.8 <= digit.max() <= 1.0
+    rows, cols = torch.nonzero(digit > 0.05, as_tuple=True)
+    assert rows.max() - rows.min() + 1 in (20, 21)  # the longer side fits the 20-pixel box (+1 sub-pixel)
+    ys, xs = torch.meshgrid(torch.arange(28.0), torch.arange(28.0), indexing="ij")
+    com = ((digit * ys).sum() / digit.sum(), (digit * xs).sum() / digit.sum())
+    assert abs(com[0] - 13.5) <= 1 and abs(com[1] - 13.5) <= 1  # centred by centre of mass
+    assert sketch_to_input(draw()).shape == (1, 1, 28, 28)
+
+
+def test_translation_and_scale_barely_change_the_result() -> None:
+    reference = sketch_to_mnist(draw())
+    moved = sketch_to_mnist(draw(box=(20, 300, 400)))
+    smaller = sketch_to_mnist(draw(box=(500, 500, 200), width=14))
+    assert (moved - reference).abs().mean() < 0.01
+    assert (smaller - reference).abs().mean() < 0.02
+
+
+@pytest.mark.parametrize("ink,background", [
+    ((220, 30, 30, 255), (255, 255, 255, 255)),  # red on white
+    ((30, 60, 230, 255), (0, 0, 0, 0)),  # blue on transparent
+    ((255, 255, 255, 255), (0, 0, 0, 255)),  # white on black, like MNIST itself
+    ((255, 230, 0, 255), (255, 255, 255, 255)),  # yellow on white: little contrast in two channels
+])
+def test_any_colour_on_any_background_gives_the_same_digit(ink, background) -> None:
+    reference = sketch_to_mnist(draw())
+    assert (sketch_to_mnist(draw(ink=ink, background=background)) - reference).abs().mean() < 0.01
+
+
+def test_a_thin_one_stays_thin() -> None:
+    one = sketch_to_mnist(draw([(0.5, 0.0), (0.5, 1.0)], width=20))
+    cols = torch.nonzero(one.amax(0) > 0.3).squeeze(1)
+    assert len(cols) <= 4  # not stretched into a blob
+
+
+@pytest.mark.parametrize("mode", ["L", "LA", "P", "CMYK", "RGB", "I;16", "1"])
+def test_image_modes_are_accepted(mode: str) -> None:
+    if mode == "I;16":
+        img = Image.fromarray(np.asarray(draw().convert("L"), dtype=np.uint16) * 257)
+    else:
+        img = draw(mode=mode)
+    digit = sketch_to_mnist(img)
+    assert digit is not None and (digit - sketch_to_mnist(draw())).abs().mean() < 0.03
+
+
+def test_numpy_arrays_of_any_layout() -> None:
+    rgba = np.asarray(draw())
+    reference = sketch_to_mnist(draw())
+    for arr in (rgba, rgba[:, :, :3], rgba[:, :, 0], rgba.astype(np.float32) / 255, rgba[:, :, :1]):
+        assert (sketch_to_mnist(arr) - reference).abs().mean() < 0.02
+
+
+def test_extreme_sizes_are_handled() -> None:
+    assert sketch_to_mnist(np.ones((1, 1), np.uint8) * 255) is None
+    huge = Image.new("L", (10000, 10000), 255)
+    ImageDraw.Draw(huge).line([(3000, 2000), (3000, 8000)], fill=0, width=300)
+    digit = sketch_to_mnist(huge)
+    assert digit is not None and digit.shape == (28, 28)
+
+
+@pytest.mark.parametrize("bad", ["not an image", np.zeros((0, 5)), np.zeros((4, 4, 7)), None])
+def test_non_images_are_refused_with_a_message(bad) -> None:
+    with pytest.raises(ImageInputError):
+        sketch_to_mnist(bad)
