@@ -15,12 +15,6 @@ import torch
 
 from mnist_core.data import MNISTData
 
-REPO = Path(__file__).resolve().parent.parent
-
-
-def _shared_data_dir() -> Path:
-    return Path(os.environ.get("MNIST_DATA_DIR") or REPO.parent / "shared" / "data")
-
 
 @pytest.fixture(scope="session", autouse=True)
 def _project_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -37,10 +31,19 @@ def _project_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
-    """The real MNIST data root (holding MNIST/raw/); fails loudly if it is not there."""
-    root = _shared_data_dir()
-    if not (root / "MNIST" / "raw").is_dir():
-        pytest.fail(f"real MNIST not found in {root}/MNIST/raw: set MNIST_DATA_DIR to the shared data folder")
+    """The real MNIST data root, chosen as the project chooses it (``$MNIST_DATA_DIR``, else ``./data``).
+
+    Downloaded on first use where there is internet; without data and network the run fails
+    with the project's own message rather than skipping the tests that need it.
+    """
+    from mnist_core.data import MNISTUnavailableError, locate_mnist
+    from mnist_core.paths import resolve_data_dir
+
+    root = resolve_data_dir()
+    try:
+        locate_mnist(root)
+    except MNISTUnavailableError as exc:
+        pytest.fail(f"these tests need real MNIST: {exc}")
     return root
 
 

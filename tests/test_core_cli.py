@@ -1,0 +1,99 @@
+"""The CLI end to end, as a user runs it: train on real MNIST, evaluate, predict, list, and fail clearly."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mnist_core.checkpoint import load_checkpoint
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def cli(*args: str, cwd: Path, data_dir: Path | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    if data_dir is not None:
+        env["MNIST_DATA_DIR"] = str(data_dir)
+    return subprocess.run([sys.executable, "-m", "mnist_core", *args], capture_output=True, text=True,
+                          cwd=cwd, env=env, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> tuple[Path, subprocess.CompletedProcess]:
+    """One real CLI training run (the fast recipe, one epoch), shared by the tests below."""
+    folder = tmp_path_factory.mktemp("cli")
+    proc = cli("train", "--recipe", "fast", "--epochs", "1", "--out", "model.pt", cwd=folder, data_dir=data_dir)
+    return folder / "model.pt", proc
+
+
+@pytest.mark.slow
+def test_train_shows_progress_and_saves_a_checkpoint(trained) -> None:
+    path, proc = trained
+    assert proc.returncode == 0, proc.stderr
+    assert "epoch 1/1: test loss" in proc.stdout + proc.stderr
+    assert "step/s" in proc.stderr or "it/s" in proc.stderr or "img_s" in proc.stderr  # the tqdm bar
+    summary = proc.stdout.strip().splitlines()[-1]
+    assert summary.startswith("completed:") and "saved to model.pt" in summary
+    ckpt = load_checkpoint(path)
+    assert ckpt.metadata["recipe"]["name"] == "fast" and ckpt.metadata["epochs"] == 1
+    assert ckpt.test_accuracy >= 0.98
+
+
+@pytest.mark.slow
+def test_eval_json_reports_the_same_accuracy(trained, data_dir: Path, tmp_path: Path) -> None:
+    path, _ = trained
+    proc = cli("eval", "--checkpoint", str(path), "--json", cwd=tmp_path, data_dir=data_dir)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert set(result) == {"model", "accuracy", "test_loss"}
+    assert result["accuracy"] == pytest.approx(load_checkpoint(path).test_accuracy, abs=1e-9)
+    plain = cli("eval", "--checkpoint", str(path), cwd=tmp_path, data_dir=data_dir)
+    assert "Test set: average loss" in plain.stdout and "Per-class accuracy" in plain.stdout
+
+
+@pytest.mark.slow
+def test_predict_reads_a_drawn_digit(trained, tmp_path: Path) -> None:
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_core_preprocess import draw
+
+    draw().save(tmp_path / "seven.png")
+    draw(ink=(255, 255, 255, 255), background=(0, 0, 0, 0)).save(tmp_path / "white-on-clear.png")
+    (tmp_path / "notes.txt").write_text("not an image")
+    path, _ = trained
+    proc = cli("predict", "--checkpoint", str(path), "seven.png", "white-on-clear.png", "--json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    answers = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [a["label"] for a in answers] == [7, 7]
+    bad = cli("predict", "--checkpoint", str(path), "notes.txt", "missing.png", cwd=tmp_path)
+    assert bad.returncode == 1 and "Traceback" not in bad.stderr
+    assert "notes.txt: not a readable image" in bad.stderr and "missing.png: no such file" in bad.stderr
+
+
+def test_models_lists_names_and_parameter_counts(tmp_path: Path) -> None:
+    proc = cli("models", cwd=tmp_path)
+    assert proc.returncode == 0
+    assert "pytorch-example" in proc.stdout and "1,199,882" in proc.stdout
+    assert "tiny-vgg" in proc.stdout and "14,970" in proc.stdout
+
+
+@pytest.mark.parametrize("args,needle", [
+    (("train", "--model", "resnet"), "invalid choice"),
+    (("train", "--epochs", "0"), "epochs must be"),
+    (("train", "--lr", "nan"), "learning rate must be"),
+    (("eval", "--checkpoint", "nope.pt"), "nope.pt: no such checkpoint file"),
+])
+def test_user_errors_exit_non_zero_with_one_clear_line(args, needle: str, tmp_path: Path, data_dir: Path) -> None:
+    proc = cli(*args, cwd=tmp_path, data_dir=data_dir)
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert needle in proc.stderr
+
+
+@pytest.mark.parametrize("command", ["train", "eval", "predict", "models", "recipes"])
+def test_every_command_explains_itself(command: str, tmp_path: Path) -> None:
+    proc = cli(command, "--help", cwd=tmp_path)
+    assert proc.returncode == 0 and "usage: python -m mnist_core" in proc.stdout
