@@ -1,0 +1,58 @@
+"""The MNIST teaching demo: ``python app.py`` (or ``gradio app.py``, or a Hugging Face Space).
+
+The module-level ``demo`` is what ``gradio app.py`` reload mode and Spaces look for. Run
+directly, this file also reads command-line options; the ``GRADIO_SERVER_NAME`` and
+``GRADIO_SERVER_PORT`` variables are honoured as Gradio documents them, and options given
+on the command line win over them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Any
+
+import gradio as gr
+
+from demo.context import TRAIN_CONCURRENCY_ENV
+from demo.ui import CSS, JS, THEME, build_demo
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 7860
+
+
+def launch_options() -> dict[str, Any]:
+    """What ``demo.launch`` needs besides the address: the look and the page script (Gradio 6 takes them here)."""
+    return {"theme": THEME, "css": CSS, "js": JS}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python app.py",
+        description="Start the MNIST teaching demo (Draw, Train, Confusion matrix, Dataset, Model tabs).")
+    parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME") or DEFAULT_HOST,
+                        help="address to listen on; 0.0.0.0 for the whole network "
+                             f"(default: $GRADIO_SERVER_NAME, else {DEFAULT_HOST})")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT") or DEFAULT_PORT),
+                        help=f"port (default: $GRADIO_SERVER_PORT, else {DEFAULT_PORT})")
+    parser.add_argument("--share", action="store_true",
+                        help="also publish a temporary public gradio.live link (off by default)")
+    parser.add_argument("--data-dir", metavar="DIR",
+                        help="folder holding MNIST/raw/ (default: $MNIST_DATA_DIR, else ./data); "
+                             "downloaded there on first training if missing")
+    parser.add_argument("--train-concurrency", type=int, metavar="N", default=None,
+                        help="training runs allowed at once; later visitors queue "
+                             f"(default: ${TRAIN_CONCURRENCY_ENV}, else 1)")
+    return parser
+
+
+demo: gr.Blocks = build_demo()
+
+if __name__ == "__main__":
+    args = build_parser().parse_args()
+    if args.train_concurrency is not None and args.train_concurrency < 1:
+        build_parser().error("--train-concurrency must be at least 1")
+    if args.data_dir is not None or args.train_concurrency is not None:
+        demo = build_demo(data_dir=args.data_dir, train_concurrency=args.train_concurrency)
+    demo.queue(default_concurrency_limit=4).launch(server_name=args.host, server_port=args.port,
+                                                   share=args.share, **launch_options())

@@ -1,0 +1,141 @@
+"""The plotly figures: the live training chart, the ten probabilities, the confusion heatmap.
+
+Figures are rebuilt whole on each update (that is what ``gr.Plot`` takes), so every figure
+here is kept small: the training chart holds a bounded number of points however long
+the run (:class:`TrainingCurve` thins the raw loss as it grows), and all figures fix
+their ranges and set ``uirevision`` so an update redraws in place rather than jumping.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+
+FONT = {"size": 16}
+LOSS_COLOR = "#9db4d6"
+SMOOTH_COLOR = "#1f4fd8"
+ACC_COLOR = "#d9480f"
+
+
+class TrainingCurve:
+    """The points of a run's chart: raw loss (thinned), its moving average, and test accuracy per epoch.
+
+    Raw loss is kept at most ``max_points`` long: when full, every other point is dropped
+    and from then on only every ``stride``-th point is recorded, so memory, payload and
+    drawing time stay bounded whether the run has 100 steps or 100,000. The smoothed line
+    is an exponential moving average of *every* step (bias-corrected), so it stays exact
+    even though the raw points are thinned.
+    """
+
+    def __init__(self, steps_per_epoch: int = 1, epochs: int = 1, max_points: int = 400,
+                 smoothing: float = 0.95) -> None:
+        self.steps_per_epoch = max(1, steps_per_epoch)
+        self.epochs = max(1, epochs)
+        self.max_points = max_points
+        self.smoothing = smoothing
+        self.stride = 1
+        self._seen = 0
+        self._ema = 0.0
+        self._ema_weight = 0.0
+        self.raw_x: list[float] = []
+        self.raw_y: list[float] = []
+        self.smooth_x: list[float] = []
+        self.smooth_y: list[float] = []
+        self.acc_x: list[float] = []
+        self.acc_y: list[float] = []
+
+    def add_loss(self, global_step: int, loss: float) -> None:
+        """Record the loss reported at ``global_step`` (1-based)."""
+        self._ema = self.smoothing * self._ema + (1 - self.smoothing) * loss
+        self._ema_weight = self.smoothing * self._ema_weight + (1 - self.smoothing)
+        self._seen += 1
+        if (self._seen - 1) % self.stride:
+            return
+        x = global_step / self.steps_per_epoch
+        self.raw_x.append(x)
+        self.raw_y.append(loss)
+        self.smooth_x.append(x)
+        self.smooth_y.append(self._ema / self._ema_weight)
+        if len(self.raw_x) >= self.max_points:
+            for series in (self.raw_x, self.raw_y, self.smooth_x, self.smooth_y):
+                del series[1::2]
+            self.stride *= 2
+
+    def add_accuracy(self, epoch: int, accuracy: float) -> None:
+        """Record the test accuracy measured after ``epoch`` (1-based)."""
+        self.acc_x.append(float(epoch))
+        self.acc_y.append(accuracy)
+
+    @property
+    def points(self) -> int:
+        """How many points the chart would draw."""
+        return len(self.raw_x) + len(self.smooth_x) + len(self.acc_x)
+
+
+def training_figure(curve: TrainingCurve) -> go.Figure:
+    """Loss (raw and smoothed, left axis, log scale) and test accuracy (right axis) against epochs."""
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=curve.raw_x, y=curve.raw_y, mode="lines", name="loss (each step)",
+                               line={"color": LOSS_COLOR, "width": 1}))
+    fig.add_trace(go.Scatter(x=curve.smooth_x, y=curve.smooth_y, mode="lines", name="loss (smoothed)",
+                               line={"color": SMOOTH_COLOR, "width": 3}))
+    fig.add_trace(go.Scatter(x=curve.acc_x, y=curve.acc_y, mode="lines+markers+text", name="test accuracy",
+                             yaxis="y2", line={"color": ACC_COLOR, "width": 3}, marker={"size": 11},
+                             text=[f"{a:.2%}" for a in curve.acc_y], textposition="top center",
+                             textfont={"color": ACC_COLOR, "size": 15}))
+    low = min(curve.acc_y) if curve.acc_y else 0.9
+    acc_floor = max(0.0, min(0.9, math.floor(low * 20) / 20 - 0.05))
+    fig.update_layout(
+        font=FONT, height=440, margin={"l": 70, "r": 80, "t": 30, "b": 60},
+        uirevision="training", plot_bgcolor="white",
+        legend={"orientation": "h", "y": 1.08, "x": 0},
+        xaxis={"title": "epoch", "range": [0, curve.epochs], "gridcolor": "#eee", "zeroline": False},
+        yaxis={"title": {"text": "training loss", "font": {"color": SMOOTH_COLOR}}, "type": "log",
+               "gridcolor": "#eee"},
+        yaxis2={"title": {"text": "test accuracy", "font": {"color": ACC_COLOR}}, "overlaying": "y",
+                "side": "right", "range": [acc_floor, 1.0], "tickformat": ".0%", "showgrid": False},
+    )
+    return fig
+
+
+def probability_figure(probabilities: np.ndarray | None) -> go.Figure:
+    """Bars for the ten digits (the winner highlighted); empty bars when nothing is drawn."""
+    probs = np.zeros(10) if probabilities is None else np.asarray(probabilities, dtype=float)
+    best = int(probs.argmax()) if probabilities is not None else -1
+    colors = [SMOOTH_COLOR if i == best else "#b8c4d9" for i in range(10)]
+    fig = go.Figure(go.Bar(x=[str(i) for i in range(10)], y=probs, marker_color=colors,
+                           text=[f"{p:.0%}" if p >= 0.01 else "" for p in probs], textposition="outside"))
+    fig.update_layout(font=FONT, height=300, margin={"l": 50, "r": 10, "t": 20, "b": 40},
+                      uirevision="probabilities", plot_bgcolor="white",
+                      xaxis={"title": "digit", "type": "category"},
+                      yaxis={"range": [0, 1.15], "tickformat": ".0%", "title": "probability", "gridcolor": "#eee"})
+    return fig
+
+
+def confusion_figure(confusion: np.ndarray, normalise: bool = False) -> go.Figure:
+    """The 10x10 heatmap, true digit down, predicted across; each cell shows its number.
+
+    Colour follows the logarithm of the value, otherwise the ~1000-image diagonal would
+    wash out the handful of mistakes per cell that are the point of the chart.
+    """
+    counts = np.asarray(confusion, dtype=float)
+    if normalise:
+        values = counts / np.clip(counts.sum(axis=1, keepdims=True), 1, None)
+        text = [[f"{v:.1%}" if v >= 0.0005 else "" for v in row] for row in values]
+        colour = np.log10(1 + 1000 * values)
+    else:
+        values = counts
+        text = [[f"{int(v)}" if v else "" for v in row] for row in values]
+        colour = np.log10(1 + values)
+    digits = [str(i) for i in range(10)]
+    hover = "true %{y} → predicted %{x}: %{customdata}<extra></extra>"
+    fig = go.Figure(go.Heatmap(z=colour, x=digits, y=digits, text=text, texttemplate="%{text}",
+                               customdata=text, hovertemplate=hover, colorscale="Blues", showscale=False,
+                               xgap=2, ygap=2, textfont={"size": 14}))
+    fig.update_layout(font=FONT, height=560, margin={"l": 70, "r": 20, "t": 20, "b": 60},
+                      uirevision="confusion", plot_bgcolor="white",
+                      xaxis={"title": "predicted digit", "side": "bottom", "type": "category"},
+                      yaxis={"title": "true digit", "autorange": "reversed", "type": "category"})
+    return fig

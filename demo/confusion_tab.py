@@ -1,0 +1,135 @@
+"""Confusion tab: where the selected model goes wrong on the 10,000 test images.
+
+The evaluation is ``mnist_core.evaluate.evaluate``, kept on the model's entry (see
+``demo.models_state``), so switching back to a model is instant. ``gr.Plot`` has no click
+event in Gradio 6, so a cell is chosen with the two dropdowns; they start on the model's
+most frequent mistake, because the mistakes are where students learn.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+import numpy as np
+import plotly.graph_objects as go
+
+from demo.charts import confusion_figure
+from demo.context import AppContext
+from demo.models_state import ModelEntry, SessionModels, find_entry, model_choices
+from mnist_core.data import NUM_CLASSES, MNISTData, MNISTUnavailableError
+from mnist_core.evaluate import Evaluation
+
+#: Most images shown for one cell (the most confident first).
+MAX_GALLERY = 60
+THUMB = 4  # thumbnails are 28 * THUMB pixels, each MNIST pixel a crisp square
+DIGITS = [str(d) for d in range(NUM_CLASSES)]
+
+
+def thumbnail(image: np.ndarray) -> np.ndarray:
+    """A 28x28 uint8 test image enlarged ``THUMB`` times by pixel repetition (no blur)."""
+    return np.repeat(np.repeat(image, THUMB, axis=0), THUMB, axis=1)
+
+
+def worst_cell(confusion: np.ndarray) -> tuple[int, int]:
+    """(true, predicted) of the most frequent mistake, or (0, 0) if there is none."""
+    off = confusion.copy()
+    np.fill_diagonal(off, -1)
+    t, p = np.unravel_index(int(off.argmax()), off.shape)
+    return (int(t), int(p)) if off[t, p] > 0 else (0, 0)
+
+
+def cell_gallery(evaluation: Evaluation, data: MNISTData, true_label: int,
+                 predicted_label: int) -> list[tuple[np.ndarray, str]]:
+    """The test images of one cell with their confidence, most confident first."""
+    indices = evaluation.cell(true_label, predicted_label)[:MAX_GALLERY].tolist()
+    confidences = evaluation.confidences
+    return [(thumbnail(data.test_images[i].numpy()), f"{float(confidences[i]):.0%} sure · test #{i}")
+            for i in indices]
+
+
+def summary_markdown(entry: ModelEntry, evaluation: Evaluation) -> str:
+    """Overall accuracy in words a class can read."""
+    total = len(evaluation.labels)
+    correct = int(evaluation.confusion.diagonal().sum())
+    return (f"## {evaluation.accuracy:.2%} correct\n"
+            f"**{correct:,}** of **{total:,}** test images right, **{total - correct:,}** wrong.\n\n"
+            f"Model: {entry.label}")
+
+
+def per_class_rows(evaluation: Evaluation) -> list[list[Any]]:
+    """Digit, images, correct, accuracy: one row per class."""
+    confusion = evaluation.confusion.numpy()
+    return [[d, int(confusion[d].sum()), int(confusion[d, d]), f"{float(r):.2%}"]
+            for d, r in enumerate(evaluation.recall.tolist())]
+
+
+def build(context: AppContext, session: gr.State, tab: gr.Tab) -> gr.Dropdown:
+    """Lay out the Confusion tab; return its model dropdown (refreshed after training)."""
+    catalog = context.catalog
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3):
+            with gr.Row():
+                model = gr.Dropdown(choices=model_choices(catalog, None), value=catalog.default_key,
+                                    label="Model", scale=3, elem_id="confusion-model")
+                normalise = gr.Checkbox(value=False, label="Row-normalised (share of each true digit)",
+                                        scale=1, elem_id="normalise")
+            heatmap = gr.Plot(label="Confusion matrix: true digit (rows) vs predicted digit (columns)",
+                              elem_id="confusion-heatmap")
+        with gr.Column(scale=2):
+            summary = gr.Markdown("Evaluating the model on the test set…", elem_id="confusion-summary")
+            per_class = gr.Dataframe(headers=["digit", "images", "correct", "accuracy"], datatype="str",
+                                     interactive=False, label="Per-class accuracy", elem_id="per-class")
+    gr.Markdown("### Look at one cell: which images of digit *true* did the model read as *predicted*?")
+    with gr.Row():
+        true_dd = gr.Dropdown(choices=DIGITS, value="0", label="True digit", elem_id="true-digit")
+        pred_dd = gr.Dropdown(choices=DIGITS, value="0", label="Predicted digit", elem_id="predicted-digit")
+    gallery = gr.Gallery(label="Test images in this cell (the model's confidence under each)", columns=10,
+                         height=420, object_fit="contain", allow_preview=True, elem_id="cell-gallery")
+
+    def load(key: str | None, models: SessionModels | None) -> tuple[ModelEntry, Evaluation, MNISTData]:
+        entry = find_entry(catalog, models, key)
+        if entry is None:
+            raise gr.Error("No model selected (none is available yet: train one in the Train tab).")
+        try:
+            data = context.load_data()
+        except MNISTUnavailableError as exc:
+            raise gr.Error(f"The test set is not available: {exc}") from None
+        return entry, entry.evaluation_on(data), data
+
+    def show_model(key: str | None, as_share: bool, models: SessionModels | None
+                   ) -> tuple[go.Figure, str, list[list[Any]], str, str, list[tuple[np.ndarray, str]]]:
+        """Evaluate (or reuse) and show everything, starting on the most frequent mistake."""
+        entry, evaluation, data = load(key, models)
+        confusion = evaluation.confusion.numpy()
+        t, p = worst_cell(confusion)
+        return (confusion_figure(confusion, as_share), summary_markdown(entry, evaluation),
+                per_class_rows(evaluation), str(t), str(p), cell_gallery(evaluation, data, t, p))
+
+    def show_cell(key: str | None, true_label: str, predicted_label: str,
+                  models: SessionModels | None) -> list[tuple[np.ndarray, str]]:
+        entry, evaluation, data = load(key, models)
+        return cell_gallery(evaluation, data, int(true_label), int(predicted_label))
+
+    def redraw(key: str | None, as_share: bool, models: SessionModels | None) -> go.Figure:
+        _, evaluation, _ = load(key, models)
+        return confusion_figure(evaluation.confusion.numpy(), as_share)
+
+    def matrix(key: str | None, models: SessionModels | None) -> dict[str, Any]:
+        """The API's answer: the 10x10 counts (rows: true digit, columns: predicted) and the accuracy."""
+        entry, evaluation, _ = load(key, models)
+        return {"model": entry.key, "label": entry.label, "accuracy": evaluation.accuracy,
+                "matrix": evaluation.confusion.tolist()}
+
+    everything = [heatmap, summary, per_class, true_dd, pred_dd, gallery]
+    private = {"api_visibility": "private"}
+    # Evaluating takes seconds, so it happens when the tab is opened, not when the page loads.
+    tab.select(show_model, [model, normalise, session], everything, **private)
+    model.input(show_model, [model, normalise, session], everything, **private)
+    normalise.change(redraw, [model, normalise, session], heatmap, show_progress="hidden", **private)
+    gr.on([true_dd.input, pred_dd.input], show_cell, [model, true_dd, pred_dd, session], gallery, **private)
+
+    api_button = gr.Button(visible=False)
+    api_json = gr.JSON(visible=False)
+    api_button.click(matrix, [model, session], api_json, api_name="confusion_matrix")
+    return model

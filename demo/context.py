@@ -1,0 +1,51 @@
+"""What every tab needs to know about this app instance: its models, its data folder, its limits."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from demo.models_state import ModelCatalog, load_catalog
+from mnist_core.data import MNISTData, MNISTUnavailableError, load_mnist, locate_mnist
+from mnist_core.paths import ASSETS_DIR
+
+TRAIN_CONCURRENCY_ENV = "MNIST_TRAIN_CONCURRENCY"
+
+
+def default_train_concurrency() -> int:
+    """Simultaneous training runs: ``$MNIST_TRAIN_CONCURRENCY`` or 1 (two runs on a CPU only halve each other)."""
+    value = os.environ.get(TRAIN_CONCURRENCY_ENV, "").strip()
+    try:
+        return max(1, int(value)) if value else 1
+    except ValueError:
+        raise ValueError(f"{TRAIN_CONCURRENCY_ENV} must be a whole number, got {value!r}") from None
+
+
+@dataclass(frozen=True)
+class AppContext:
+    """Settings fixed when the app is built, shared by every tab and visitor."""
+
+    catalog: ModelCatalog
+    data_dir: str | None = None
+    train_concurrency: int = 1
+
+    @classmethod
+    def create(cls, data_dir: str | os.PathLike[str] | None = None, assets_dir: str | os.PathLike[str] | None = None,
+               train_concurrency: int | None = None) -> AppContext:
+        folder = Path(assets_dir) if assets_dir is not None else ASSETS_DIR
+        return cls(catalog=load_catalog(str(folder.resolve())),
+                   data_dir=None if data_dir is None else str(data_dir),
+                   train_concurrency=train_concurrency or default_train_concurrency())
+
+    def data_available(self) -> bool:
+        """True if MNIST is on disk already (nothing would need downloading)."""
+        try:
+            locate_mnist(self.data_dir, download=False)
+        except MNISTUnavailableError:
+            return False
+        return True
+
+    def load_data(self, *, download: bool = True, progress=None) -> MNISTData:
+        """MNIST (loaded once per process); raises ``MNISTUnavailableError`` with a message to show."""
+        return load_mnist(self.data_dir, download=download, progress=progress)

@@ -1,0 +1,34 @@
+"""Dataset tab: 25 random training images with their labels, to show what the model learns from."""
+
+from __future__ import annotations
+
+import gradio as gr
+import numpy as np
+
+from demo.confusion_tab import thumbnail
+from demo.context import AppContext
+from mnist_core.data import MNISTUnavailableError
+
+GRID = 5
+
+
+def build(context: AppContext, tab: gr.Tab) -> None:
+    """Lay out the Dataset tab: a 5x5 grid of training images and a Reshuffle button."""
+    gr.Markdown("### 25 random images from the 60,000 training images, with the label a person gave each")
+    shuffle = gr.Button("Reshuffle", variant="secondary", elem_id="reshuffle")
+    gallery = gr.Gallery(columns=GRID, rows=GRID, height=820, object_fit="contain", allow_preview=False,
+                         label="Training images", elem_id="dataset-gallery")
+
+    def sample(seed: int | None = None) -> list[tuple[np.ndarray, str]]:
+        """Draw GRID*GRID training images at random (a new draw each press)."""
+        try:
+            data = context.load_data()
+        except MNISTUnavailableError as exc:
+            raise gr.Error(f"MNIST is not available: {exc}") from None
+        rng = np.random.default_rng(seed)
+        indices = rng.choice(len(data.train_labels), size=GRID * GRID, replace=False)
+        return [(thumbnail(data.train_images[i].numpy()), f"label {int(data.train_labels[i])}")
+                for i in indices.tolist()]
+
+    tab.select(lambda: sample(), None, gallery, api_visibility="private")
+    shuffle.click(lambda: sample(), None, gallery, api_visibility="private")

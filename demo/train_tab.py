@@ -1,0 +1,266 @@
+"""Train tab: the class watches a network learn, live.
+
+The handler is a generator that iterates ``mnist_core.train.train`` events and yields a
+chart update at most a few times a second (training runs flat out in between). Stop sets
+the run's ``threading.Event``; the trainer checks it before every step, so the run ends
+within one step and the model keeps what it learned. If the visitor closes the tab,
+Gradio closes the generator: its ``finally`` sets the same flag, so a run never trains
+on for nobody. Runs go through Gradio's queue with a concurrency limit, so a second
+visitor sees their place in the queue instead of halving everybody's speed.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+
+from demo.charts import TrainingCurve, training_figure
+from demo.context import AppContext
+from demo.models_state import SessionModels, model_choices
+from mnist_core.data import MNISTData, MNISTUnavailableError
+from mnist_core.evaluate import evaluate
+from mnist_core.models import MODELS, UnknownModelError, build_model, count_parameters
+from mnist_core.recipes import RECIPES, InvalidRecipeError, Recipe, get_recipe
+from mnist_core.train import EpochEvent, FinishedEvent, StartEvent, StepEvent, init_model, train
+
+#: Seconds between two chart updates: ~3 a second reads as live without flooding the browser.
+UPDATE_INTERVAL = 0.3
+DEFAULT_RECIPE = "fast"
+
+#: The stop flag of each session's running training, by Gradio session hash.
+ACTIVE_RUNS: dict[str, threading.Event] = {}
+_ACTIVE_LOCK = threading.Lock()
+
+
+@dataclass
+class TrainTab:
+    """The components the app needs to reach."""
+
+    start: gr.Button
+    stop: gr.Button
+    chart: gr.Plot
+    status: gr.Markdown
+
+
+def clock(seconds: float | None) -> str:
+    """Seconds as m:ss (or h:mm:ss), the way people read a timer."""
+    if seconds is None or seconds != seconds or seconds == float("inf"):
+        return "–"
+    seconds = int(round(seconds))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def step_status(event: StepEvent, recipe: Recipe, accuracies: list[float]) -> str:
+    """Progress line while training: where we are, how fast, how long left."""
+    remaining = (event.total_steps - event.global_step) * recipe.batch_size / max(event.images_per_sec, 1e-9)
+    acc = f" · last test accuracy **{accuracies[-1]:.2%}**" if accuracies else ""
+    return (f"### Epoch {event.epoch} of {recipe.epochs} · step {event.step:,} of {event.steps_per_epoch:,}\n"
+            f"**{event.images_per_sec:,.0f}** images/s · elapsed **{clock(event.elapsed)}** · "
+            f"ETA **{clock(remaining)}** · loss {event.loss:.4f}{acc}")
+
+
+def recipe_defaults(recipe_name: str) -> tuple[str, int, int, float, int, str]:
+    """Model, epochs, batch size, learning rate, seed and a description for a recipe (the editable fields)."""
+    try:
+        recipe = get_recipe(recipe_name)
+    except InvalidRecipeError as exc:
+        raise gr.Error(str(exc)) from None
+    return (recipe.model, recipe.epochs, recipe.batch_size, recipe.lr, recipe.seed,
+            f"*{recipe.description}*")
+
+
+def _load_data_with_progress(context: AppContext) -> Iterator[str | MNISTData]:
+    """Yield progress messages while MNIST loads (downloading if needed), then the data itself."""
+    messages: queue.Queue[str] = queue.Queue()
+    result: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            result["data"] = context.load_data(progress=messages.put)
+        except MNISTUnavailableError as exc:
+            result["error"] = exc
+
+    worker = threading.Thread(target=work, name="mnist-load", daemon=True)
+    worker.start()
+    while worker.is_alive() or not messages.empty():
+        try:
+            yield messages.get(timeout=0.25)
+        except queue.Empty:
+            continue
+    if "error" in result:
+        raise result["error"]
+    yield result["data"]
+
+
+def build(context: AppContext, session: gr.State, model_dropdowns: list[gr.Dropdown],
+          select_dropdown: gr.Dropdown) -> TrainTab:
+    """Lay out the Train tab and wire Start/Stop; ``model_dropdowns`` get the new model when a run ends.
+
+    ``select_dropdown`` (the Draw tab's) also switches to the new model, so the class can
+    try it straight away.
+    """
+    if not context.data_available():
+        gr.Markdown("**MNIST is not on this machine yet.** Start downloads it first (about 11 MB, "
+                    "progress shown below). The Draw tab works without it.", elem_id="mnist-missing")
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=1, min_width=300):
+            recipe = gr.Dropdown(choices=list(RECIPES), value=DEFAULT_RECIPE, label="Recipe", elem_id="recipe")
+            recipe_info = gr.Markdown(f"*{RECIPES[DEFAULT_RECIPE].description}*")
+            model = gr.Dropdown(choices=[(f"{name} ({count_parameters_of(name):,} parameters)", name)
+                                         for name in MODELS],
+                                value=RECIPES[DEFAULT_RECIPE].model, label="Model", elem_id="train-model")
+            with gr.Row():
+                epochs = gr.Number(value=RECIPES[DEFAULT_RECIPE].epochs, precision=0, label="Epochs",
+                                   minimum=1, elem_id="epochs")
+                batch = gr.Number(value=RECIPES[DEFAULT_RECIPE].batch_size, precision=0, label="Batch size",
+                                  minimum=1, elem_id="batch-size")
+            with gr.Row():
+                lr = gr.Number(value=RECIPES[DEFAULT_RECIPE].lr, label="Learning rate", elem_id="lr")
+                seed = gr.Number(value=RECIPES[DEFAULT_RECIPE].seed, precision=0, label="Seed", minimum=0,
+                                 elem_id="seed")
+            with gr.Row():
+                start = gr.Button("▶ Start", variant="primary", size="lg", elem_id="start-button")
+                stop = gr.Button("■ Stop", variant="stop", size="lg", interactive=False, elem_id="stop-button")
+        with gr.Column(scale=3):
+            status = gr.Markdown("Choose a recipe and press **Start**. The chart shows the training loss "
+                                 "after every step and the test accuracy after every epoch.", elem_id="train-status")
+            chart = gr.Plot(value=training_figure(TrainingCurve()), label="Training", elem_id="train-chart")
+
+    recipe.change(recipe_defaults, recipe, [model, epochs, batch, lr, seed, recipe_info],
+                  show_progress="hidden", api_visibility="private")
+
+    def run(model_name: str, recipe_name: str, n_epochs: float | None, batch_size: float | None,
+            learning_rate: float | None, seed_value: float | None, models: SessionModels | None,
+            request: gr.Request) -> Iterator[tuple[Any, ...]]:
+        """Train with the chosen settings, streaming the chart; at the end add the model to this session."""
+        try:
+            chosen = get_recipe(recipe_name, model=model_name,
+                                epochs=None if n_epochs is None else int(n_epochs),
+                                batch_size=None if batch_size is None else int(batch_size),
+                                lr=None if learning_rate is None else float(learning_rate),
+                                seed=None if seed_value is None else int(seed_value))
+        except (InvalidRecipeError, UnknownModelError, ValueError, TypeError) as exc:
+            raise gr.Error(f"Cannot train with these settings: {exc}") from None
+        models = models if isinstance(models, SessionModels) else SessionModels()
+        skip = gr.skip()
+        running = (gr.Button(interactive=False), gr.Button(interactive=True))
+        idle = (gr.Button(interactive=True), gr.Button(interactive=False))
+
+        def out(chart_value: Any = skip, text: Any = skip, state: Any = skip, dropdowns: Any = None,
+                buttons: tuple[Any, Any] = (skip, skip)) -> tuple[Any, ...]:
+            return (chart_value, text, state, *(dropdowns or [skip] * len(model_dropdowns)), *buttons)
+
+        yield out(text="Loading MNIST…", buttons=running)
+        data = None
+        try:
+            for item in _load_data_with_progress(context):
+                if isinstance(item, str):
+                    yield out(text=f"**{item}**")
+                else:
+                    data = item
+        except MNISTUnavailableError as exc:
+            gr.Warning("MNIST is not available, so training cannot start. The Draw tab still works.")
+            yield out(text=f"**MNIST is not available:** {exc}", buttons=idle)
+            return
+
+        stop_flag = threading.Event()
+        session_id = request.session_hash if request is not None else None
+        if session_id:
+            with _ACTIVE_LOCK:
+                ACTIVE_RUNS[session_id] = stop_flag
+        model = init_model(chosen.model, chosen.seed)
+        curve = TrainingCurve(epochs=chosen.epochs)
+        accuracies: list[float] = []
+        finished: FinishedEvent | None = None
+        events = train(model, data, chosen, stop=stop_flag)
+        last_update = 0.0
+        try:
+            for event in events:
+                now = time.monotonic()
+                if isinstance(event, StartEvent):
+                    curve = TrainingCurve(steps_per_epoch=event.steps_per_epoch, epochs=event.epochs)
+                    yield out(training_figure(curve),
+                              f"### Training {chosen.model} ({count_parameters(model):,} parameters) on "
+                              f"{event.device}\n{event.epochs} epochs × {event.steps_per_epoch:,} steps of "
+                              f"{chosen.batch_size} images")
+                    last_update = now
+                elif isinstance(event, StepEvent):
+                    curve.add_loss(event.global_step, event.loss)
+                    if now - last_update >= UPDATE_INTERVAL:
+                        yield out(training_figure(curve), step_status(event, chosen, accuracies))
+                        last_update = time.monotonic()
+                elif isinstance(event, EpochEvent):
+                    curve.add_accuracy(event.epoch, event.test_accuracy)
+                    accuracies.append(event.test_accuracy)
+                    yield out(training_figure(curve),
+                              f"### Epoch {event.epoch} of {event.epochs} done: test accuracy "
+                              f"**{event.test_accuracy:.2%}** (elapsed {clock(event.elapsed)})")
+                    last_update = time.monotonic()
+                elif isinstance(event, FinishedEvent):
+                    finished = event
+        finally:
+            # Reached on normal completion, on Stop, and when Gradio closes the generator because the
+            # visitor left: in every case no further step may run.
+            stop_flag.set()
+            events.close()
+            if session_id:
+                with _ACTIVE_LOCK:
+                    if ACTIVE_RUNS.get(session_id) is stop_flag:
+                        del ACTIVE_RUNS[session_id]
+
+        if finished is None or finished.status == "diverged":
+            message = finished.message if finished else "training ended unexpectedly"
+            gr.Warning(f"Training failed: {message}")
+            yield out(training_figure(curve), f"**Training failed:** {message}. The model was not kept.",
+                      buttons=idle)
+            return
+
+        model.to("cpu").eval()
+        accuracy = finished.test_accuracy
+        if accuracy is None:
+            yield out(text="Stopped. Measuring the test accuracy of the model so far…")
+        evaluation = None
+        if accuracy is None:  # stopped before the first epoch ended: measure the model so far
+            evaluation = evaluate(model, data.test_images, data.test_labels)
+            accuracy = evaluation.accuracy
+        metadata = {"recipe_name": chosen.name, "recipe": chosen.as_dict(), "epochs": finished.epochs_completed,
+                    "status": finished.status, "test_accuracy": accuracy, "steps": finished.global_step}
+        entry = models.add(chosen.model, model, metadata, evaluation=evaluation)
+        verb = "Stopped" if finished.status == "stopped" else "Finished"
+        summary = (f"### {verb}: test accuracy {entry.metadata['test_accuracy']:.2%}\n"
+                   f"{finished.epochs_completed} epoch(s), {finished.global_step:,} steps in "
+                   f"{clock(finished.elapsed)} ({clock(finished.train_seconds)} training). "
+                   f"Try it in the **Draw** tab as “{entry.label}”.")
+        choices = model_choices(context.catalog, models)
+        dropdowns = [gr.Dropdown(choices=choices, value=entry.key) if dd is select_dropdown
+                     else gr.Dropdown(choices=choices) for dd in model_dropdowns]
+        yield out(training_figure(curve), summary, models, dropdowns, idle)
+
+    start.click(run, [model, recipe, epochs, batch, lr, seed, session],
+                [chart, status, session, *model_dropdowns, start, stop],
+                concurrency_limit=context.train_concurrency, concurrency_id="train", api_name="train",
+                show_progress="minimal")
+    stop.click(stop_for_request, None, None, queue=False, show_progress="hidden", api_name="stop")
+    return TrainTab(start=start, stop=stop, chart=chart, status=status)
+
+
+def count_parameters_of(name: str) -> int:
+    """Parameter count of a registered architecture (for the model dropdown's labels)."""
+    return count_parameters(build_model(name))
+
+
+def stop_for_request(request: gr.Request) -> None:
+    """Stop this session's run, if it has one; the run ends before its next step and keeps its model."""
+    session_id = request.session_hash if request is not None else None
+    with _ACTIVE_LOCK:
+        flag = ACTIVE_RUNS.get(session_id) if session_id else None
+    if flag is not None:
+        flag.set()

@@ -1,0 +1,78 @@
+"""Assemble the tabs into one ``gr.Blocks`` app, with the look it needs on a projector."""
+
+from __future__ import annotations
+
+import os
+
+import gradio as gr
+
+from demo import confusion_tab, dataset_tab, draw_tab, model_tab, train_tab
+from demo.context import AppContext
+from demo.models_state import SessionModels, free_session
+
+TITLE = "MNIST live: watch a neural network learn to read digits"
+
+#: Large type and a roomy sketchpad: the app is projected in classrooms.
+CSS = """
+.gradio-container { max-width: 1500px !important; }
+#app-title h1 { font-size: 2.2rem; margin-bottom: 0; }
+#prediction .output-class { font-size: 4rem !important; }
+#model-input img { image-rendering: pixelated; }
+.tab-container button, button[role="tab"] { font-size: 1.15rem !important; font-weight: 600; }
+#train-status h3 { margin: 0.2rem 0; }
+#layer-table, #per-class { font-size: 1.05rem; }
+"""
+
+THEME = gr.themes.Soft(primary_hue="blue", text_size="lg")
+
+#: Gradio 6's sketchpad opens with no tool selected ("select the draw tool to start") and has no
+#: Python option for a default tool, so this selects its brush once the page has loaded: a visitor
+#: can draw straight away. The brush button is found by its label, else by its place (the
+#: brush and eraser are the last two buttons), so a translated label does not break it.
+JS = """
+() => {
+  const start = Date.now();
+  const pick = () => {
+    const pad = document.querySelector('#sketchpad');
+    const buttons = pad ? Array.from(pad.querySelectorAll('button')) : [];
+    const brush = buttons.find((b) => b.getAttribute('aria-label') === 'Brush') || buttons[buttons.length - 2];
+    if (pad && pad.querySelector('canvas') && brush) {
+      brush.click();
+      return;
+    }
+    if (Date.now() - start < 20000) setTimeout(pick, 200);
+  };
+  setTimeout(pick, 300);
+}
+"""
+
+
+def build_demo(data_dir: str | os.PathLike[str] | None = None, assets_dir: str | os.PathLike[str] | None = None,
+               train_concurrency: int | None = None) -> gr.Blocks:
+    """The whole app; ``data_dir`` is where MNIST is (or will be downloaded), ``assets_dir`` the checkpoints."""
+    context = AppContext.create(data_dir=data_dir, assets_dir=assets_dir, train_concurrency=train_concurrency)
+    with gr.Blocks(title=TITLE) as demo:
+        session = gr.State(SessionModels(), delete_callback=free_session)
+        gr.Markdown(f"# {TITLE}\nDraw a digit for the model to read, train your own model live, "
+                    "and look inside its mistakes.", elem_id="app-title")
+        with gr.Tabs():
+            with gr.Tab("Draw", id="draw"):
+                draw = draw_tab.build(context, session)
+            with gr.Tab("Train", id="train") as train_page:
+                train_slot = gr.Column()
+            with gr.Tab("Confusion matrix", id="confusion") as confusion_page:
+                confusion_model = confusion_tab.build(context, session, confusion_page)
+            with gr.Tab("Dataset", id="dataset") as dataset_page:
+                dataset_tab.build(context, dataset_page)
+            with gr.Tab("Model", id="model") as model_page:
+                layers_model = model_tab.build(context, session, model_page)
+        # The Train tab is filled last because it updates the other tabs' model lists.
+        with train_slot:
+            train_tab.build(context, session, [draw.model, confusion_model, layers_model], draw.model)
+        del train_page
+        # Closing the tab ends this session's training run (Gradio also closes the run's generator).
+        demo.unload(train_tab.stop_for_request)
+        if context.catalog.errors:
+            gr.Markdown("Some checkpoints in `assets/` could not be used:\n\n" +
+                        "\n".join(f"- {e}" for e in context.catalog.errors))
+    return demo
