@@ -8,7 +8,9 @@ never writes into the data folder.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -66,3 +68,30 @@ def tiny_data() -> MNISTData:
         test_labels=torch.randint(0, 10, (64,), generator=g),
         source=Path("generated"),
     )
+
+
+@pytest.fixture(scope="session")
+def app_server(data_dir: Path) -> Iterator[tuple[str, Any]]:
+    """The Gradio app (``app.demo``), launched once in this process on a free local port: (url, demo).
+
+    In-process, so tests can also look at server-side state. It needs the pretrained
+    checkpoints in ``assets/``; without them the tests that use it fail saying so.
+    """
+    import socket
+
+    import app
+    from demo.context import AppContext
+
+    if not AppContext.create().catalog.entries:
+        pytest.fail("the app tests need at least one checkpoint in assets/*.pt, e.g. "
+                    "python -m mnist_core train --recipe fast --out assets/tiny-vgg-fast.pt")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    demo = app.demo
+    demo.queue(default_concurrency_limit=4).launch(server_name="127.0.0.1", server_port=port,
+                                                   prevent_thread_lock=True, quiet=True, **app.launch_options())
+    try:
+        yield f"http://127.0.0.1:{port}/", demo
+    finally:
+        demo.close()

@@ -1,0 +1,101 @@
+"""The app's own helpers, without a server: chart bounds, model lists, checkpoint discovery."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from demo.charts import TrainingCurve, confusion_figure, training_figure
+from demo.confusion_tab import worst_cell
+from demo.draw_tab import composite_of, enlarge
+from demo.models_state import ModelCatalog, SessionModels, find_entry, model_choices
+from demo.train_tab import clock
+from mnist_core.checkpoint import discover_checkpoints, save_checkpoint
+from mnist_core.models import build_model
+
+
+def test_training_curve_stays_bounded_and_smooth_line_is_exact() -> None:
+    curve = TrainingCurve(steps_per_epoch=1000, epochs=50, max_points=100, smoothing=0.9)
+    losses = np.linspace(2.0, 0.1, 50_000)
+    for step, loss in enumerate(losses, start=1):
+        curve.add_loss(step, float(loss))
+    assert len(curve.raw_x) < 100 and len(curve.smooth_x) < 100
+    assert curve.raw_x == sorted(curve.raw_x) and curve.raw_x[-1] <= 50
+    # The EMA of a linear ramp lags it by about smoothing / (1 - smoothing) steps.
+    lag = 0.9 / 0.1 * (losses[0] - losses[1])
+    assert curve.smooth_y[-1] == pytest.approx(losses[-1 - (50_000 - 1) % curve.stride] + lag, rel=0.05)
+    curve.add_accuracy(1, 0.97)
+    fig = training_figure(curve)
+    assert sum(len(trace.x) for trace in fig.data) == curve.points
+
+
+def test_confusion_figure_normalises_rows() -> None:
+    counts = np.diag(np.full(10, 90)) + 1
+    fig = confusion_figure(counts, normalise=True)
+    assert fig.data[0].text[0][0] == "91.0%" and fig.data[0].text[0][1] == "1.0%"  # 91 and 1 of 100
+    assert confusion_figure(counts).data[0].text[3][3] == "91"
+
+
+def test_worst_cell_is_the_largest_mistake() -> None:
+    confusion = np.eye(10, dtype=int) * 100
+    confusion[4, 9] = 7
+    confusion[7, 2] = 3
+    assert worst_cell(confusion) == (4, 9)
+    assert worst_cell(np.eye(10, dtype=int)) == (0, 0)
+
+
+def test_sketch_value_and_enlarged_input() -> None:
+    assert composite_of(None) is None
+    assert composite_of({"background": None, "layers": [], "composite": "x"}) == "x"
+    big = enlarge(np.eye(28, dtype=np.float32))
+    assert big.shape == (280, 280) and big.dtype == np.uint8 and big[5, 5] == 255 and big[5, 15] == 0
+
+
+def test_clock() -> None:
+    assert clock(75) == "1:15" and clock(3725) == "1:02:05" and clock(None) == "–"
+
+
+def _save(folder: Path, name: str, accuracy: float, **extra: object) -> None:
+    torch.manual_seed(0)
+    save_checkpoint(folder / name, "tiny-vgg", build_model("tiny-vgg"),
+                    metadata={"test_accuracy": accuracy, "recipe": {"name": "fast"}, **extra})
+
+
+def test_catalog_discovers_checkpoints_and_prefers_a_drawing_model(tmp_path: Path) -> None:
+    _save(tmp_path, "a.pt", 0.99)
+    _save(tmp_path, "b.pt", 0.98)
+    (tmp_path / "broken.pt").write_bytes(b"not a checkpoint")
+    found, errors = discover_checkpoints(tmp_path)
+    assert [c.path.name for c in found] == ["a.pt", "b.pt"]
+    assert len(errors) == 1 and "broken.pt" in errors[0]
+
+    catalog = ModelCatalog.from_folder(tmp_path)
+    assert catalog.default_key == "a.pt"  # most accurate
+    assert "99.00%" in catalog.entries["a.pt"].label and "fast" in catalog.entries["a.pt"].label
+
+    _save(tmp_path, "c.pt", 0.95, drawing=True)
+    assert ModelCatalog.from_folder(tmp_path).default_key == "c.pt"  # a drawing model wins
+
+
+def test_missing_assets_folder_gives_an_empty_catalog(tmp_path: Path) -> None:
+    catalog = ModelCatalog.from_folder(tmp_path / "nowhere")
+    assert catalog.entries == {} and catalog.default_key is None and catalog.errors == []
+
+
+def test_session_models_are_private_and_listed_first(tmp_path: Path) -> None:
+    _save(tmp_path, "a.pt", 0.99)
+    catalog = ModelCatalog.from_folder(tmp_path)
+    mine, theirs = SessionModels(), SessionModels()
+    entry = mine.add("tiny-vgg", build_model("tiny-vgg"),
+                     {"recipe_name": "fast", "epochs": 1, "status": "stopped", "test_accuracy": 0.9})
+    assert entry.key == "session-1" and "stopped" in entry.label and "90.00%" in entry.label
+    assert [key for _, key in model_choices(catalog, mine)] == ["session-1", "a.pt"]
+    assert [key for _, key in model_choices(catalog, theirs)] == ["a.pt"]
+    assert find_entry(catalog, mine, "session-1") is entry
+    assert find_entry(catalog, theirs, "session-1") is None
+    assert find_entry(catalog, theirs, None) is catalog.entries["a.pt"]
+    mine.clear()
+    assert find_entry(catalog, mine, "session-1") is None
