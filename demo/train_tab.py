@@ -226,7 +226,7 @@ def build(context: AppContext, session: gr.State, model_dropdowns: list[gr.Dropd
         model.to("cpu").eval()
         accuracy = finished.test_accuracy
         if accuracy is None:
-            yield out(text="Stopped. Measuring the test accuracy of the model so far…")
+            yield out(text="Run ended; measuring the test accuracy of the model so far…")
         evaluation = None
         if accuracy is None:  # stopped before the first epoch ended: measure the model so far
             evaluation = evaluate(model, data.test_images, data.test_labels)

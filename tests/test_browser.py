@@ -1,0 +1,167 @@
+"""The app in a real browser: headless Debian chromium driven by Playwright.
+
+Draws a digit with mouse strokes and reads the answer, runs a short training and stops
+it, and checks that closing the tab ends a run. Screenshots of every step (and of every
+tab) go to ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                       reason=f"no chromium at {CHROMIUM} (install Debian's chromium or set CHROMIUM_PATH)"),
+]
+
+SEVEN = [(0.28, 0.22), (0.72, 0.22), (0.45, 0.82)]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                                    "--disable-component-update", "--no-first-run"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Any, app_server: tuple[str, Any]) -> Iterator[Any]:
+    url, _ = app_server
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    pg = context.new_page()
+    pg.set_default_timeout(30_000)
+    pg.goto(url)
+    pg.wait_for_selector("#sketchpad canvas")
+    yield pg
+    context.close()
+
+
+def shot(page: Any, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def stroke(page: Any, points: list[tuple[float, float]], steps: int = 15) -> None:
+    """Draw one stroke through ``points`` (fractions of the sketchpad canvas) with the mouse."""
+    box = page.locator("#sketchpad canvas").first.bounding_box()
+    x0, y0, w, h = box["x"], box["y"], box["width"], box["height"]
+    page.mouse.move(x0 + w * points[0][0], y0 + h * points[0][1])
+    page.mouse.down()
+    for (ax, ay), (bx, by) in zip(points, points[1:], strict=False):
+        for t in range(1, steps + 1):
+            page.mouse.move(x0 + w * (ax + (bx - ax) * t / steps), y0 + h * (ay + (by - ay) * t / steps))
+    page.mouse.up()
+
+
+def top_prediction(page: Any) -> str:
+    return page.locator("#prediction .output-class").inner_text().strip()
+
+
+def test_draw_a_digit_and_read_it(page: Any) -> None:
+    # Ready to draw at once: no "select the draw tool" step for the visitor.
+    page.wait_for_function("() => document.querySelectorAll('#sketchpad canvas').length > 0")
+    assert top_prediction(page) == "Draw a digit"
+    page.wait_for_timeout(1000)  # the page script selects the brush shortly after load
+    stroke(page, SEVEN)
+    page.wait_for_function("() => document.querySelector('#prediction .output-class')?.innerText.trim() === '7'",
+                           timeout=20_000)
+    assert page.locator("#model-input img").count() == 1
+    shot(page, "draw-seven")
+
+    page.locator("#clear-button").click()
+    page.wait_for_function(
+        "() => document.querySelector('#prediction .output-class')?.innerText.trim() === 'Draw a digit'")
+
+
+def line_points(page: Any) -> int:
+    """How many points the training chart's lines have drawn."""
+    return page.evaluate("""() => {
+        const plot = document.querySelector('#train-chart .js-plotly-plot');
+        if (!plot || !plot.data) return 0;
+        return plot.data.reduce((n, trace) => n + (trace.x ? trace.x.length : 0), 0);
+    }""")
+
+
+def test_train_live_then_stop(page: Any) -> None:
+    from demo.train_tab import ACTIVE_RUNS
+
+    page.get_by_role("tab", name="Train").click()
+    page.locator("#start-button").click()
+    page.wait_for_function("() => /Epoch 1 of/.test(document.querySelector('#train-status').innerText)",
+                           timeout=60_000)
+    first = line_points(page)
+    deadline = time.monotonic() + 30
+    while line_points(page) <= first + 2 and time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+    assert line_points(page) > first + 2, "the chart did not receive new points while training"
+    status = page.locator("#train-status").inner_text()
+    assert re.search(r"images/s", status) and "ETA" in status
+    shot(page, "train-running")
+
+    page.locator("#stop-button").click()
+    stopped_at = time.monotonic()
+    page.wait_for_function("() => /Stopped: test accuracy/.test(document.querySelector('#train-status').innerText)",
+                           timeout=60_000)
+    assert not ACTIVE_RUNS
+    assert time.monotonic() - stopped_at < 30
+    assert page.locator("#start-button").is_enabled()
+    shot(page, "train-stopped")
+
+    # The stopped model is now this session's choice in the Draw tab.
+    page.get_by_role("tab", name="Draw").click()
+    assert "trained here #1" in page.locator("#draw-model input").input_value()
+
+
+def test_closing_the_tab_ends_the_run(browser: Any, app_server: tuple[str, Any]) -> None:
+    from demo.train_tab import ACTIVE_RUNS
+
+    url, _ = app_server
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    pg = context.new_page()
+    pg.goto(url)
+    pg.get_by_role("tab", name="Train").click()
+    pg.locator("#start-button").click()
+    pg.wait_for_function("() => /Epoch 1 of/.test(document.querySelector('#train-status').innerText)",
+                         timeout=60_000)
+    assert ACTIVE_RUNS
+    context.close()
+    deadline = time.monotonic() + 60
+    while ACTIVE_RUNS and time.monotonic() < deadline:
+        time.sleep(0.25)
+    assert not ACTIVE_RUNS, "the run kept training after its tab was closed"
+
+
+def test_every_tab_renders(page: Any) -> None:
+    """Screenshots of each tab (the README's come from these) and a check that each shows its content."""
+    stroke(page, SEVEN)
+    page.wait_for_function("() => document.querySelector('#prediction .output-class')?.innerText.trim() === '7'",
+                           timeout=20_000)
+    shot(page, "tab-draw")
+    page.get_by_role("tab", name="Confusion matrix").click()
+    page.wait_for_function("() => /correct/.test(document.querySelector('#confusion-summary').innerText)",
+                           timeout=120_000)
+    page.wait_for_selector("#cell-gallery img")
+    shot(page, "tab-confusion")
+    page.get_by_role("tab", name="Dataset").click()
+    page.wait_for_function("() => document.querySelectorAll('#dataset-gallery img').length >= 25")
+    shot(page, "tab-dataset")
+    page.get_by_role("tab", name="Model").click()
+    page.wait_for_function("() => /parameters/.test(document.querySelector('#model-summary').innerText)")
+    assert "total" in page.locator("#layer-table").inner_text()
+    shot(page, "tab-model")
