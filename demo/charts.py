@@ -88,9 +88,9 @@ def training_figure(curve: TrainingCurve) -> go.Figure:
     low = min(curve.acc_y) if curve.acc_y else 0.9
     acc_floor = max(0.0, min(0.9, math.floor(low * 20) / 20 - 0.05))
     fig.update_layout(
-        font=FONT, height=440, margin={"l": 70, "r": 80, "t": 30, "b": 60},
+        font=FONT, height=460, margin={"l": 70, "r": 80, "t": 50, "b": 60},
         uirevision="training", plot_bgcolor="white",
-        legend={"orientation": "h", "y": 1.08, "x": 0},
+        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
         xaxis={"title": "epoch", "range": [0, curve.epochs], "gridcolor": "#eee", "zeroline": False},
         yaxis={"title": {"text": "training loss", "font": {"color": SMOOTH_COLOR}}, "type": "log",
                "gridcolor": "#eee"},

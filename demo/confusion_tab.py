@@ -85,7 +85,7 @@ def build(context: AppContext, session: gr.State, tab: gr.Tab) -> gr.Dropdown:
         true_dd = gr.Dropdown(choices=DIGITS, value="0", label="True digit", elem_id="true-digit")
         pred_dd = gr.Dropdown(choices=DIGITS, value="0", label="Predicted digit", elem_id="predicted-digit")
     gallery = gr.Gallery(label="Test images in this cell (the model's confidence under each)", columns=10,
-                         height=420, object_fit="contain", allow_preview=True, elem_id="cell-gallery")
+                         height="auto", object_fit="contain", allow_preview=True, elem_id="cell-gallery")
 
     def load(key: str | None, models: SessionModels | None) -> tuple[ModelEntry, Evaluation, MNISTData]:
         entry = find_entry(catalog, models, key)

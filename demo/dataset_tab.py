@@ -14,10 +14,18 @@ GRID = 5
 
 def build(context: AppContext, tab: gr.Tab) -> None:
     """Lay out the Dataset tab: a 5x5 grid of training images and a Reshuffle button."""
-    gr.Markdown("### 25 random images from the 60,000 training images, with the label a person gave each")
-    shuffle = gr.Button("Reshuffle", variant="secondary", elem_id="reshuffle")
-    gallery = gr.Gallery(columns=GRID, rows=GRID, height=820, object_fit="contain", allow_preview=False,
-                         label="Training images", elem_id="dataset-gallery")
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3):
+            gallery = gr.Gallery(columns=GRID, rows=GRID, height=760, object_fit="contain", allow_preview=False,
+                                 label="Training images", show_label=False,
+                                 elem_id="dataset-gallery")
+        with gr.Column(scale=2):
+            gr.Markdown("### 25 random images from the 60,000 training images\n"
+                        "Each is 28 × 28 grey pixels, with the label a person gave it. This is all the "
+                        "model ever sees: it learns the digits only from examples like these.\n\n"
+                        "Notice how differently people write the same digit, and the odd one that even "
+                        "a person would misread.")
+            shuffle = gr.Button("Reshuffle", variant="primary", size="lg", elem_id="reshuffle")
 
     def sample(seed: int | None = None) -> list[tuple[np.ndarray, str]]:
         """Draw GRID*GRID training images at random (a new draw each press)."""

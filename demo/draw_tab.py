@@ -108,7 +108,11 @@ def build(context: AppContext, session: gr.State) -> DrawTab:
               "concurrency_id": "predict", "api_visibility": "private"}
     sketch.change(on_draw, [sketch, model, session], outputs, **listen)
     model.change(on_draw, [sketch, model, session], outputs, **listen)
-    clear.click(lambda: None, None, sketch, show_progress="hidden", api_visibility="private")
+    # Clear presses the sketchpad's own "Clear canvas" (setting the value to None from Python works only
+    # once: a second None is no change) and re-selects the brush, which Gradio 6 drops on clearing;
+    # the displays are reset here directly rather than waiting for a change event.
+    clear.click(lambda: (PROMPT, probability_figure(None), None), None, outputs, show_progress="hidden",
+                js="() => { if (window.mnistClear) window.mnistClear(); }", api_visibility="private")
 
     # The documented API endpoint: same inputs, but only the label-confidence dict comes back.
     api_button = gr.Button(visible=False)

@@ -122,9 +122,9 @@ class SessionModels:
         self._counter += 1
         key = f"session-{self._counter}"
         status = metadata.get("status", "")
-        epochs = metadata.get("epochs", 0)
+        epochs = metadata.get("epochs_trained", metadata.get("epochs", 0))
         label = (f"★ trained here #{self._counter}: {model_name} · {metadata.get('recipe_name', '')} · "
-                 f"{epochs} epoch{'s' if epochs != 1 else ''}{' (stopped)' if status == 'stopped' else ''} · "
+                 f"{epochs:g} epoch{'' if epochs == 1 else 's'}{' (stopped)' if status == 'stopped' else ''} · "
                  f"{_percent(metadata.get('test_accuracy'))}")
         entry = ModelEntry(key=key, label=label, model_name=model_name, model=model, metadata=metadata,
                            evaluation=evaluation)

@@ -132,7 +132,8 @@ def build(context: AppContext, session: gr.State, model_dropdowns: list[gr.Dropd
         with gr.Column(scale=3):
             status = gr.Markdown("Choose a recipe and press **Start**. The chart shows the training loss "
                                  "after every step and the test accuracy after every epoch.", elem_id="train-status")
-            chart = gr.Plot(value=training_figure(TrainingCurve()), label="Training", elem_id="train-chart")
+            chart = gr.Plot(value=training_figure(TrainingCurve()), label="Training", show_label=False,
+                            elem_id="train-chart")
 
     recipe.change(recipe_defaults, recipe, [model, epochs, batch, lr, seed, recipe_info],
                   show_progress="hidden", api_visibility="private")
@@ -232,13 +233,15 @@ def build(context: AppContext, session: gr.State, model_dropdowns: list[gr.Dropd
             evaluation = evaluate(model, data.test_images, data.test_labels)
             accuracy = evaluation.accuracy
         metadata = {"recipe_name": chosen.name, "recipe": chosen.as_dict(), "epochs": finished.epochs_completed,
-                    "status": finished.status, "test_accuracy": accuracy, "steps": finished.global_step}
+                    "status": finished.status, "test_accuracy": accuracy, "steps": finished.global_step,
+                    "epochs_trained": round(finished.global_step / max(curve.steps_per_epoch, 1), 1)}
         entry = models.add(chosen.model, model, metadata, evaluation=evaluation)
         verb = "Stopped" if finished.status == "stopped" else "Finished"
+        done = finished.global_step / max(curve.steps_per_epoch, 1)
         summary = (f"### {verb}: test accuracy {entry.metadata['test_accuracy']:.2%}\n"
-                   f"{finished.epochs_completed} epoch(s), {finished.global_step:,} steps in "
-                   f"{clock(finished.elapsed)} ({clock(finished.train_seconds)} training). "
-                   f"Try it in the **Draw** tab as “{entry.label}”.")
+                   f"{finished.global_step:,} steps ({done:.1f} of {chosen.epochs} epochs) in "
+                   f"{clock(finished.elapsed)}, of which {clock(finished.train_seconds)} training. "
+                   f"Try it in the **Draw** tab: it is selected there as “{entry.label}”.")
         choices = model_choices(context.catalog, models)
         dropdowns = [gr.Dropdown(choices=choices, value=entry.key) if dd is select_dropdown
                      else gr.Dropdown(choices=choices) for dd in model_dropdowns]

@@ -25,14 +25,15 @@ CSS = """
 
 THEME = gr.themes.Soft(primary_hue="blue", text_size="lg")
 
-#: Gradio 6's sketchpad opens with no tool selected ("select the draw tool to start") and has no
-#: Python option for a default tool, so this selects its brush once the page has loaded: a visitor
-#: can draw straight away. The brush button is found by its label, else by its place (the
-#: brush and eraser are the last two buttons), so a translated label does not break it.
+#: Gradio 6's sketchpad opens with no tool selected ("select the draw tool to start"), has no
+#: Python option for a default tool, and drops the tool again when its value is cleared. This
+#: page script selects the brush once the page has loaded, and defines ``window.mnistClear`` for
+#: the Clear button: it presses the sketchpad's own "Clear canvas" and selects the brush again, so
+#: a visitor can always draw straight away. Buttons are found by their label, else by their place
+#: (brush and eraser are the last two, "Clear canvas" the sixth), so a translated label still works.
 JS = """
 () => {
-  const start = Date.now();
-  const pick = () => {
+  const pick = (deadline) => {
     const pad = document.querySelector('#sketchpad');
     const buttons = pad ? Array.from(pad.querySelectorAll('button')) : [];
     const brush = buttons.find((b) => b.getAttribute('aria-label') === 'Brush') || buttons[buttons.length - 2];
@@ -40,9 +41,17 @@ JS = """
       brush.click();
       return;
     }
-    if (Date.now() - start < 20000) setTimeout(pick, 200);
+    if (Date.now() < deadline) setTimeout(() => pick(deadline), 200);
   };
-  setTimeout(pick, 300);
+  window.mnistSelectBrush = () => setTimeout(() => pick(Date.now() + 5000), 150);
+  window.mnistClear = () => {
+    const pad = document.querySelector('#sketchpad');
+    const buttons = pad ? Array.from(pad.querySelectorAll('button')) : [];
+    const trash = buttons.find((b) => b.getAttribute('aria-label') === 'Clear canvas') || buttons[5];
+    if (trash) trash.click();
+    window.mnistSelectBrush();
+  };
+  setTimeout(() => pick(Date.now() + 20000), 300);
 }
 """
 

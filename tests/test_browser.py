@@ -26,6 +26,7 @@ pytestmark = [
 ]
 
 SEVEN = [(0.28, 0.22), (0.72, 0.22), (0.45, 0.82)]
+ONE = [(0.42, 0.27), (0.52, 0.15), (0.52, 0.85)]
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +58,11 @@ def shot(page: Any, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def stroke(page: Any, points: list[tuple[float, float]], steps: int = 15) -> None:
-    """Draw one stroke through ``points`` (fractions of the sketchpad canvas) with the mouse."""
+def stroke(page: Any, points: list[tuple[float, float]], steps: int = 4) -> None:
+    """Draw one stroke through ``points`` (fractions of the sketchpad canvas) with the mouse.
+
+    Few moves per segment: software-rendered headless chromium takes ~0.3 s per pointer move.
+    """
     box = page.locator("#sketchpad canvas").first.bounding_box()
     x0, y0, w, h = box["x"], box["y"], box["width"], box["height"]
     page.mouse.move(x0 + w * points[0][0], y0 + h * points[0][1])
@@ -73,20 +77,29 @@ def top_prediction(page: Any) -> str:
     return page.locator("#prediction .output-class").inner_text().strip()
 
 
+def wait_for_label(page: Any, text: str) -> None:
+    page.wait_for_function(
+        f"() => document.querySelector('#prediction .output-class')?.innerText.trim() === {text!r}",
+        timeout=20_000)
+
+
 def test_draw_a_digit_and_read_it(page: Any) -> None:
     # Ready to draw at once: no "select the draw tool" step for the visitor.
     page.wait_for_function("() => document.querySelectorAll('#sketchpad canvas').length > 0")
     assert top_prediction(page) == "Draw a digit"
     page.wait_for_timeout(1000)  # the page script selects the brush shortly after load
     stroke(page, SEVEN)
-    page.wait_for_function("() => document.querySelector('#prediction .output-class')?.innerText.trim() === '7'",
-                           timeout=20_000)
+    wait_for_label(page, "7")
     assert page.locator("#model-input img").count() == 1
     shot(page, "draw-seven")
 
-    page.locator("#clear-button").click()
-    page.wait_for_function(
-        "() => document.querySelector('#prediction .output-class')?.innerText.trim() === 'Draw a digit'")
+    # Clear empties the canvas and keeps the brush: the next digit is read on its own, twice over.
+    for digit, points in (("1", ONE), ("7", SEVEN)):
+        page.locator("#clear-button").click()
+        wait_for_label(page, "Draw a digit")
+        page.wait_for_timeout(500)
+        stroke(page, points)
+        wait_for_label(page, digit)
 
 
 def line_points(page: Any) -> int:
@@ -150,8 +163,7 @@ def test_closing_the_tab_ends_the_run(browser: Any, app_server: tuple[str, Any])
 def test_every_tab_renders(page: Any) -> None:
     """Screenshots of each tab (the README's come from these) and a check that each shows its content."""
     stroke(page, SEVEN)
-    page.wait_for_function("() => document.querySelector('#prediction .output-class')?.innerText.trim() === '7'",
-                           timeout=20_000)
+    wait_for_label(page, "7")
     shot(page, "tab-draw")
     page.get_by_role("tab", name="Confusion matrix").click()
     page.wait_for_function("() => /correct/.test(document.querySelector('#confusion-summary').innerText)",
@@ -159,7 +171,8 @@ def test_every_tab_renders(page: Any) -> None:
     page.wait_for_selector("#cell-gallery img")
     shot(page, "tab-confusion")
     page.get_by_role("tab", name="Dataset").click()
-    page.wait_for_function("() => document.querySelectorAll('#dataset-gallery img').length >= 25")
+    page.wait_for_function("() => Array.from(document.querySelectorAll('#dataset-gallery img'))"
+                           ".filter((img) => img.complete && img.naturalWidth > 0).length >= 25")
     shot(page, "tab-dataset")
     page.get_by_role("tab", name="Model").click()
     page.wait_for_function("() => /parameters/.test(document.querySelector('#model-summary').innerText)")
