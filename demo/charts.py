@@ -83,7 +83,7 @@ def training_figure(curve: TrainingCurve) -> go.Figure:
                                line={"color": SMOOTH_COLOR, "width": 3}))
     fig.add_trace(go.Scatter(x=curve.acc_x, y=curve.acc_y, mode="lines+markers+text", name="test accuracy",
                              yaxis="y2", line={"color": ACC_COLOR, "width": 3}, marker={"size": 11},
-                             text=[f"{a:.2%}" for a in curve.acc_y], textposition="top center",
+                             text=[f"{a:.2%}" for a in curve.acc_y], textposition="top left",
                              textfont={"color": ACC_COLOR, "size": 15}))
     low = min(curve.acc_y) if curve.acc_y else 0.9
     acc_floor = max(0.0, min(0.9, math.floor(low * 20) / 20 - 0.05))
@@ -91,7 +91,8 @@ def training_figure(curve: TrainingCurve) -> go.Figure:
         font=FONT, height=460, margin={"l": 70, "r": 80, "t": 50, "b": 60},
         uirevision="training", plot_bgcolor="white",
         legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
-        xaxis={"title": "epoch", "range": [0, curve.epochs], "gridcolor": "#eee", "zeroline": False},
+        # A little room right of the last epoch, so its accuracy marker and label are not cut off.
+        xaxis={"title": "epoch", "range": [0, curve.epochs * 1.08], "gridcolor": "#eee", "zeroline": False},
         yaxis={"title": {"text": "training loss", "font": {"color": SMOOTH_COLOR}}, "type": "log",
                "gridcolor": "#eee"},
         yaxis2={"title": {"text": "test accuracy", "font": {"color": ACC_COLOR}}, "overlaying": "y",

@@ -44,7 +44,7 @@ def cell_gallery(evaluation: Evaluation, data: MNISTData, true_label: int,
     """The test images of one cell with their confidence, most confident first."""
     indices = evaluation.cell(true_label, predicted_label)[:MAX_GALLERY].tolist()
     confidences = evaluation.confidences
-    return [(thumbnail(data.test_images[i].numpy()), f"{float(confidences[i]):.0%} sure · test #{i}")
+    return [(thumbnail(data.test_images[i].numpy()), f"{float(confidences[i]):.0%} sure")
             for i in indices]
 
 
@@ -74,8 +74,9 @@ def build(context: AppContext, session: gr.State, tab: gr.Tab) -> gr.Dropdown:
                                     label="Model", scale=3, elem_id="confusion-model")
                 normalise = gr.Checkbox(value=False, label="Row-normalised (share of each true digit)",
                                         scale=1, elem_id="normalise")
-            heatmap = gr.Plot(label="Confusion matrix: true digit (rows) vs predicted digit (columns)",
-                              elem_id="confusion-heatmap")
+            gr.Markdown("**Rows: the true digit. Columns: what the model predicted.** "
+                        "The diagonal is right; every other number is a mistake.")
+            heatmap = gr.Plot(label="Confusion matrix", show_label=False, elem_id="confusion-heatmap")
         with gr.Column(scale=2):
             summary = gr.Markdown("Evaluating the model on the test set…", elem_id="confusion-summary")
             per_class = gr.Dataframe(headers=["digit", "images", "correct", "accuracy"], datatype="str",
@@ -85,7 +86,7 @@ def build(context: AppContext, session: gr.State, tab: gr.Tab) -> gr.Dropdown:
         true_dd = gr.Dropdown(choices=DIGITS, value="0", label="True digit", elem_id="true-digit")
         pred_dd = gr.Dropdown(choices=DIGITS, value="0", label="Predicted digit", elem_id="predicted-digit")
     gallery = gr.Gallery(label="Test images in this cell (the model's confidence under each)", columns=10,
-                         height="auto", object_fit="contain", allow_preview=True, elem_id="cell-gallery")
+                         height=330, object_fit="contain", allow_preview=True, elem_id="cell-gallery")
 
     def load(key: str | None, models: SessionModels | None) -> tuple[ModelEntry, Evaluation, MNISTData]:
         entry = find_entry(catalog, models, key)

@@ -124,3 +124,30 @@ def test_training_streams_then_stop_keeps_a_selectable_model(app_server: tuple[s
 def test_invalid_settings_are_refused_with_a_message(client: Client) -> None:
     with pytest.raises(Exception, match="learning rate must be a finite number above 0"):
         client.predict("tiny-vgg", "fast", 1, 128, 0.0, 1, api_name="/train")
+
+
+def test_a_second_training_waits_in_the_queue(app_server: tuple[str, Any]) -> None:
+    """With the default limit of one run at a time, a second visitor is told their place in the queue."""
+    from gradio_client.utils import Status
+
+    from demo.train_tab import ACTIVE_RUNS
+
+    url, _ = app_server
+    first, second = Client(url, verbose=False), Client(url, verbose=False)
+    running = first.submit("tiny-vgg", "fast", 1, 128, 0.003, 1, api_name="/train")
+    deadline = time.monotonic() + 120
+    while not ACTIVE_RUNS and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert ACTIVE_RUNS, "the first run did not start"
+    waiting = second.submit("tiny-vgg", "fast", 1, 128, 0.003, 1, api_name="/train")
+    status = waiting.status()
+    deadline = time.monotonic() + 10
+    while status.code != Status.IN_QUEUE and time.monotonic() < deadline:
+        time.sleep(0.1)
+        status = waiting.status()
+    assert status.code == Status.IN_QUEUE and status.rank == 0, status
+    assert len(ACTIVE_RUNS) == 1  # the second run is not training alongside
+    waiting.cancel()
+    first.predict(api_name="/stop")
+    running.result(timeout=60)
+    assert not ACTIVE_RUNS
