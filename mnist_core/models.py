@@ -91,6 +91,43 @@ class TinyVGG(nn.Module):
         return self.fc(x)  # (B, 784) -> (B, 10) logits
 
 
+class FastCNN(nn.Module):
+    """The ``fast`` recipe's model: 99% on MNIST in one epoch on a 2-core CPU, 29,434 parameters.
+
+    A stride-2 5x5 stem halves the image at once, so the two 3x3 stages run on 14x14 and 7x7
+    maps: few multiply-adds per image. Batch normalisation lets a one-cycle schedule use a
+    high learning rate from the first steps. Returns logits.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 16, 5, stride=2, padding=2, bias=False)
+        self.bn1 = nn.BatchNorm2d(16)
+        self.relu1 = nn.ReLU()
+        self.conv2 = nn.Conv2d(16, 32, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(32)
+        self.relu2 = nn.ReLU()
+        self.pool2 = nn.MaxPool2d(2)
+        self.conv3 = nn.Conv2d(32, 64, 3, padding=1, bias=False)
+        self.bn3 = nn.BatchNorm2d(64)
+        self.relu3 = nn.ReLU()
+        self.pool3 = nn.MaxPool2d(2)
+        self.flatten = nn.Flatten(1)
+        self.fc = nn.Linear(64 * 3 * 3, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.conv1(x)  # (B, 1, 28, 28) -> (B, 16, 14, 14)
+        x = self.relu1(self.bn1(x))
+        x = self.conv2(x)  # (B, 16, 14, 14) -> (B, 32, 14, 14)
+        x = self.relu2(self.bn2(x))
+        x = self.pool2(x)  # (B, 32, 14, 14) -> (B, 32, 7, 7)
+        x = self.conv3(x)  # (B, 32, 7, 7) -> (B, 64, 7, 7)
+        x = self.relu3(self.bn3(x))
+        x = self.pool3(x)  # (B, 64, 7, 7) -> (B, 64, 3, 3)
+        x = self.flatten(x)  # (B, 64, 3, 3) -> (B, 576)
+        return self.fc(x)  # (B, 576) -> (B, 10) logits
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     """A registered model: how to build it and what to tell people about it."""
@@ -107,6 +144,8 @@ MODELS: dict[str, ModelSpec] = {
                   "Seed 000: pytorch/examples CNN, 2 conv + 2 dropout + 2 linear, log-softmax output"),
         ModelSpec("tiny-vgg", TinyVGG,
                   "Seed 004: two VGG blocks of 16-filter 3x3 convs, then one linear layer"),
+        ModelSpec("fast-cnn", FastCNN,
+                  "The fast recipe's model: stride-2 stem, two conv+BN stages, linear head"),
     )
 }
 

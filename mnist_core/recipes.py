@@ -40,7 +40,8 @@ class Recipe:
     lr: float
     optimizer: str
     scheduler: str = "none"
-    gamma: float = 0.7
+    gamma: float = 0.7  # StepLR: learning-rate factor per epoch
+    warmup_fraction: float = 0.3  # one-cycle: share of the steps spent rising to ``lr``
     momentum: float = 0.9
     weight_decay: float = 0.0
     label_smoothing: float = 0.0
@@ -74,6 +75,8 @@ class Recipe:
             raise InvalidRecipeError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
         if self.scheduler not in SCHEDULERS:
             raise InvalidRecipeError(f"scheduler must be one of {', '.join(SCHEDULERS)}, got {self.scheduler!r}")
+        if not 0 < self.warmup_fraction < 1:
+            raise InvalidRecipeError(f"warm-up fraction must be between 0 and 1, got {self.warmup_fraction}")
         if not 0 <= self.label_smoothing < 1:
             raise InvalidRecipeError(f"label smoothing must be in [0, 1), got {self.label_smoothing}")
         if not 1 <= self.test_batch_size <= 100_000:
@@ -102,10 +105,12 @@ RECIPES: dict[str, Recipe] = {
             epochs=3, batch_size=32, lr=1e-3, optimizer="adam", scheduler="none", seed=1,
         ),
         Recipe(
-            name="fast", model="tiny-vgg",
-            description="shortest time to 99% on a 2-core CPU: one-cycle schedule, label smoothing",
-            epochs=2, batch_size=128, lr=3e-3, optimizer="adam", scheduler="onecycle",
-            label_smoothing=0.1, test_batch_size=2000, seed=1,
+            name="fast", model="fast-cnn",
+            description="shortest time to 99% on a 2-core CPU: one epoch, SGD with a one-cycle schedule, "
+                        "label smoothing, channels-last",
+            epochs=1, batch_size=96, lr=0.1, optimizer="sgd", momentum=0.9, weight_decay=5e-4,
+            scheduler="onecycle", warmup_fraction=0.25, label_smoothing=0.1, test_batch_size=2000, seed=1,
+            channels_last=True,
         ),
     )
 }
@@ -140,5 +145,6 @@ def make_scheduler(recipe: Recipe, optimizer: torch.optim.Optimizer,
         return torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=recipe.gamma), False
     if recipe.scheduler == "onecycle":
         return torch.optim.lr_scheduler.OneCycleLR(
-            optimizer, max_lr=recipe.lr, epochs=recipe.epochs, steps_per_epoch=steps_per_epoch), True
+            optimizer, max_lr=recipe.lr, epochs=recipe.epochs, steps_per_epoch=steps_per_epoch,
+            pct_start=recipe.warmup_fraction), True
     return None, False
