@@ -99,3 +99,17 @@ def test_session_models_are_private_and_listed_first(tmp_path: Path) -> None:
     assert find_entry(catalog, theirs, None) is catalog.entries["a.pt"]
     mine.clear()
     assert find_entry(catalog, mine, "session-1") is None
+
+
+def test_app_builds_without_mnist_and_says_so(tmp_path: Path) -> None:
+    """No data: the app still starts (the Draw tab needs none) and the Train tab says MNIST is missing."""
+    from demo.context import AppContext
+    from demo.ui import build_demo
+
+    empty = tmp_path / "no-data"
+    assert not AppContext.create(data_dir=empty).data_available()
+    demo = build_demo(data_dir=empty)
+    ids = {getattr(block, "elem_id", None) for block in demo.blocks.values()}
+    assert {"sketchpad", "mnist-missing", "start-button"} <= ids
+    api_names = {dep.api_name for dep in demo.fns.values()}
+    assert {"predict", "confusion_matrix", "train", "stop"} <= api_names
