@@ -56,7 +56,7 @@ class Evaluation:
 
 
 @torch.inference_mode()
-def predict_proba(model: nn.Module, inputs: torch.Tensor, *, batch_size: int = 2000,
+def predict_proba(model: nn.Module, inputs: torch.Tensor, *, batch_size: int = 1000,
                   device: torch.device | None = None) -> torch.Tensor:
     """Class probabilities (N, 10) on the CPU for normalised inputs (N, 1, 28, 28).
 
@@ -75,7 +75,7 @@ def predict_proba(model: nn.Module, inputs: torch.Tensor, *, batch_size: int = 2
 
 
 @torch.inference_mode()
-def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, *, batch_size: int = 2000,
+def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, *, batch_size: int = 1000,
              device: torch.device | None = None) -> Evaluation:
     """Evaluate ``model`` on uint8 images (N, 28, 28) or normalised inputs (N, 1, 28, 28).
 
