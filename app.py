@@ -12,7 +12,10 @@ import argparse
 import os
 from typing import Any
 
-import gradio as gr
+# No telemetry: Gradio reports usage to its makers unless told not to. Set before it is imported.
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import gradio as gr  # noqa: E402  (must follow the setting above)
 
 from demo.context import TRAIN_CONCURRENCY_ENV
 from demo.ui import CSS, JS, THEME, build_demo
@@ -21,9 +24,14 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7860
 
 
+#: Largest upload accepted (a sketch is a few hundred KB); larger ones are refused by Gradio before any work.
+MAX_UPLOAD = "10mb"
+
+
 def launch_options() -> dict[str, Any]:
-    """What ``demo.launch`` needs besides the address: the look and the page script (Gradio 6 takes them here)."""
-    return {"theme": THEME, "css": CSS, "js": JS}
+    """What ``demo.launch`` needs besides the address: the look, the page script (Gradio 6 takes them
+    here) and the upload size limit."""
+    return {"theme": THEME, "css": CSS, "js": JS, "max_file_size": MAX_UPLOAD}
 
 
 def build_parser() -> argparse.ArgumentParser:

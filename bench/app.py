@@ -84,16 +84,16 @@ def bench_startup(folder: Path, env: dict[str, str], runs: int) -> Row:
 
 def bench_predict_vs_noop(folder: Path, n: int) -> Row:
     """``/predict`` and a no-op endpoint with the same input, served by one app, called alternately."""
-    from demo.ui import build_demo
+    import app  # the module-level app, as `python app.py` serves it
 
-    app = build_demo()
     with gr.Blocks() as wrapper:
-        app.render()
+        app.demo.render()
         noop_in = gr.Sketchpad(visible=False, type="pil", image_mode="RGBA")
         noop_out = gr.Label(visible=False)
         gr.Button(visible=False).click(lambda sketch: {"0": 1.0}, noop_in, noop_out, api_name="noop")
     port = free_port()
-    wrapper.queue().launch(server_port=port, prevent_thread_lock=True, quiet=True)
+    wrapper.queue(default_concurrency_limit=4).launch(server_port=port, prevent_thread_lock=True, quiet=True,
+                                                      **app.launch_options())
     try:
         client = Client(f"http://127.0.0.1:{port}/", verbose=False)
         sketch = sketch_value(sketch_file(folder))
