@@ -87,16 +87,23 @@ def save_checkpoint(path: str | os.PathLike[str], model_name: str, model: nn.Mod
         },
     }
     folder = path.parent if str(path.parent) else Path(".")
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    tmp_name = None
     try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:
             torch.save(payload, fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
+    except OSError as exc:  # full disk, read-only folder, no permission...
+        if tmp_name:
+            Path(tmp_name).unlink(missing_ok=True)
+        raise CheckpointError(f"{path}: could not be written ({exc.strerror or exc}); "
+                              "any previous file there is unchanged") from exc
+    except BaseException:  # interrupted (Ctrl-C) or any other failure: never leave a half file
+        if tmp_name:
+            Path(tmp_name).unlink(missing_ok=True)
         raise
     return path
 

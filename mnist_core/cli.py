@@ -16,11 +16,13 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from mnist_core.calibration import calibrate
 from mnist_core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from mnist_core.data import MNISTUnavailableError, load_mnist
 from mnist_core.device import pick_device
 from mnist_core.evaluate import evaluate
 from mnist_core.models import MODELS, UnknownModelError, build_model, count_parameters
+from mnist_core.paths import cache_dir
 from mnist_core.predict import predict_drawing
 from mnist_core.preprocess import ImageInputError, load_image_file
 from mnist_core.recipes import RECIPES, InvalidRecipeError, get_recipe
@@ -152,7 +154,22 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if final.status == "stopped" or final.test_accuracy is None:
         result = evaluate(model, data.test_images, data.test_labels, batch_size=recipe.test_batch_size)
         metadata.update(test_accuracy=result.accuracy, test_loss=result.loss)
-    save_checkpoint(out, recipe.model, model, metadata=metadata)
+    if recipe.augment == "drawing":
+        metadata["drawing"] = True  # trained for sketchpad drawings: the app selects it by default
+    if recipe.holdout and hasattr(model, "calibration") and final.status != "diverged":
+        # the held-out tail of the training set was never trained on: fit the confidence's temperature there
+        fit = calibrate(model, data.train_images[-recipe.holdout:], data.train_labels[-recipe.holdout:])
+        metadata.update(fit)
+        print(f"calibrated on {recipe.holdout} held-out training images: temperature {fit['temperature']:.3f}, "
+              f"expected calibration error {fit['ece_before']:.2%} -> {fit['ece_after']:.2%}")
+    try:
+        save_checkpoint(out, recipe.model, model, metadata=metadata)
+    except CheckpointError as exc:
+        # The training is not thrown away: keep it in the project's cache and say where.
+        rescue = cache_dir() / "rescued" / out.name
+        save_checkpoint(rescue, recipe.model, model, metadata=metadata)
+        print(f"error: {exc}. The trained model was saved to {rescue} instead.", file=sys.stderr)
+        return 1
     summary = (f"{final.status}: {recipe.model} / {recipe.name}, {final.epochs_completed} epochs, "
                f"test accuracy {metadata['test_accuracy']:.2%}, {final.train_seconds:.1f} s training "
                f"({final.elapsed:.1f} s in all), saved to {out}")

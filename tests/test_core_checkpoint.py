@@ -96,7 +96,41 @@ def test_a_failed_save_leaves_the_previous_checkpoint_intact(tmp_path: Path, mon
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(ckpt_mod.torch, "save", disk_full)
-    with pytest.raises(OSError):
+    with pytest.raises(CheckpointError, match="No space left on device"):
         save_checkpoint(path, "tiny-vgg", build_model("tiny-vgg"), metadata={"epochs": 2})
     assert path.read_bytes() == original and load_checkpoint(path).metadata["epochs"] == 1
     assert sorted(os.listdir(tmp_path)) == ["m.pt"]  # no temporary file left behind
+
+
+def test_a_read_only_folder_gives_a_clear_error_and_keeps_the_previous_file(tmp_path: Path, monkeypatch) -> None:
+    path = save_checkpoint(tmp_path / "m.pt", "tiny-vgg", build_model("tiny-vgg"), metadata={"epochs": 1})
+    original = path.read_bytes()
+
+    def read_only(*args, **kwargs):  # what mkstemp meets in a read-only folder (root ignores chmod)
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(ckpt_mod.tempfile, "mkstemp", read_only)
+    with pytest.raises(CheckpointError, match="Permission denied"):
+        save_checkpoint(path, "tiny-vgg", build_model("tiny-vgg"))
+    assert path.read_bytes() == original
+
+
+def test_a_save_killed_mid_write_leaves_the_previous_checkpoint_readable(tmp_path: Path) -> None:
+    """A process killed (SIGKILL) while it saves over and over never leaves a broken file behind."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    path = save_checkpoint(tmp_path / "m.pt", "pytorch-example", build_model("pytorch-example"))
+    script = ("import sys; from mnist_core.checkpoint import save_checkpoint; from mnist_core.models import "
+              "build_model; m = build_model('pytorch-example')\n"
+              "while True: save_checkpoint(sys.argv[1], 'pytorch-example', m)\n")
+    repo = Path(__file__).resolve().parent.parent
+    for delay in (0.3, 0.55, 0.8):
+        proc = subprocess.Popen([sys.executable, "-c", script, str(path)], cwd=repo,
+                                env={**os.environ, "PYTHONPATH": str(repo)})
+        time.sleep(delay + 1.5)  # import time, then somewhere inside a save
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        assert load_checkpoint(path).model_name == "pytorch-example"

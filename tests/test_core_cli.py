@@ -97,3 +97,32 @@ def test_user_errors_exit_non_zero_with_one_clear_line(args, needle: str, tmp_pa
 def test_every_command_explains_itself(command: str, tmp_path: Path) -> None:
     proc = cli(command, "--help", cwd=tmp_path)
     assert proc.returncode == 0 and "usage: python -m mnist_core" in proc.stdout
+
+
+@pytest.mark.slow
+def test_a_failed_save_keeps_the_trained_model_elsewhere(tmp_path: Path, data_dir: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the output folder should be")
+    env_cache = tmp_path / "cache"
+    proc = subprocess.run([sys.executable, "-m", "mnist_core", "train", "--recipe", "fast", "--epochs", "1",
+                           "--out", str(blocker / "model.pt")], capture_output=True, text=True, cwd=tmp_path,
+                          env={**os.environ, "PYTHONPATH": str(REPO), "MNIST_DATA_DIR": str(data_dir),
+                               "MNIST_CACHE_DIR": str(env_cache)}, timeout=600)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    rescued = env_cache / "rescued" / "model.pt"
+    assert f"saved to {rescued} instead" in proc.stderr
+    assert load_checkpoint(rescued).test_accuracy >= 0.98
+
+
+def test_cli_refuses_a_malicious_checkpoint_without_running_it(tmp_path: Path) -> None:
+    import pickle
+
+    from test_core_checkpoint import _Payload
+
+    target = tmp_path / "payload-ran.txt"
+    (tmp_path / "evil.pt").write_bytes(pickle.dumps(_Payload(target)))  # unpickling it would write target
+    for command in (["eval", "--checkpoint", "evil.pt"], ["predict", "--checkpoint", "evil.pt", "x.png"]):
+        proc = cli(*command, cwd=tmp_path)
+        assert proc.returncode == 1 and "Traceback" not in proc.stderr
+        assert "evil.pt" in proc.stderr
+    assert not target.exists()
