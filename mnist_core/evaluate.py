@@ -58,17 +58,22 @@ class Evaluation:
 @torch.inference_mode()
 def predict_proba(model: nn.Module, inputs: torch.Tensor, *, batch_size: int = 1000,
                   device: torch.device | None = None) -> torch.Tensor:
-    """Class probabilities (N, 10) on the CPU for normalised inputs (N, 1, 28, 28).
+    """Class probabilities (N, 10) on the CPU for uint8 images (N, 28, 28) or normalised inputs (N, 1, 28, 28).
 
-    Works for models that return logits and for models that return log-probabilities
+    uint8 images are normalised one batch at a time, so no float copy of the whole set is
+    made. Works for models that return logits and for models that return log-probabilities
     (softmax of log-softmax is the same distribution).
     """
     device = device or next(model.parameters()).device
     was_training = model.training
     model.eval()
+
+    def batch(i: int) -> torch.Tensor:
+        x = inputs[i:i + batch_size].to(device)
+        return normalize(x) if x.dtype == torch.uint8 else x
+
     try:
-        out = [F.softmax(model(inputs[i:i + batch_size].to(device)).float(), dim=1).cpu()
-               for i in range(0, len(inputs), batch_size)]
+        out = [F.softmax(model(batch(i)).float(), dim=1).cpu() for i in range(0, len(inputs), batch_size)]
     finally:
         model.train(was_training)
     return torch.cat(out) if out else torch.empty(0, NUM_CLASSES)
@@ -82,8 +87,7 @@ def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, *, ba
     Runs in inference mode, in large batches, on the model's device unless ``device`` is given.
     """
     device = device or next(model.parameters()).device
-    inputs = normalize(images) if images.dtype == torch.uint8 else images
-    probabilities = predict_proba(model, inputs, batch_size=batch_size, device=device)
+    probabilities = predict_proba(model, images, batch_size=batch_size, device=device)
     labels = labels.cpu().long()
     predictions = probabilities.argmax(1)
     # Cross-entropy from probabilities; the clamp keeps a confident 0 from becoming -inf.
