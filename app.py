@@ -19,6 +19,7 @@ import gradio as gr  # noqa: E402  (must follow the setting above)
 
 from demo.context import TRAIN_CONCURRENCY_ENV
 from demo.ui import CSS, JS, THEME, build_demo
+from mnist_core.memory import return_freed_memory_to_the_system
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7860
@@ -54,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+return_freed_memory_to_the_system()  # the app trains again and again: its memory must not creep up
 demo: gr.Blocks = build_demo()
 
 if __name__ == "__main__":

@@ -1,0 +1,181 @@
+"""A classroom at once: many visitors drawing while a model trains, and memory over many runs.
+
+    python -m bench.load                 # 30 visitors for 60 s, then 1000 predictions and 5 training runs
+    python -m bench.load --quick         # 3 visitors for 5 s, 100 predictions, 2 runs (CI smoke)
+
+Everything goes to an app started on 127.0.0.1 by this script (``python app.py``), through
+its public API with ``gradio_client``; every loop is bounded in count and time, and the app
+is stopped at the end. Rows:
+
+- visitors sending drawings to ``/predict`` continuously while one training runs: errors, p50
+  and p95 latency, and the training's images/s against the same run without visitors;
+- the app's resident memory after the first training run, and after N more predictions and
+  training runs (each in its own session, started then stopped): it must not keep growing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import threading
+import time
+from pathlib import Path
+
+from gradio_client import Client
+
+from bench.app import free_port, rss_mb, sketch_file, sketch_value, start_app
+from bench.common import REPO, Row, percentile, report
+
+STEP = re.compile(r"Epoch (\d+) of \d+ · step ([\d,]+) of ([\d,]+)")
+#: The training that runs under load: the pytorch-example model, long enough to outlast the window.
+TRAIN_ARGS = ("pytorch-example", "seed000", 3, 64, 1.0, 1)
+BATCH = TRAIN_ARGS[3]
+
+
+def connect(url: str, deadline: float) -> Client:
+    while True:
+        try:
+            return Client(url, verbose=False)
+        except Exception:  # the app is still starting
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def global_step(job) -> int | None:
+    """The training's global step, read from the newest status line it streamed."""
+    for output in reversed(job.outputs()):
+        match = STEP.search(str(output[1])) if output else None
+        if match:
+            epoch, step, per_epoch = (int(g.replace(",", "")) for g in match.groups())
+            return (epoch - 1) * per_epoch + step
+    return None
+
+
+def training_rate(client: Client, window: float, during=None) -> float:
+    """Images/s of a training run over ``window`` seconds (after a warm-up), running ``during`` meanwhile."""
+    job = client.submit(*TRAIN_ARGS, api_name="/train")
+    deadline = time.monotonic() + 120
+    while global_step(job) is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(2)  # past the first steps
+    s0, t0 = global_step(job), time.monotonic()
+    if during is not None:
+        during()
+    else:
+        time.sleep(window)
+    time.sleep(0.5)  # let the newest status arrive
+    s1, t1 = global_step(job), time.monotonic()
+    client.predict(api_name="/stop")
+    job.result(timeout=120)
+    return (s1 - s0) * BATCH / (t1 - t0)
+
+
+def visitors(url: str, sketch: dict, count: int, seconds: float) -> tuple[list[float], list[str]]:
+    """``count`` visitors, each with their own session, predicting back to back for ``seconds``."""
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    end = time.monotonic() + seconds
+
+    def visitor() -> None:
+        client = Client(url, verbose=False)
+        while time.monotonic() < end:
+            t0 = time.perf_counter()
+            try:
+                client.predict(sketch, api_name="/predict")
+                with lock:
+                    latencies.append(time.perf_counter() - t0)
+            except Exception as exc:  # every failure is counted and reported
+                with lock:
+                    errors.append(f"{type(exc).__name__}: {exc}")
+
+    threads = [threading.Thread(target=visitor, daemon=True) for _ in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(seconds + 60)
+    return latencies, errors
+
+
+def bench_classroom(url: str, sketch: dict, count: int, seconds: float) -> list[Row]:
+    trainer = Client(url, verbose=False)
+    alone = training_rate(trainer, seconds)
+    result: dict[str, tuple[list[float], list[str]]] = {}
+    loaded = training_rate(trainer, seconds,
+                           during=lambda: result.setdefault("v", visitors(url, sketch, count, seconds)))
+    latencies, errors = result["v"]
+    p50, p95 = percentile(latencies, 50) * 1e3, percentile(latencies, 95) * 1e3
+    return [
+        Row(f"{count} visitors drawing for {seconds:.0f} s while one training runs",
+            f"{len(latencies)} predictions, {len(errors)} errors, p50 {p50:.0f} ms, p95 {p95:.0f} ms",
+            "0 errors, p95 <= 300 ms", not errors and p95 <= 300,
+            note=errors[0] if errors else "",
+            numbers={"predictions": len(latencies), "errors": len(errors), "p50_ms": p50, "p95_ms": p95}),
+        Row("training speed under that load (`pytorch-example`, batch 64)",
+            f"{loaded:,.0f} images/s vs {alone:,.0f} alone ({loaded / alone:.0%})", "keeps progressing",
+            loaded > 0, numbers={"loaded_ips": loaded, "alone_ips": alone}),
+    ]
+
+
+def bench_memory(url: str, pid: int, sketch: dict, predictions: int, runs: int) -> Row:
+    def one_run() -> None:
+        client = Client(url, verbose=False)  # a new visitor: a new session
+        job = client.submit(*TRAIN_ARGS, api_name="/train")
+        deadline = time.monotonic() + 120
+        while global_step(job) is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(1)
+        client.predict(api_name="/stop")
+        job.result(timeout=120)
+
+    one_run()
+    after_first, _ = rss_mb(pid)
+    client = Client(url, verbose=False)
+    for _ in range(predictions):
+        client.predict(sketch, api_name="/predict")
+    for _ in range(runs):
+        one_run()
+    after_all, peak = rss_mb(pid)
+    growth = after_all - after_first
+    return Row(f"memory growth after {predictions} predictions and {runs} more training runs (started, stopped)",
+               f"{growth:+.0f} MB ({after_first:.0f} MB after the first run, {after_all:.0f} MB after all; "
+               f"peak {peak:.0f} MB)", "< 50 MB", growth < 50,
+               numbers={"after_first_mb": after_first, "after_all_mb": after_all, "peak_mb": peak})
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smoke run: 3 visitors for 5 s, fewer runs")
+    parser.add_argument("--visitors", type=int, help="simultaneous visitors (default 30; quick: 3)")
+    parser.add_argument("--seconds", type=float, help="how long they draw (default 60; quick: 5)")
+    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "load.json")
+    args = parser.parse_args(argv)
+    count = args.visitors or (3 if args.quick else 30)
+    seconds = args.seconds or (5.0 if args.quick else 60.0)
+    folder = REPO / "bench" / "results"
+    folder.mkdir(parents=True, exist_ok=True)
+    sketch = sketch_value(sketch_file(folder))
+
+    port = free_port()
+    proc = start_app(port, {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"})
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        connect(url, time.monotonic() + 120)
+        rows = bench_classroom(url, sketch, count, seconds)
+        rows.append(bench_memory(url, proc.pid, sketch, 100 if args.quick else 1000, 2 if args.quick else 5))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    report("Load" + (" (quick smoke run)" if args.quick else ""), rows, args.out,
+           "python -m bench.load" + (" --quick" if args.quick else ""))
+    # Exit status: whether the app kept serving (no errors, training progressed). Latency and memory
+    # figures are for reading in the table; timings are not pass/fail on a shared machine.
+    served = rows[0].numbers["errors"] == 0 and rows[1].numbers["loaded_ips"] > 0
+    return 0 if served else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
