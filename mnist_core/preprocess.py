@@ -4,12 +4,22 @@ MNIST digits are white on black, scaled so the longer side of the digit fits a 2
 (aspect ratio kept, anti-aliased) and placed so the centre of mass sits at the centre of
 the 28x28 frame. A sketchpad drawing is none of that, so this module:
 
-1. finds the ink: the alpha channel when the background is transparent, otherwise the
-   contrast with the background colour (estimated from the border), for any brush colour;
+1. finds the ink: the alpha channel when the background (the border) is transparent,
+   otherwise the contrast with the background colour (the median of the border), for any
+   brush colour;
 2. crops to the ink's bounding box;
-3. scales the longer side to 20 px keeping the aspect ratio (a thin ``1`` stays thin), with
-   area averaging (anti-aliasing);
-4. places the result by its centre of mass in a 28x28 frame.
+3. scales the longer side to ``STROKE_SCALE`` x 20 px keeping the aspect ratio (a thin
+   ``1`` stays thin) and, where the stroke is thinner than MNIST's pen, thickens it to
+   MNIST's typical width (a 25 px brush on a 500 px digit is a 1 px hairline at 20 px);
+4. averages that down to fit the 20x20 box (anti-aliased, like MNIST);
+5. places the result by its centre of mass in a 28x28 frame, to a sub-pixel.
+
+Speed: a sketchpad sends an 800x800 RGBA canvas after every stroke, and converting all of
+it to float costs milliseconds. Everything here works on uint8: the ink's bounding box is
+found on a decimated view, refined at full resolution only around it, and only the
+cropped region is resampled (by PIL, in C). Colour distance is computed after the area
+resampling, which is exact for one brush colour (a mixed pixel's distance from the
+background is proportional to its ink coverage).
 
 A blank drawing gives ``None``: there is nothing to predict.
 """
@@ -20,35 +30,46 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from PIL import Image
 
 from mnist_core.data import IMAGE_SIZE, normalize
 
 BOX = 20
-#: Pixels whose ink is below this (0..1) count as background.
+#: Pixels whose ink is below this fraction of the strongest ink count as background.
 INK_THRESHOLD = 0.15
 #: Largest side accepted before downscaling; keeps huge uploads cheap and bounded.
 MAX_SIDE = 1024
+#: The stroke is measured and thickened at this multiple of the 20-px box (80 px).
+STROKE_SCALE = 4
+#: MNIST's median stroke width, in pixels of the 80-px box, by :func:`stroke_width_estimate`
+#: on the training digits (:func:`mnist_stroke_width`; ``tests/test_core_preprocess.py`` re-measures it on real MNIST).
+MNIST_STROKE = 9.7
+#: The bounding box is first looked for on every ``DECIMATE``-th pixel of canvases this large or larger.
+DECIMATE = 4
 
 
 class ImageInputError(ValueError):
     """An input that is not a usable image; the message says why."""
 
 
-def to_rgba_array(image: Any) -> np.ndarray:
-    """Any PIL image or numpy array (H, W), (H, W, 1/2/3/4), any dtype -> float32 (H, W, 4) in [0, 1]."""
+def to_uint8_array(image: Any) -> np.ndarray:
+    """Any PIL image or numpy array (H, W), (H, W, 1/2/3/4), any dtype -> uint8 (H, W) or (H, W, 2/3/4).
+
+    uint8 arrays pass through without a copy; other dtypes are scaled to 0..255 (integers by
+    their type's maximum, floats from [0, 1]). Images larger than ``MAX_SIDE`` are reduced.
+    """
     if isinstance(image, Image.Image):
         if image.width < 1 or image.height < 1:
             raise ImageInputError("the image is empty")
         if max(image.size) > MAX_SIDE:
             image = image.copy()
             image.thumbnail((MAX_SIDE, MAX_SIDE))
-        if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
             arr = np.asarray(image, dtype=np.float32)
-            arr = arr / max(float(arr.max()), 1.0)
-            return np.dstack([arr, arr, arr, np.ones_like(arr)])
-        return np.asarray(image.convert("RGBA"), dtype=np.float32) / 255.0
+            return (arr * (255.0 / max(float(arr.max()), 1.0))).round().clip(0, 255).astype(np.uint8)
+        if image.mode not in ("L", "LA", "RGB", "RGBA"):
+            image = image.convert("RGBA")
+        return np.asarray(image)
     if not isinstance(image, np.ndarray):
         raise ImageInputError(f"expected an image, got {type(image).__name__}")
     arr = image
@@ -56,93 +77,251 @@ def to_rgba_array(image: Any) -> np.ndarray:
         arr = arr[:, :, 0]
     if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (2, 3, 4)) or arr.size == 0:
         raise ImageInputError(f"expected an image array (H, W) or (H, W, channels), got shape {arr.shape}")
-    if arr.dtype == np.bool_:
-        arr = arr.astype(np.float32)
-    elif np.issubdtype(arr.dtype, np.integer):
-        arr = arr.astype(np.float32) / float(np.iinfo(arr.dtype).max)
-    else:
-        arr = np.nan_to_num(arr.astype(np.float32), nan=0.0).clip(0.0, 1.0)
     if max(arr.shape[:2]) > MAX_SIDE:
         step = int(np.ceil(max(arr.shape[:2]) / MAX_SIDE))
         arr = arr[::step, ::step]
+    if arr.dtype == np.uint8:
+        return arr
+    if arr.dtype == np.bool_:
+        return arr.astype(np.uint8) * 255
+    if np.issubdtype(arr.dtype, np.integer):
+        return (arr.astype(np.float32) * (255.0 / float(np.iinfo(arr.dtype).max))).round().astype(np.uint8)
+    arr = np.nan_to_num(arr.astype(np.float32), nan=0.0).clip(0.0, 1.0)
+    return (arr * 255.0).round().astype(np.uint8)
+
+
+def to_rgba_array(image: Any) -> np.ndarray:
+    """Any PIL image or numpy array -> float32 (H, W, 4) in [0, 1] (for display; prediction never needs it)."""
+    arr = to_uint8_array(image).astype(np.float32) / 255.0
     if arr.ndim == 2:
         return np.dstack([arr, arr, arr, np.ones_like(arr)])
-    if arr.shape[2] == 2:  # grey + alpha
+    if arr.shape[2] == 2:
         return np.dstack([arr[:, :, 0]] * 3 + [arr[:, :, 1]])
     if arr.shape[2] == 3:
         return np.dstack([arr, np.ones(arr.shape[:2], np.float32)])
     return arr
 
 
-def ink_map(image: Any) -> np.ndarray:
-    """(H, W) float32 in [0, 1]: how much ink each pixel holds, whatever the colours.
+class _InkSource:
+    """How to read ink from one uint8 image: opacity, or per-channel distance from the background colour."""
 
-    Transparent background: ink is opacity. Opaque image: ink is the distance from the
-    background colour (the median of the border), scaled so the strongest stroke is 1.
+    def __init__(self, arr: np.ndarray) -> None:
+        if arr.ndim == 2:
+            arr = arr[:, :, None]
+        self.arr = arr
+        channels = arr.shape[2]
+        has_alpha = channels in (2, 4)
+        border = np.concatenate([arr[0], arr[-1], arr[:, 0], arr[:, -1]])  # (2H+2W, C)
+        self.transparent = has_alpha and float(np.median(border[:, -1])) < 128
+        colour = arr[:, :, : channels - 1] if has_alpha else arr  # (H, W, c) colour channels
+        self.colour = colour
+        self.background = np.median(border[:, : colour.shape[2]], axis=0).round().astype(np.int16)  # (c,)
+
+    def plane(self, rows: slice = slice(None), cols: slice = slice(None), step: int = 1) -> np.ndarray:
+        """uint8 ink (h, w) of a window: opacity, or the largest channel distance from the background."""
+        if self.transparent:
+            return self.arr[rows, cols, -1][::step, ::step]
+        window = self.colour[rows, cols][::step, ::step]  # (h, w, c) uint8
+        return ink_from_colour(window, self.background)
+
+
+def ink_from_colour(colour: np.ndarray, background: np.ndarray) -> np.ndarray:
+    """uint8 (h, w): the largest per-channel distance of ``colour`` (h, w, c) from ``background`` (c,)."""
+    out = None
+    for c in range(colour.shape[2]):
+        lut = np.abs(np.arange(256, dtype=np.int16) - background[c]).astype(np.uint8)  # |v - bg| for every v
+        d = lut[colour[:, :, c]]
+        out = d if out is None else np.maximum(out, d, out=out)
+    return out
+
+
+def _bounds(profile: np.ndarray, threshold: float) -> tuple[int, int] | None:
+    hits = np.flatnonzero(profile > threshold)
+    return (int(hits[0]), int(hits[-1]) + 1) if len(hits) else None
+
+
+def ink_bbox(source: _InkSource) -> tuple[int, int, int, int] | None:
+    """(top, bottom, left, right) of the ink, ends exclusive; ``None`` if there is none.
+
+    Looked for first on a decimated view (16x fewer pixels on a sketchpad canvas); each edge
+    is then refined at full resolution in a strip one decimation step wide on either side of
+    it, so the full-resolution work is four thin strips, not the whole drawing. A drawing
+    too thin to survive decimation is looked for again at full resolution.
     """
-    rgba = to_rgba_array(image)
-    alpha = rgba[:, :, 3]
-    if alpha.min() < 0.5:  # there is transparency: whatever is opaque was drawn
-        return alpha
-    rgb = rgba[:, :, :3]
-    border = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]])
-    background = np.median(border, axis=0)
-    distance = np.abs(rgb - background).max(axis=2)
-    peak = distance.max()
-    if peak < 0.1:  # a single colour: nothing drawn
-        return np.zeros_like(distance)
-    return (distance / peak).astype(np.float32)
+    h, w = source.arr.shape[:2]
+    step = DECIMATE if min(h, w) >= 200 else 1
+    while True:
+        coarse = source.plane(step=step)  # (h/step, w/step)
+        peak = int(coarse.max())
+        if peak >= 26:  # at least 10% contrast
+            break
+        if step == 1:
+            return None
+        step = 1
+    threshold = INK_THRESHOLD * peak
+    r, c = _bounds(coarse.max(axis=1), threshold), _bounds(coarse.max(axis=0), threshold)
+    if step == 1:
+        return r[0], r[1], c[0], c[1]
+    # the ink's true edge lies within one step of the coarse one (outside or inside it)
+    top, bottom = r[0] * step, (r[1] - 1) * step + 1  # full-resolution rows with ink for sure
+    left, right = c[0] * step, (c[1] - 1) * step + 1
+    outer_l, outer_r = max(left - step, 0), min(right + step, w)
+    outer_t, outer_b = max(top - step, 0), min(bottom + step, h)
+
+    def first(profile: np.ndarray) -> int:
+        hits = np.flatnonzero(profile > threshold)
+        return int(hits[0]) if len(hits) else len(profile)
+
+    strip = source.plane(slice(outer_t, top + 1), slice(outer_l, outer_r)).max(axis=1)
+    new_top = outer_t + min(first(strip), top - outer_t)
+    strip = source.plane(slice(bottom - 1, outer_b), slice(outer_l, outer_r)).max(axis=1)[::-1]
+    new_bottom = outer_b - min(first(strip), outer_b - bottom)
+    strip = source.plane(slice(outer_t, outer_b), slice(outer_l, left + 1)).max(axis=0)
+    new_left = outer_l + min(first(strip), left - outer_l)
+    strip = source.plane(slice(outer_t, outer_b), slice(right - 1, outer_r)).max(axis=0)[::-1]
+    new_right = outer_r - min(first(strip), outer_r - right)
+    return new_top, new_bottom, new_left, new_right
 
 
-def _center_of_mass(img: torch.Tensor) -> tuple[float, float]:
-    total = img.sum()
-    ys = torch.arange(img.shape[0], dtype=img.dtype)
-    xs = torch.arange(img.shape[1], dtype=img.dtype)
-    return float((img.sum(1) * ys).sum() / total), float((img.sum(0) * xs).sum() / total)
+def _resize(arr: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Resample (h, w) or (h, w, c) uint8/float32 to ``size`` = (new_h, new_w): area average when shrinking."""
+    new_h, new_w = size
+    shrink = new_h <= arr.shape[0] and new_w <= arr.shape[1]
+    resample = Image.Resampling.BOX if shrink else Image.Resampling.BILINEAR
+    if arr.ndim == 2 or arr.shape[2] == 3:  # one PIL image ("L", "F" or "RGB"): one C call
+        return np.asarray(Image.fromarray(np.ascontiguousarray(arr)).resize((new_w, new_h), resample))
+    return np.stack([_resize(arr[:, :, i], size) for i in range(arr.shape[2])], axis=2)
 
 
-def sketch_to_mnist(image: Any) -> torch.Tensor | None:
-    """A drawing -> float32 (28, 28) in [0, 1], white digit on black, MNIST-style; ``None`` if blank."""
-    ink = ink_map(image)
-    mask = ink > INK_THRESHOLD
-    if mask.sum() < 2:
+def _resize_colour(crop: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Area-resample the colour channels of an opaque crop (h, w, 1..4) to ``size``; (new_h, new_w, colours).
+
+    An RGBA crop goes to PIL as "RGBX" (the opaque alpha ignored): a row-wise copy, where
+    slicing off the alpha first would be a slow strided gather.
+    """
+    if crop.ndim == 3 and crop.shape[2] == 4:
+        new_h, new_w = size
+        h, w = crop.shape[:2]
+        shrink = new_h <= h and new_w <= w
+        img = Image.frombuffer("RGBX", (w, h), np.ascontiguousarray(crop), "raw", "RGBX", 0, 1)
+        out = img.resize((new_w, new_h), Image.Resampling.BOX if shrink else Image.Resampling.BILINEAR)
+        return np.asarray(out)[:, :, :3]
+    if crop.ndim == 3 and crop.shape[2] == 2:
+        crop = crop[:, :, 0]
+    out = _resize(crop, size)
+    return out[:, :, None] if out.ndim == 2 else out
+
+
+def stroke_width_estimate(ink: np.ndarray) -> float:
+    """Mean stroke width in pixels of an ink image (h, w) in [0, 1]: 2 x area / perimeter x 4/pi.
+
+    For a long stroke of width ``w`` the inked area is ``w`` x length and the boundary pixel
+    edges number about 2 x length x (|cos| + |sin|), whose mean over directions is 4/pi.
+    """
+    mask = np.pad(ink > 0.5 * float(ink.max()), 1)
+    area = int(mask.sum())
+    edges = int((mask[1:] != mask[:-1]).sum() + (mask[:, 1:] != mask[:, :-1]).sum())
+    return 0.0 if edges == 0 else 2.0 * area / edges * 4 / np.pi
+
+
+def mnist_stroke_width(images: torch.Tensor) -> float:
+    """Median stroke width of uint8 MNIST-style digits (N, 28, 28), each enlarged to the 80-px box first."""
+    widths = []
+    for img in images.numpy().astype(np.float32) / 255.0:
+        crop = _crop_to_ink(np.where(img > 0.05, img, 0.0))
+        h, w = crop.shape
+        s = BOX * STROKE_SCALE / max(h, w)
+        big = Image.fromarray(crop, mode="F").resize((max(1, round(w * s)), max(1, round(h * s))),
+                                                     Image.Resampling.BILINEAR)
+        widths.append(stroke_width_estimate(np.asarray(big)))
+    return float(np.median(widths))
+
+
+def _dilate(ink: np.ndarray, radius: int) -> np.ndarray:
+    """Grow strokes by ``radius`` px: 3x3 square and plus-shaped max filters in turn (an octagon, nearly round)."""
+    out = np.pad(ink, radius)
+    for i in range(radius):
+        p = np.pad(out, 1)
+        grown = np.maximum(np.maximum(p[1:-1, :-2], p[1:-1, 2:]), np.maximum(p[:-2, 1:-1], p[2:, 1:-1]))
+        if i % 2 == 0:  # square step: the diagonals too
+            corners = np.maximum(np.maximum(p[:-2, :-2], p[:-2, 2:]), np.maximum(p[2:, :-2], p[2:, 2:]))
+            grown = np.maximum(grown, corners)
+        out = np.maximum(out, grown)
+    return out
+
+
+def normalise_stroke(ink: np.ndarray, target: float = MNIST_STROKE) -> np.ndarray:
+    """Thicken the strokes of ``ink`` (h, w) float32 toward ``target`` px; strokes already as thick are kept.
+
+    Thick strokes are not thinned: erosion can break a digit apart, and MNIST has thick pens too.
+    """
+    width = stroke_width_estimate(ink)
+    radius = int(round((target - width) / 2)) if width > 0 else 0
+    return _dilate(ink, radius) if radius > 0 else ink
+
+
+def _crop_to_ink(ink: np.ndarray) -> np.ndarray:
+    rows, cols = np.flatnonzero(ink.max(axis=1) > 0), np.flatnonzero(ink.max(axis=0) > 0)
+    return ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+
+
+def sketch_to_mnist(image: Any, *, stroke: bool = True) -> torch.Tensor | None:
+    """A drawing -> float32 (28, 28) in [0, 1], white digit on black, MNIST-style; ``None`` if blank.
+
+    ``stroke=False`` skips the stroke-width normalisation (for comparison).
+    """
+    source = _InkSource(to_uint8_array(image))
+    found = ink_bbox(source)
+    if found is None:
         return None
-    rows, cols = np.nonzero(mask.any(axis=1))[0], np.nonzero(mask.any(axis=0))[0]
-    crop = torch.from_numpy(np.ascontiguousarray(ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]))
-    h, w = crop.shape
-    scale = BOX / max(h, w)
-    new_h, new_w = max(1, round(h * scale)), max(1, round(w * scale))
-    # Area averaging anti-aliases like MNIST's own resampling; it needs shrinking, so tiny drawings
-    # (e.g. a 1x1 upload) are enlarged with bilinear interpolation instead.
-    mode = "area" if scale <= 1 else "bilinear"
-    small = F.interpolate(crop[None, None], size=(new_h, new_w), mode=mode,
-                          **({} if mode == "area" else {"align_corners": False}))[0, 0]
-    small = small / small.max().clamp(min=1e-6)
-    return _place_by_center_of_mass(small)
+    top, bottom, left, right = found
+    h, w = bottom - top, right - left
+    if h * w < 2:
+        return None
+    big = BOX * STROKE_SCALE
+    scale = big / max(h, w)
+    size = (max(1, round(h * scale)), max(1, round(w * scale)))
+    if source.transparent:
+        crop = source.arr[top:bottom, left:right, -1]  # (h, w) uint8 opacity
+        ink = _resize(crop, size).astype(np.float32)
+    else:
+        small = _resize_colour(source.arr[top:bottom, left:right], size)  # (80, <=80, c) uint8
+        ink = ink_from_colour(small, source.background).astype(np.float32)  # exact for one colour
+    ink /= max(float(ink.max()), 1.0)  # (80, <=80) or (<=80, 80), peak 1
+    ink[ink < INK_THRESHOLD * 0.5] = 0.0  # faint noise away from the strokes would shift the box
+    if not ink.any():
+        return None
+    if stroke:
+        ink = _crop_to_ink(normalise_stroke(ink))
+    hh, ww = ink.shape
+    fit = BOX / max(hh, ww)
+    small = np.asarray(Image.fromarray(ink, mode="F").resize(
+        (max(1, round(ww * fit)), max(1, round(hh * fit))), Image.Resampling.BOX))  # (<=20, <=20)
+    small = small / max(float(small.max()), 1e-6)
+    return torch.from_numpy(place_by_center_of_mass(small))
 
 
-def _place_by_center_of_mass(small: torch.Tensor) -> torch.Tensor:
+def place_by_center_of_mass(small: np.ndarray) -> np.ndarray:
     """Put ``small`` (h, w <= 20) into a 28x28 frame with its centre of mass at the centre, to a sub-pixel.
 
     Whole-pixel placement would move a thin stroke by up to half a pixel depending on where it
     was drawn; the fractional remainder is applied with bilinear resampling instead.
     """
+    small = small.astype(np.float32)
     h, w = small.shape
-    cy, cx = _center_of_mass(small)
+    total = float(small.sum())
+    cy = float(small.sum(1) @ np.arange(h, dtype=np.float32)) / total
+    cx = float(small.sum(0) @ np.arange(w, dtype=np.float32)) / total
     dy, dx = IMAGE_SIZE / 2 - 0.5 - cy, IMAGE_SIZE / 2 - 0.5 - cx  # where the top-left corner goes
     top = min(max(int(np.floor(dy)), 0), IMAGE_SIZE - h)
     left = min(max(int(np.floor(dx)), 0), IMAGE_SIZE - w)
-    out = torch.zeros(IMAGE_SIZE, IMAGE_SIZE)
-    out[top:top + h, left:left + w] = small
+    out = np.zeros((IMAGE_SIZE + 1, IMAGE_SIZE + 1), np.float32)
     fy, fx = min(max(dy - top, 0.0), 1.0), min(max(dx - left, 0.0), 1.0)  # remaining shift, 0..1 px
-    if fy or fx:
-        shifted = torch.zeros(IMAGE_SIZE + 1, IMAGE_SIZE + 1)
-        shifted[:-1, :-1] += (1 - fy) * (1 - fx) * out
-        shifted[1:, :-1] += fy * (1 - fx) * out
-        shifted[:-1, 1:] += (1 - fy) * fx * out
-        shifted[1:, 1:] += fy * fx * out
-        out = shifted[:IMAGE_SIZE, :IMAGE_SIZE]
-    return out.clamp(0.0, 1.0)
+    out[top:top + h, left:left + w] += (1 - fy) * (1 - fx) * small
+    out[top + 1:top + 1 + h, left:left + w] += fy * (1 - fx) * small
+    out[top:top + h, left + 1:left + 1 + w] += (1 - fy) * fx * small
+    out[top + 1:top + 1 + h, left + 1:left + 1 + w] += fy * fx * small
+    return np.ascontiguousarray(out[:IMAGE_SIZE, :IMAGE_SIZE].clip(0.0, 1.0))
 
 
 def sketch_to_input(image: Any) -> torch.Tensor | None:

@@ -7,7 +7,16 @@ import pytest
 import torch
 from PIL import Image, ImageDraw
 
-from mnist_core.preprocess import ImageInputError, sketch_to_input, sketch_to_mnist
+from mnist_core.preprocess import (
+    MNIST_STROKE,
+    ImageInputError,
+    _InkSource,
+    ink_bbox,
+    mnist_stroke_width,
+    sketch_to_input,
+    sketch_to_mnist,
+    stroke_width_estimate,
+)
 
 SEVEN = [(0.0, 0.0), (1.0, 0.0), (0.35, 1.0)]  # a 7 as a polyline in a unit box
 
@@ -96,3 +105,42 @@ def test_extreme_sizes_are_handled() -> None:
 def test_non_images_are_refused_with_a_message(bad) -> None:
     with pytest.raises(ImageInputError):
         sketch_to_mnist(bad)
+
+
+def test_a_thin_brush_is_thickened_toward_mnist_and_a_thick_one_kept() -> None:
+    thin, thick = sketch_to_mnist(draw(width=8)), sketch_to_mnist(draw(width=60))
+    reference = sketch_to_mnist(draw(width=28))
+    ink = [float(d.sum()) for d in (thin, reference, thick)]
+    assert ink[0] > 0.6 * ink[1]  # a hairline no longer reaches the model as a faint 1-px trace
+    assert ink[2] > ink[1]  # thick strokes are not eroded
+    unnormalised = sketch_to_mnist(draw(width=8), stroke=False)
+    assert float(unnormalised.sum()) < ink[0]
+
+
+def test_stroke_width_estimate_measures_a_bar() -> None:
+    bar = np.zeros((80, 80), np.float32)
+    bar[10:70, 30:40] = 1.0  # 10 px wide, 60 long
+    assert 9.0 < stroke_width_estimate(bar) * np.pi / 4 * (60 + 10) / 60 < 11.0
+    assert stroke_width_estimate(np.zeros((5, 5), np.float32)) == 0.0
+
+
+def test_mnist_stroke_constant_matches_real_mnist(mnist) -> None:
+    measured = mnist_stroke_width(mnist.train_images[::60])
+    assert abs(measured - MNIST_STROKE) < 0.5, measured
+
+
+def test_a_hairline_on_a_big_canvas_is_found_despite_decimation() -> None:
+    img = Image.new("L", (800, 800), 255)
+    ImageDraw.Draw(img).line([(401, 100), (401, 700)], fill=0, width=1)  # between the decimated columns
+    digit = sketch_to_mnist(img)
+    assert digit is not None and digit.sum() > 5
+
+
+def test_the_bounding_box_is_exact_at_full_resolution() -> None:
+    canvas = np.zeros((800, 800, 4), np.uint8)
+    canvas[203:598, 301:342, :] = 255  # edges off the decimation grid
+    assert ink_bbox(_InkSource(canvas)) == (203, 598, 301, 342)
+    canvas[:, :, :3] = 255
+    canvas[:, :, 3] = 255
+    canvas[203:598, 301:342, :3] = (200, 30, 30)  # opaque white background, red ink
+    assert ink_bbox(_InkSource(canvas)) == (203, 598, 301, 342)
