@@ -3,6 +3,8 @@
 - ``seed000``: the pytorch/examples recipe (Adadelta lr 1.0, StepLR gamma 0.7, batch 64, 14 epochs).
 - ``seed004``: the tiny-VGG recipe (Adam lr 1e-3, batch 32, 3 epochs, cross-entropy).
 - ``fast``: the shortest wall time to 99% test accuracy on a 2-core CPU.
+- ``drawing``: the default drawing model: distortions that drawings have (see
+  :mod:`mnist_core.augment`), and 5,000 training images held out to calibrate its confidence.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from mnist_core.augment import AUGMENTATIONS
 from mnist_core.models import get_model_spec
 
 OPTIMIZERS = ("adadelta", "adam", "adamw", "sgd")
@@ -22,6 +25,7 @@ SCHEDULERS = ("none", "step", "onecycle")
 
 MAX_EPOCHS = 100
 MAX_BATCH_SIZE = 60_000
+MAX_HOLDOUT = 20_000
 
 
 class InvalidRecipeError(ValueError):
@@ -50,6 +54,10 @@ class Recipe:
     channels_last: bool = False
     #: Random shift of whole batches by up to this many pixels (0 = no augmentation).
     augment_shift: int = 0
+    #: Batched augmentation applied to every training batch on the training device (see mnist_core.augment).
+    augment: str = "none"
+    #: The last ``holdout`` training images are not trained on; they are kept to calibrate the confidence.
+    holdout: int = 0
 
     def with_overrides(self, **overrides: Any) -> Recipe:
         """A copy with the given fields replaced; ``None`` values are ignored. Validates the result."""
@@ -81,6 +89,10 @@ class Recipe:
             raise InvalidRecipeError(f"label smoothing must be in [0, 1), got {self.label_smoothing}")
         if not 1 <= self.test_batch_size <= 100_000:
             raise InvalidRecipeError(f"test batch size must be from 1 to 100000, got {self.test_batch_size}")
+        if self.augment not in AUGMENTATIONS:
+            raise InvalidRecipeError(f"augment must be one of {', '.join(AUGMENTATIONS)}, got {self.augment!r}")
+        if not isinstance(self.holdout, int) or not 0 <= self.holdout <= MAX_HOLDOUT:
+            raise InvalidRecipeError(f"holdout must be a whole number from 0 to {MAX_HOLDOUT}, got {self.holdout}")
         if not 0 <= self.seed < 2**63:
             raise InvalidRecipeError(f"seed must be a non-negative integer, got {self.seed}")
         return self
@@ -111,6 +123,15 @@ RECIPES: dict[str, Recipe] = {
             epochs=1, batch_size=96, lr=0.1, optimizer="sgd", momentum=0.9, weight_decay=5e-4,
             scheduler="onecycle", warmup_fraction=0.25, label_smoothing=0.1, test_batch_size=1000, seed=1,
             channels_last=True,
+        ),
+        Recipe(
+            name="drawing", model="drawing-cnn",
+            description="the default drawing model: drawing-like distortions (scale, rotation, shear, shift, "
+                        "elastic, stroke width) and non-digits taught as 'not sure', SGD one-cycle, 12 epochs, "
+                        "5,000 images held out for calibration",
+            epochs=12, batch_size=128, lr=0.2, optimizer="sgd", momentum=0.9, weight_decay=5e-4,
+            scheduler="onecycle", warmup_fraction=0.2, label_smoothing=0.0, test_batch_size=2000, seed=1,
+            channels_last=True, augment="drawing+junk", holdout=5000,
         ),
     )
 }

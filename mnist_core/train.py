@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from mnist_core.augment import apply_augmentation
 from mnist_core.data import IMAGE_SIZE, MEAN, STD, MNISTData, normalize
 from mnist_core.device import pick_device, synchronize
 from mnist_core.evaluate import evaluate
@@ -116,8 +117,9 @@ def train(model: nn.Module, data: MNISTData, recipe: Recipe, *, device: torch.de
 
     torch.manual_seed(recipe.seed)
     generator = torch.Generator().manual_seed(recipe.seed)
-    x_train = normalize(data.train_images).to(device).contiguous(memory_format=memory_format)
-    y_train = data.train_labels.to(device)
+    n_fit = len(data.train_images) - recipe.holdout  # the held-out tail is for calibration, never trained on
+    x_train = normalize(data.train_images[:n_fit]).to(device).contiguous(memory_format=memory_format)
+    y_train = data.train_labels[:n_fit].to(device)
     x_test = normalize(data.test_images).to(device).contiguous(memory_format=memory_format)
     y_test = data.test_labels
 
@@ -160,6 +162,8 @@ def train(model: nn.Module, data: MNISTData, recipe: Recipe, *, device: torch.de
                 x, y = x_train[idx], y_train[idx]
                 if recipe.augment_shift:
                     x = random_shift(x, recipe.augment_shift, generator)
+                if recipe.augment != "none":
+                    x, y = apply_augmentation(recipe.augment, x, y, generator)
                 loss = F.cross_entropy(model(x), y, label_smoothing=recipe.label_smoothing)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
