@@ -154,11 +154,12 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if final.status == "stopped" or final.test_accuracy is None:
         result = evaluate(model, data.test_images, data.test_labels, batch_size=recipe.test_batch_size)
         metadata.update(test_accuracy=result.accuracy, test_loss=result.loss)
-    if recipe.augment == "drawing":
+    if recipe.augment.startswith("drawing"):
         metadata["drawing"] = True  # trained for sketchpad drawings: the app selects it by default
     if recipe.holdout and hasattr(model, "calibration") and final.status != "diverged":
         # the held-out tail of the training set was never trained on: fit the confidence's temperature there
-        fit = calibrate(model, data.train_images[-recipe.holdout:], data.train_labels[-recipe.holdout:])
+        fit = calibrate(model, data.train_images[-recipe.holdout:], data.train_labels[-recipe.holdout:],
+                        drawings=recipe.augment.startswith("drawing"))
         metadata.update(fit)
         print(f"calibrated on {recipe.holdout} held-out training images: temperature {fit['temperature']:.3f}, "
               f"expected calibration error {fit['ece_before']:.2%} -> {fit['ece_after']:.2%}")
