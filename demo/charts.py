@@ -140,3 +140,57 @@ def confusion_figure(confusion: np.ndarray, normalise: bool = False) -> go.Figur
                       xaxis={"title": "predicted digit", "side": "bottom", "type": "category"},
                       yaxis={"title": "true digit", "autorange": "reversed", "type": "category"})
     return fig
+
+
+#: Box colours of the model diagram, by kind of step (see ``mnist_core.introspect.category``).
+DIAGRAM_COLOURS = {
+    "input": "#e9ecef", "conv": "#a5c8ff", "norm": "#d0ebff", "activation": "#fff3bf", "pool": "#b2f2bb",
+    "dropout": "#f1f3f5", "reshape": "#ffe8cc", "linear": "#e5dbff", "output": "#ffc9c9", "other": "#f8f9fa",
+}
+
+
+def model_diagram_figure(boxes: list, per_row: int = 7) -> go.Figure:
+    """Boxes and arrows for a model's steps (``mnist_core.introspect.diagram``), each with its output shape.
+
+    Laid out like a snake (left to right, then right to left on the next row) so every arrow is short,
+    however many steps the model has.
+    """
+    fig = go.Figure()
+    rows = max(1, math.ceil(len(boxes) / per_row))
+    width, height, gap_x, gap_y = 1.0, 0.78, 0.45, 0.55
+
+    def centre(i: int) -> tuple[float, float]:
+        r, c = divmod(i, per_row)
+        if r % 2:
+            c = per_row - 1 - c
+        return c * (width + gap_x) + width / 2, -r * (height + gap_y)
+
+    for i, box in enumerate(boxes):
+        x, y = centre(i)
+        fig.add_shape(type="rect", x0=x - width / 2, x1=x + width / 2, y0=y - height / 2, y1=y + height / 2,
+                      line={"color": "#495057", "width": 1.5}, fillcolor=DIAGRAM_COLOURS.get(box.category, "#f8f9fa"),
+                      layer="below")
+        kind = box.kind + (f" {box.detail}" if box.detail else "")
+        params = f"<br>{box.parameters:,} params" if box.parameters else ""
+        shape = " × ".join(str(s) for s in box.output_shape)
+        fig.add_annotation(x=x, y=y, showarrow=False, align="center", font={"size": 13},
+                           text=f"<b>{box.name}</b><br>{kind}<br><b>{shape}</b>{params}")
+        if i:
+            px, py = centre(i - 1)
+            if py == y:  # same row: from the side of the previous box to the side of this one
+                step = width / 2 if x > px else -width / 2
+                start, end = (px + step, py), (x - step, y)
+            else:  # next row: straight down
+                start, end = (px, py - height / 2), (x, y + height / 2)
+            fig.add_annotation(x=end[0], y=end[1], ax=start[0], ay=start[1], xref="x", yref="y", axref="x",
+                               ayref="y", showarrow=True, arrowhead=2, arrowsize=1.2, arrowwidth=2,
+                               arrowcolor="#495057", text="")
+    span_x = per_row * (width + gap_x) - gap_x if len(boxes) >= per_row else len(boxes) * (width + gap_x) - gap_x
+    fig.update_layout(
+        height=110 + rows * 170, margin={"l": 10, "r": 10, "t": 40, "b": 10}, plot_bgcolor="white",
+        showlegend=False, uirevision="diagram",
+        xaxis={"visible": False, "range": [-0.1, span_x + 0.1], "fixedrange": True},
+        yaxis={"visible": False, "range": [-(rows - 1) * (height + gap_y) - height / 2 - 0.1, height / 2 + 0.1],
+               "fixedrange": True},
+    )
+    return fig

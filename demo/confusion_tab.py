@@ -4,6 +4,10 @@ The evaluation is ``mnist_core.evaluate.evaluate``, kept on the model's entry (s
 ``demo.models_state``), so switching back to a model is instant. ``gr.Plot`` has no click
 event in Gradio 6, so a cell is chosen with the two dropdowns; they start on the model's
 most frequent mistake, because the mistakes are where students learn.
+
+Below, the most confident mistakes over the whole test set (``Evaluation.misclassified``),
+and for any test image picked in either gallery (or by number) its ten probabilities and a
+saliency overlay (``mnist_core.saliency.explain``): why the model was so sure.
 """
 
 from __future__ import annotations
@@ -14,14 +18,18 @@ import gradio as gr
 import numpy as np
 import plotly.graph_objects as go
 
-from demo.charts import confusion_figure
+from demo.charts import confusion_figure, probability_figure
 from demo.context import AppContext
 from demo.models_state import ModelEntry, SessionModels, find_entry, model_choices
+from demo.pictures import saliency_html
 from mnist_core.data import NUM_CLASSES, MNISTData, MNISTUnavailableError
 from mnist_core.evaluate import Evaluation
+from mnist_core.saliency import explain
 
 #: Most images shown for one cell (the most confident first).
 MAX_GALLERY = 60
+#: Most confident mistakes shown.
+MAX_MISTAKES = 30
 THUMB = 4  # thumbnails are 28 * THUMB pixels, each MNIST pixel a crisp square
 DIGITS = [str(d) for d in range(NUM_CLASSES)]
 
@@ -46,6 +54,30 @@ def cell_gallery(evaluation: Evaluation, data: MNISTData, true_label: int,
     confidences = evaluation.confidences
     return [(thumbnail(data.test_images[i].numpy()), f"{float(confidences[i]):.0%} sure")
             for i in indices]
+
+
+def mistakes_gallery(evaluation: Evaluation, data: MNISTData) -> list[tuple[np.ndarray, str]]:
+    """The most confident mistakes over the whole test set: image and "4 → 9 · 99%" (true → read)."""
+    indices = evaluation.misclassified[:MAX_MISTAKES].tolist()
+    confidences = evaluation.confidences
+    return [(thumbnail(data.test_images[i].numpy()),
+             f"{int(evaluation.labels[i])} → {int(evaluation.predictions[i])} · "
+             f"{float(confidences[i]):.0%}") for i in indices]
+
+
+def explain_test_image(entry: ModelEntry, evaluation: Evaluation, data: MNISTData,
+                       index: int) -> tuple[str, go.Figure, str]:
+    """One test image seen by the model: a heading, its ten probabilities and its saliency overlays."""
+    if not 0 <= index < len(data.test_labels):
+        raise gr.Error(f"Test images are numbered 0 to {len(data.test_labels) - 1}.")
+    image = data.test_images[index]
+    explanation = explain(entry.model, image)
+    true, read = int(evaluation.labels[index]), int(evaluation.predictions[index])
+    verdict = "right" if true == read else "**wrong**"
+    heading = (f"### Test image #{index}: true digit {true}, the model reads {read} "
+               f"({float(evaluation.confidences[index]):.0%}), {verdict}")
+    return (heading, probability_figure(evaluation.probabilities[index].numpy()),
+            saliency_html(image.numpy() / 255.0, explanation))
 
 
 def summary_markdown(entry: ModelEntry, evaluation: Evaluation) -> str:
@@ -85,8 +117,23 @@ def build(context: AppContext, session: gr.State, tab: gr.Tab) -> gr.Dropdown:
     with gr.Row():
         true_dd = gr.Dropdown(choices=DIGITS, value="0", label="True digit", elem_id="true-digit")
         pred_dd = gr.Dropdown(choices=DIGITS, value="0", label="Predicted digit", elem_id="predicted-digit")
-    gallery = gr.Gallery(label="Test images in this cell (the model's confidence under each)", columns=10,
-                         height=330, object_fit="contain", allow_preview=True, elem_id="cell-gallery")
+    gallery = gr.Gallery(label="Test images in this cell (the model's confidence under each); "
+                         "click one to see why", columns=10, height=330, object_fit="contain",
+                         allow_preview=False, elem_id="cell-gallery")
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3):
+            gr.Markdown("### The most confident mistakes on the whole test set\n"
+                        "Under each: true digit → what the model read · its confidence. "
+                        "Click one to see its probabilities and where the model looked.")
+            mistakes = gr.Gallery(label="Most confident mistakes", show_label=False, columns=6, height=520,
+                                  object_fit="contain", allow_preview=False, elem_id="mistakes-gallery")
+        with gr.Column(scale=2):
+            index = gr.Number(value=None, precision=0, minimum=0, label="Test image number (0 to 9999)",
+                              elem_id="test-index")
+            heading = gr.Markdown(elem_id="selected-heading")
+            selected_bars = gr.Plot(value=probability_figure(None), label="Its ten probabilities",
+                                    elem_id="selected-probabilities")
+            selected_saliency = gr.HTML("", elem_id="selected-saliency")
 
     def load(key: str | None, models: SessionModels | None) -> tuple[ModelEntry, Evaluation, MNISTData]:
         entry = find_entry(catalog, models, key)
@@ -98,14 +145,33 @@ def build(context: AppContext, session: gr.State, tab: gr.Tab) -> gr.Dropdown:
             raise gr.Error(f"The test set is not available: {exc}") from None
         return entry, entry.evaluation_on(data), data
 
-    def show_model(key: str | None, as_share: bool, models: SessionModels | None
-                   ) -> tuple[go.Figure, str, list[list[Any]], str, str, list[tuple[np.ndarray, str]]]:
-        """Evaluate (or reuse) and show everything, starting on the most frequent mistake."""
+    def show_model(key: str | None, as_share: bool, models: SessionModels | None) -> tuple[Any, ...]:
+        """Evaluate (or reuse) and show everything, starting on the most frequent and the most confident mistake."""
         entry, evaluation, data = load(key, models)
         confusion = evaluation.confusion.numpy()
         t, p = worst_cell(confusion)
+        wrong = evaluation.misclassified
+        first = int(wrong[0]) if len(wrong) else 0
         return (confusion_figure(confusion, as_share), summary_markdown(entry, evaluation),
-                per_class_rows(evaluation), str(t), str(p), cell_gallery(evaluation, data, t, p))
+                per_class_rows(evaluation), str(t), str(p), cell_gallery(evaluation, data, t, p),
+                mistakes_gallery(evaluation, data), first, *explain_test_image(entry, evaluation, data, first))
+
+    def show_index(key: str | None, number: float | None, models: SessionModels | None) -> tuple[Any, ...]:
+        if number is None:
+            return gr.skip(), gr.skip(), gr.skip()
+        entry, evaluation, data = load(key, models)
+        return explain_test_image(entry, evaluation, data, int(number))
+
+    def pick_mistake(key: str | None, models: SessionModels | None, evt: gr.SelectData) -> tuple[Any, ...]:
+        entry, evaluation, data = load(key, models)
+        i = int(evaluation.misclassified[evt.index])
+        return i, *explain_test_image(entry, evaluation, data, i)
+
+    def pick_in_cell(key: str | None, true_label: str, predicted_label: str, models: SessionModels | None,
+                     evt: gr.SelectData) -> tuple[Any, ...]:
+        entry, evaluation, data = load(key, models)
+        i = int(evaluation.cell(int(true_label), int(predicted_label))[evt.index])
+        return i, *explain_test_image(entry, evaluation, data, i)
 
     def show_cell(key: str | None, true_label: str, predicted_label: str,
                   models: SessionModels | None) -> list[tuple[np.ndarray, str]]:
@@ -122,13 +188,17 @@ def build(context: AppContext, session: gr.State, tab: gr.Tab) -> gr.Dropdown:
         return {"model": entry.key, "label": entry.label, "accuracy": evaluation.accuracy,
                 "matrix": evaluation.confusion.tolist()}
 
-    everything = [heatmap, summary, per_class, true_dd, pred_dd, gallery]
+    view = [heading, selected_bars, selected_saliency]
+    everything = [heatmap, summary, per_class, true_dd, pred_dd, gallery, mistakes, index, *view]
     private = {"api_visibility": "private"}
     # Evaluating takes seconds, so it happens when the tab is opened, not when the page loads.
     tab.select(show_model, [model, normalise, session], everything, **private)
     model.input(show_model, [model, normalise, session], everything, **private)
     normalise.change(redraw, [model, normalise, session], heatmap, show_progress="hidden", **private)
     gr.on([true_dd.input, pred_dd.input], show_cell, [model, true_dd, pred_dd, session], gallery, **private)
+    index.submit(show_index, [model, index, session], view, **private)
+    mistakes.select(pick_mistake, [model, session], [index, *view], **private)
+    gallery.select(pick_in_cell, [model, true_dd, pred_dd, session], [index, *view], **private)
 
     api_button = gr.Button(visible=False)
     api_json = gr.JSON(visible=False)

@@ -1,8 +1,12 @@
-"""Draw tab: a visitor draws a digit and sees, after every stroke, what the model reads.
+"""Draw tab: a visitor draws a digit and sees, after every stroke, what the model reads, and why.
 
-All the work is ``mnist_core.predict.predict_drawing``; this module only wires the
-sketchpad to it and turns its answer into the three displays (top-3 label, the ten
-probabilities, the 28x28 image the model actually saw).
+All the work is ``mnist_core.predict.predict_drawing`` and ``mnist_core.saliency.explain``;
+this module only wires the sketchpad to them and turns their answers into the displays
+(top-3 label, the ten probabilities, the 28x28 image the model actually saw, and, in the
+"Inside the network" accordion, the saliency overlays and every convolution's feature maps).
+
+The inside views are a second event chained after the prediction (``.then``), so the
+prediction label is never held up by them; they are skipped while the accordion is closed.
 """
 
 from __future__ import annotations
@@ -13,17 +17,21 @@ from typing import Any
 import gradio as gr
 import numpy as np
 import plotly.graph_objects as go
+import torch
 
 from demo.charts import probability_figure
 from demo.context import AppContext
 from demo.models_state import SessionModels, find_entry, model_choices
+from demo.pictures import feature_maps_html, placeholder_html, saliency_html
 from mnist_core.predict import Prediction, predict_drawing
-from mnist_core.preprocess import ImageInputError
+from mnist_core.preprocess import ImageInputError, sketch_to_mnist
+from mnist_core.saliency import explain
 
 PROMPT = "Draw a digit"
 #: The 28x28 input is shown this many times larger, each pixel a crisp square.
 ZOOM = 10
 CANVAS = 560
+INSIDE_PROMPT = "Draw a digit to see which strokes drove the answer and what each convolution layer made of it."
 
 
 @dataclass
@@ -88,30 +96,77 @@ def build(context: AppContext, session: gr.State) -> DrawTab:
             bars = gr.Plot(value=probability_figure(None), label="All ten probabilities", elem_id="probabilities")
             seen = gr.Image(value=None, label="What the model sees (28 × 28)", height=300, width=300,
                             interactive=False, buttons=[], elem_id="model-input")
+    with gr.Accordion("Inside the network: why this answer?", open=True, elem_id="inside-accordion") as inside:
+        gr.Markdown("**Saliency**: which strokes drove the answer. **Feature maps**: what each convolution layer "
+                    "computed from the drawing, one small picture per filter (bright = strong response, "
+                    "shown after the layer's batch norm and activation, i.e. what the next layer receives).")
+        saliency = gr.HTML(placeholder_html(INSIDE_PROMPT), elem_id="saliency-view")
+        feature_maps = gr.HTML("", elem_id="feature-maps-view")
+    inside_open = gr.State(True)
+    digit_state = gr.State(None)  # the last 28x28 input, so the inside views need not preprocess again
 
     def on_draw(sketch_value: Any, key: str | None, models: SessionModels | None
-                ) -> tuple[Any, go.Figure, np.ndarray | None]:
-        """Every stroke: the top three digits, all ten probabilities, and the 28x28 input."""
+                ) -> tuple[Any, go.Figure, np.ndarray | None, np.ndarray | None]:
+        """Every stroke: the top three digits, all ten probabilities, and the 28x28 input (shown and kept)."""
         prediction = _predict(context, sketch_value, key, models)
         if prediction is None:
-            return PROMPT, probability_figure(None), None
-        return (prediction.top(3), probability_figure(prediction.probabilities.numpy()),
-                enlarge(prediction.digit_image.numpy()))
+            return PROMPT, probability_figure(None), None, None
+        digit = prediction.digit_image.numpy()
+        return (prediction.top(3), probability_figure(prediction.probabilities.numpy()), enlarge(digit), digit)
+
+    def on_inside(digit: np.ndarray | None, key: str | None, models: SessionModels | None,
+                  is_open: bool) -> tuple[Any, Any]:
+        """After the prediction: saliency overlays and feature maps of the same input (one forward+backward)."""
+        if not is_open:
+            return gr.skip(), gr.skip()
+        if digit is None:
+            return placeholder_html(INSIDE_PROMPT), ""
+        entry = find_entry(context.catalog, models, key)
+        if entry is None:
+            return gr.skip(), gr.skip()
+        explanation = explain(entry.model, torch.from_numpy(digit))
+        return saliency_html(digit, explanation), feature_maps_html(explanation)
+
+    def api_explain(sketch_value: Any, key: str | None, models: SessionModels | None) -> dict[str, Any]:
+        """The API's view inside: prediction, Grad-CAM (28x28, [0, 1]) and each conv layer's name and shape."""
+        entry = find_entry(context.catalog, models, key)
+        if entry is None:
+            raise gr.Error(f"Unknown model {key!r}." if key else "No model is available yet.")
+        try:
+            digit = sketch_to_mnist(composite_of(sketch_value)) if composite_of(sketch_value) is not None else None
+        except ImageInputError as exc:
+            raise gr.Error(str(exc)) from None
+        if digit is None:
+            return {"label": None, "message": PROMPT}
+        e = explain(entry.model, digit)
+        return {"label": e.label, "probabilities": [round(float(p), 5) for p in e.probabilities],
+                "target": e.target, "cam_layer": e.cam_layer,
+                "gradcam": [[round(float(v), 4) for v in row] for row in e.gradcam],
+                "feature_maps": [{"name": f.name, "shown_after": f.shown_after, "shape": list(f.shape)}
+                                 for f in e.feature_maps]}
 
     def api_predict(sketch_value: Any, key: str | None, models: SessionModels | None) -> Any:
         """The API's answer: {digit: confidence} for the top three, or the prompt for a blank canvas."""
         prediction = _predict(context, sketch_value, key, models)
         return PROMPT if prediction is None else prediction.top(3)
 
-    outputs = [label, bars, seen]
+    outputs = [label, bars, seen, digit_state]
     listen = {"show_progress": "hidden", "trigger_mode": "always_last", "concurrency_limit": 4,
               "concurrency_id": "predict", "api_visibility": "private"}
-    sketch.change(on_draw, [sketch, model, session], outputs, **listen)
-    model.change(on_draw, [sketch, model, session], outputs, **listen)
+    then = {"show_progress": "hidden", "concurrency_limit": 4, "concurrency_id": "inside",
+            "api_visibility": "private"}
+    inside_inputs = [digit_state, model, session, inside_open]
+    for trigger in (sketch.change, model.change):
+        trigger(on_draw, [sketch, model, session], outputs, **listen).then(
+            on_inside, inside_inputs, [saliency, feature_maps], **then)
+    inside.expand(lambda: True, None, inside_open, queue=False, api_visibility="private").then(
+        on_inside, inside_inputs, [saliency, feature_maps], **then)
+    inside.collapse(lambda: False, None, inside_open, queue=False, api_visibility="private")
     # Clear presses the sketchpad's own "Clear canvas" (setting the value to None from Python works only
     # once: a second None is no change) and re-selects the brush, which Gradio 6 drops on clearing;
     # the displays are reset here directly rather than waiting for a change event.
-    clear.click(lambda: (PROMPT, probability_figure(None), None), None, outputs, show_progress="hidden",
+    clear.click(lambda: (PROMPT, probability_figure(None), None, None, placeholder_html(INSIDE_PROMPT), ""),
+                None, [*outputs, saliency, feature_maps], show_progress="hidden",
                 js="() => { if (window.mnistClear) window.mnistClear(); }", api_visibility="private")
 
     # The documented API endpoint: same inputs, but only the label-confidence dict comes back.
@@ -119,4 +174,7 @@ def build(context: AppContext, session: gr.State) -> DrawTab:
     api_label = gr.Label(visible=False, num_top_classes=3)
     api_button.click(api_predict, [sketch, model, session], api_label, api_name="predict",
                      show_progress="hidden", concurrency_limit=4, concurrency_id="predict")
+    api_explain_button, api_json = gr.Button(visible=False), gr.JSON(visible=False)
+    api_explain_button.click(api_explain, [sketch, model, session], api_json, api_name="explain",
+                     show_progress="hidden", concurrency_limit=4, concurrency_id="inside")
     return DrawTab(model=model, sketch=sketch)

@@ -1,20 +1,22 @@
-"""Model tab: the layers of the selected model, the shape of the data after each, and the parameters."""
+"""Model tab: a diagram of the selected model, the shape of the data after each layer, and the parameters.
+
+Both the diagram and the table are read from the model itself (``mnist_core.introspect``), so a
+model added to the registry, or trained in this session, is drawn without any per-model code.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 import gradio as gr
+import plotly.graph_objects as go
 
+from demo.charts import model_diagram_figure
 from demo.context import AppContext
 from demo.models_state import SessionModels, find_entry, model_choices
-from mnist_core.introspect import layer_summary
+from demo.pictures import shape_text
+from mnist_core.introspect import diagram
 from mnist_core.models import MODELS, count_parameters
-
-
-def shape_text(shape: tuple[int, ...]) -> str:
-    """(16, 28, 28) -> "16 × 28 × 28": how the class reads a tensor's shape."""
-    return " × ".join(str(s) for s in shape)
 
 
 def build(context: AppContext, session: gr.State, tab: gr.Tab) -> gr.Dropdown:
@@ -23,16 +25,19 @@ def build(context: AppContext, session: gr.State, tab: gr.Tab) -> gr.Dropdown:
     model = gr.Dropdown(choices=model_choices(catalog, None), value=catalog.default_key, label="Model",
                         elem_id="layers-model")
     header = gr.Markdown(elem_id="model-summary")
+    picture = gr.Plot(label="The model, step by step: each box is a layer and the shape of what it outputs",
+                      elem_id="model-diagram")
     table = gr.Dataframe(headers=["layer", "type", "output shape (per image)", "parameters"],
                          datatype="str", interactive=False, label="Layers, in the order an image goes through them",
                          elem_id="layer-table", max_height=800)
 
-    def describe(key: str | None, models: SessionModels | None) -> tuple[str, list[list[Any]]]:
-        """The layer table and a header naming the model, its architecture and its parameter total."""
+    def describe(key: str | None, models: SessionModels | None) -> tuple[str, go.Figure, list[list[Any]]]:
+        """A header naming the model, its diagram, and the layer table with the parameter total."""
         entry = find_entry(catalog, models, key)
         if entry is None:
             raise gr.Error("No model selected (none is available yet: train one in the Train tab).")
-        rows = layer_summary(entry.model)
+        boxes = diagram(entry.model)
+        rows = boxes[1:]  # without the input box
         total = count_parameters(entry.model)
         spec = MODELS[entry.model_name]
         text = (f"## {entry.model_name}: {total:,} parameters\n{spec.description}\n\n"
@@ -40,8 +45,9 @@ def build(context: AppContext, session: gr.State, tab: gr.Tab) -> gr.Dropdown:
         table_rows = [[r.name, r.kind, shape_text(r.output_shape), f"{r.parameters:,}" if r.parameters else ""]
                       for r in rows]
         table_rows.append(["total", "", "", f"{total:,}"])
-        return text, table_rows
+        return text, model_diagram_figure(boxes), table_rows
 
-    tab.select(describe, [model, session], [header, table], api_visibility="private")
-    model.change(describe, [model, session], [header, table], api_visibility="private")
+    outputs = [header, picture, table]
+    tab.select(describe, [model, session], outputs, api_visibility="private")
+    model.change(describe, [model, session], outputs, api_visibility="private")
     return model

@@ -7,6 +7,10 @@ within one step and the model keeps what it learned. If the visitor closes the t
 Gradio closes the generator: its ``finally`` sets the same flag, so a run never trains
 on for nobody. Runs go through Gradio's queue with a concurrency limit, so a second
 visitor sees their place in the queue instead of halving everybody's speed.
+
+Under the chart, ten fixed test digits (the first of each class, ``one_per_class``) show what
+the model being trained reads at each chart update, and the first convolution's filters are
+redrawn after every epoch: the class sees the network learn, not just a falling line.
 """
 
 from __future__ import annotations
@@ -23,8 +27,10 @@ import gradio as gr
 from demo.charts import TrainingCurve, training_figure
 from demo.context import AppContext
 from demo.models_state import SessionModels, model_choices
-from mnist_core.data import MNISTData, MNISTUnavailableError
-from mnist_core.evaluate import evaluate
+from demo.pictures import filters_html, placeholder_html, probe_strip_html
+from mnist_core.data import MNISTData, MNISTUnavailableError, normalize
+from mnist_core.evaluate import evaluate, predict_proba
+from mnist_core.introspect import first_conv, first_conv_filters, one_per_class
 from mnist_core.models import MODELS, UnknownModelError, build_model, count_parameters
 from mnist_core.recipes import RECIPES, InvalidRecipeError, Recipe, get_recipe
 from mnist_core.train import EpochEvent, FinishedEvent, StartEvent, StepEvent, init_model, train
@@ -134,6 +140,13 @@ def build(context: AppContext, session: gr.State, model_dropdowns: list[gr.Dropd
                                  "after every step and the test accuracy after every epoch.", elem_id="train-status")
             chart = gr.Plot(value=training_figure(TrainingCurve()), label="Training", show_label=False,
                             elem_id="train-chart")
+            gr.Markdown("**Ten test digits, one of each**: what the model being trained reads right now "
+                        "(green: right, red: wrong).")
+            probes = gr.HTML(placeholder_html("Press Start to watch the network learn to read these."),
+                             elem_id="train-probes")
+            gr.Markdown("**The first convolution layer's filters**, redrawn after every epoch: they start as "
+                        "noise and become stroke and edge detectors.")
+            filters = gr.HTML(placeholder_html("Shown once training starts."), elem_id="train-filters")
 
     recipe.change(recipe_defaults, recipe, [model, epochs, batch, lr, seed, recipe_info],
                   show_progress="hidden", api_visibility="private")
@@ -156,8 +169,9 @@ def build(context: AppContext, session: gr.State, model_dropdowns: list[gr.Dropd
         idle = (gr.Button(interactive=True), gr.Button(interactive=False))
 
         def out(chart_value: Any = skip, text: Any = skip, state: Any = skip, dropdowns: Any = None,
-                buttons: tuple[Any, Any] = (skip, skip)) -> tuple[Any, ...]:
-            return (chart_value, text, state, *(dropdowns or [skip] * len(model_dropdowns)), *buttons)
+                buttons: tuple[Any, Any] = (skip, skip), strip: Any = skip, weights: Any = skip) -> tuple[Any, ...]:
+            return (chart_value, text, state, *(dropdowns or [skip] * len(model_dropdowns)), *buttons, strip,
+                    weights)
 
         yield out(text="Loading MNIST…", buttons=running)
         data = None
@@ -179,6 +193,19 @@ def build(context: AppContext, session: gr.State, model_dropdowns: list[gr.Dropd
                 ACTIVE_RUNS[session_id] = stop_flag
         model = init_model(chosen.model, chosen.seed)
         curve = TrainingCurve(epochs=chosen.epochs)
+        probe_index = one_per_class(data.test_labels)
+        probe_images = data.test_images[probe_index]  # (10, 28, 28) uint8
+        probe_labels = data.test_labels[probe_index].tolist()
+        probe_inputs = normalize(probe_images)  # (10, 1, 28, 28)
+        conv = first_conv(model)
+
+        def strip() -> str:
+            """The probe digits with what the model reads now (10 images: about a millisecond)."""
+            return probe_strip_html(probe_images.numpy(), probe_labels, predict_proba(model, probe_inputs).numpy())
+
+        def weights(when: str) -> str:
+            filters_now = first_conv_filters(model)
+            return filters_html(None if filters_now is None else filters_now.numpy(), conv[0] if conv else "", when)
         accuracies: list[float] = []
         finished: FinishedEvent | None = None
         events = train(model, data, chosen, stop=stop_flag)
@@ -191,19 +218,20 @@ def build(context: AppContext, session: gr.State, model_dropdowns: list[gr.Dropd
                     yield out(training_figure(curve),
                               f"### Training {chosen.model} ({count_parameters(model):,} parameters) on "
                               f"{event.device}\n{event.epochs} epochs × {event.steps_per_epoch:,} steps of "
-                              f"{chosen.batch_size} images")
+                              f"{chosen.batch_size} images", strip=strip(), weights=weights("at initialisation"))
                     last_update = now
                 elif isinstance(event, StepEvent):
                     curve.add_loss(event.global_step, event.loss)
                     if now - last_update >= UPDATE_INTERVAL:
-                        yield out(training_figure(curve), step_status(event, chosen, accuracies))
+                        yield out(training_figure(curve), step_status(event, chosen, accuracies), strip=strip())
                         last_update = time.monotonic()
                 elif isinstance(event, EpochEvent):
                     curve.add_accuracy(event.epoch, event.test_accuracy)
                     accuracies.append(event.test_accuracy)
                     yield out(training_figure(curve),
                               f"### Epoch {event.epoch} of {event.epochs} done: test accuracy "
-                              f"**{event.test_accuracy:.2%}** (elapsed {clock(event.elapsed)})")
+                              f"**{event.test_accuracy:.2%}** (elapsed {clock(event.elapsed)})",
+                              strip=strip(), weights=weights(f"after epoch {event.epoch}"))
                     last_update = time.monotonic()
                 elif isinstance(event, FinishedEvent):
                     finished = event
@@ -245,10 +273,11 @@ def build(context: AppContext, session: gr.State, model_dropdowns: list[gr.Dropd
         choices = model_choices(context.catalog, models)
         dropdowns = [gr.Dropdown(choices=choices, value=entry.key) if dd is select_dropdown
                      else gr.Dropdown(choices=choices) for dd in model_dropdowns]
-        yield out(training_figure(curve), summary, models, dropdowns, idle)
+        yield out(training_figure(curve), summary, models, dropdowns, idle, strip=strip(),
+                  weights=weights(f"at the end ({done:.1f} epochs)"))
 
     start.click(run, [model, recipe, epochs, batch, lr, seed, session],
-                [chart, status, session, *model_dropdowns, start, stop],
+                [chart, status, session, *model_dropdowns, start, stop, probes, filters],
                 concurrency_limit=context.train_concurrency, concurrency_id="train", api_name="train",
                 show_progress="minimal")
     stop.click(stop_for_request, None, None, queue=False, show_progress="hidden", api_name="stop")

@@ -111,5 +111,67 @@ def test_app_builds_without_mnist_and_says_so(tmp_path: Path) -> None:
     demo = build_demo(data_dir=empty)
     ids = {getattr(block, "elem_id", None) for block in demo.blocks.values()}
     assert {"sketchpad", "mnist-missing", "start-button"} <= ids
+    assert {"saliency-view", "feature-maps-view", "train-probes", "train-filters", "mistakes-gallery",
+            "selected-saliency", "model-diagram"} <= ids  # the inside views are there, with or without data
     api_names = {dep.api_name for dep in demo.fns.values()}
-    assert {"predict", "confusion_matrix", "train", "stop"} <= api_names
+    assert {"predict", "explain", "confusion_matrix", "train", "stop"} <= api_names
+
+
+def test_feature_grid_tiles_every_map_normalised_on_its_own() -> None:
+    from demo.pictures import feature_grid, normalise_each
+
+    maps = np.zeros((20, 7, 7), np.float32)
+    maps[0, 3, 3] = 0.001  # a weak map still reaches full brightness
+    maps[1] = 5.0  # a constant map is shown dark, not as noise
+    scaled = normalise_each(maps)
+    assert scaled[0].max() == 1.0 and scaled[1].max() == 0.0
+    grid = feature_grid(maps)
+    zoom = 7  # 7-pixel maps are enlarged to about 48 pixels
+    assert grid.dtype == np.uint8 and grid.shape == (3 * (7 * zoom + 2) - 2, 8 * (7 * zoom + 2) - 2, 3)
+    assert tuple(grid[3 * zoom, 3 * zoom]) != tuple(grid[0, 0])  # the bright pixel of map 0
+
+
+def test_overlay_and_filters_and_png_uri() -> None:
+    import base64
+    import io
+
+    from PIL import Image
+
+    from demo.pictures import filter_grid, overlay, png_uri
+
+    digit = np.zeros((28, 28), np.float32)
+    heat = np.zeros((28, 28), np.float32)
+    heat[10, 10] = 1.0
+    picture = overlay(digit, heat, zoom=10)
+    assert picture.shape == (280, 280, 3) and picture.dtype == np.uint8
+    assert picture[105, 105].sum() > picture[5, 5].sum()  # heat shows where saliency is high
+    filters = np.stack([np.eye(3), -np.eye(3)]).astype(np.float32)
+    grid = filter_grid(filters)
+    assert grid[0, 0, 0] > grid[0, 0, 2] and grid.shape[1] > grid.shape[0]  # positive weight red; side by side
+    uri = png_uri(picture)
+    assert uri.startswith("data:image/png;base64,")
+    assert Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1]))).size == (280, 280)
+
+
+def test_inside_views_for_every_registered_model() -> None:
+    from demo.charts import model_diagram_figure
+    from demo.pictures import feature_maps_html, probe_strip_html, saliency_html
+    from mnist_core.introspect import diagram
+    from mnist_core.models import MODELS
+    from mnist_core.saliency import explain
+
+    digit = np.zeros((28, 28), np.float32)
+    digit[5:23, 13:16] = 1.0
+    for name in MODELS:
+        model = build_model(name)
+        e = explain(model, torch.from_numpy(digit))
+        maps = feature_maps_html(e)
+        assert maps.count("<img") == len(e.feature_maps) >= 1
+        assert all(f"<b>{fm.name}</b>" in maps for fm in e.feature_maps)
+        assert saliency_html(digit, e).count("<img") == 2
+        boxes = diagram(model)
+        fig = model_diagram_figure(boxes)
+        assert len(fig.layout.shapes) == len(boxes)  # one box per step
+        assert sum(1 for a in fig.layout.annotations if a.showarrow) == len(boxes) - 1  # arrows between them
+    strip = probe_strip_html(np.zeros((10, 28, 28), np.uint8), list(range(10)), np.eye(10)[[0] * 10])
+    assert strip.count("probe-right") == 1 and strip.count("probe-wrong") == 9

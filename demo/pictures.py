@@ -1,0 +1,200 @@
+"""Pictures of what happens inside a network: feature-map grids, saliency overlays, filters, a digit strip.
+
+The numbers come from ``mnist_core`` (:mod:`mnist_core.saliency`, :mod:`mnist_core.introspect`);
+this module only turns arrays into images. Each view is sent as one HTML block with the images
+inlined as PNG data URIs: one small payload per update, no temporary files written per stroke,
+and a layout (one captioned grid per layer, however many layers a model has) that a fixed set
+of ``gr.Image`` components could not give.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from PIL import Image
+
+from mnist_core.saliency import Explanation
+
+#: Anchor colours of the sequential map for activations (dark = 0, bright = 1), roughly viridis.
+_SEQUENTIAL = np.array([[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]], np.float32)
+#: Heat for saliency: transparent-looking dark red to yellow-white.
+_HEAT = np.array([[128, 0, 0], [230, 40, 0], [255, 160, 0], [255, 255, 160]], np.float32)
+#: Diverging map for filter weights: blue (negative), white (0), red (positive).
+_DIVERGING = np.array([[33, 102, 172], [247, 247, 247], [178, 24, 43]], np.float32)
+_PAD_COLOUR = (255, 255, 255)
+
+
+def colourise(values: np.ndarray, anchors: np.ndarray = _SEQUENTIAL) -> np.ndarray:
+    """Map values in [0, 1] (any shape S) to uint8 RGB (S + (3,)) along the anchor colours."""
+    v = np.clip(np.nan_to_num(np.asarray(values, np.float32)), 0, 1) * (len(anchors) - 1)
+    low = np.minimum(v.astype(int), len(anchors) - 2)
+    frac = (v - low)[..., None]
+    return (anchors[low] * (1 - frac) + anchors[low + 1] * frac).round().astype(np.uint8)
+
+
+def normalise_each(maps: np.ndarray) -> np.ndarray:
+    """Scale each map of (N, H, W) to [0, 1] on its own (min to max), so a weak map still shows its pattern.
+
+    A constant map (e.g. a ReLU that is off everywhere) becomes all zero.
+    """
+    maps = np.asarray(maps, np.float32)
+    low = maps.min(axis=(1, 2), keepdims=True)
+    span = maps.max(axis=(1, 2), keepdims=True) - low
+    return np.where(span > 0, (maps - low) / np.where(span > 0, span, 1), 0.0).astype(np.float32)
+
+
+def zoom_for(size: int, target: int = 48) -> int:
+    """Whole-number enlargement that makes a ``size``-pixel map about ``target`` pixels (at least 1)."""
+    return max(1, round(target / max(size, 1)))
+
+
+def tile(images: np.ndarray, columns: int, zoom: int = 1, pad: int = 2) -> np.ndarray:
+    """Lay (N, H, W) or (N, H, W, 3) uint8 images in a grid, each enlarged ``zoom`` times (pixels stay square).
+
+    Returns one uint8 image with ``pad`` white pixels between tiles: (rows*(H*zoom+pad)-pad, ...).
+    """
+    images = np.asarray(images)
+    if images.ndim == 3:
+        images = np.repeat(images[..., None], 3, axis=-1)
+    n, h, w = images.shape[:3]
+    columns = max(1, min(columns, n))
+    rows = math.ceil(n / columns)
+    th, tw = h * zoom, w * zoom
+    out = np.empty((rows * (th + pad) - pad, columns * (tw + pad) - pad, 3), np.uint8)
+    out[:] = _PAD_COLOUR
+    big = images.repeat(zoom, axis=1).repeat(zoom, axis=2)  # (N, th, tw, 3)
+    for i in range(n):
+        r, c = divmod(i, columns)
+        out[r * (th + pad):r * (th + pad) + th, c * (tw + pad):c * (tw + pad) + tw] = big[i]
+    return out
+
+
+def feature_grid(maps: np.ndarray) -> np.ndarray:
+    """One layer's (C, H, W) maps as a single RGB grid image, each map normalised on its own."""
+    c, h, _ = maps.shape
+    columns = 8 if c <= 32 else 16
+    return tile(colourise(normalise_each(maps)), columns, zoom_for(h))
+
+
+def overlay(image: np.ndarray, saliency: np.ndarray, zoom: int = 10) -> np.ndarray:
+    """A (28, 28) [0, 1] digit in grey with a (28, 28) [0, 1] saliency map laid over it as heat, enlarged.
+
+    Where saliency is 0 the digit shows unchanged; where it is 1 the heat colour covers it.
+    """
+    grey = np.repeat((np.clip(image, 0, 1) * 200 + 20)[..., None], 3, axis=-1)  # ink light grey on near-black
+    s = np.clip(np.asarray(saliency, np.float32), 0, 1)[..., None]
+    alpha = 0.85 * s
+    rgb = (grey * (1 - alpha) + colourise(s[..., 0], _HEAT) * alpha).round().astype(np.uint8)
+    return rgb.repeat(zoom, axis=0).repeat(zoom, axis=1)
+
+
+def filter_grid(filters: np.ndarray) -> np.ndarray:
+    """(N, kh, kw) filter weights as one grid: red positive, blue negative, each scaled by its own largest weight."""
+    f = np.asarray(filters, np.float32)
+    peak = np.abs(f).max(axis=(1, 2), keepdims=True)
+    scaled = 0.5 + 0.5 * f / np.where(peak > 0, peak, 1)  # [-peak, peak] -> [0, 1]
+    return tile(colourise(scaled, _DIVERGING), 8 if len(f) <= 32 else 16, zoom_for(f.shape[1], 36), pad=3)
+
+
+def png_uri(image: np.ndarray) -> str:
+    """A uint8 image (H, W) or (H, W, 3) as a ``data:image/png;base64`` URI for an ``<img>`` tag."""
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(image)).save(buffer, format="PNG", compress_level=1)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _figure(image: np.ndarray, caption: str, css_class: str = "inside-img", title: str = "") -> str:
+    tip = f' title="{html.escape(title)}"' if title else ""
+    return (f'<figure class="inside-fig"><img class="{css_class}" src="{png_uri(image)}" '
+            f'alt="{html.escape(caption)}"{tip}><figcaption>{caption}</figcaption></figure>')
+
+
+def shape_text(shape: Sequence[int]) -> str:
+    """(16, 28, 28) -> "16 × 28 × 28": how the class reads a tensor's shape."""
+    return " × ".join(str(s) for s in shape)
+
+
+def placeholder_html(text: str) -> str:
+    """What a view shows before there is anything to see."""
+    return f'<div class="inside-empty">{html.escape(text)}</div>'
+
+
+def saliency_html(image: np.ndarray, explanation: Explanation) -> str:
+    """The Grad-CAM and input-gradient overlays on the 28x28 input, with what each one means."""
+    p = float(explanation.probabilities[explanation.target])
+    cam_from = html.escape(explanation.cam_layer or "no convolution")
+    return (
+        '<div class="inside-row saliency">'
+        + _figure(overlay(image, explanation.gradcam.numpy()),
+                  f"<b>Grad-CAM</b> for “{explanation.target}” ({p:.0%}), from <code>{cam_from}</code>: "
+                  "where the last convolution found evidence for this digit",
+                  title="Grad-CAM (Selvaraju et al., 2017) on the last convolution layer")
+        + _figure(overlay(image, explanation.input_gradient.numpy()),
+                  "<b>Input gradient</b>: the pixels whose change would move this score most")
+        + "</div>")
+
+
+def feature_maps_html(explanation: Explanation) -> str:
+    """Every convolution layer's maps as one grid each, captioned with the layer name and shape."""
+    if not explanation.feature_maps:
+        return placeholder_html("This model has no convolution layer, so there are no feature maps to show.")
+    parts = []
+    for fm in explanation.feature_maps:
+        after = f" → {html.escape(fm.shown_after)}" if fm.shown_after != fm.name else ""
+        caption = (f"<b>{html.escape(fm.name)}</b>{after} · {shape_text(fm.shape)} "
+                   f"({fm.shape[0]} maps of {fm.shape[1]} × {fm.shape[2]})")
+        parts.append(_figure(feature_grid(fm.maps.numpy()), caption, "inside-img feature-grid"))
+    return '<div class="inside-row feature-maps">' + "".join(parts) + "</div>"
+
+
+def probe_strip_html(images: np.ndarray, labels: Sequence[int], probabilities: np.ndarray | None) -> str:
+    """Ten test digits with the model's current reading under each (green when right, red when wrong).
+
+    ``images`` (N, 28, 28) uint8, ``labels`` (N,), ``probabilities`` (N, 10) or None before training starts.
+    """
+    cells = []
+    for i, (img, true) in enumerate(zip(images, labels, strict=True)):
+        if probabilities is None:
+            caption, cls = "?", "probe-wait"
+        else:
+            guess = int(probabilities[i].argmax())
+            caption = f"{guess} · {float(probabilities[i, guess]):.0%}"
+            cls = "probe-right" if guess == int(true) else "probe-wrong"
+        picture = png_uri(np.repeat(np.repeat(img, 3, 0), 3, 1))  # 84 x 84: crisp at the size it is shown
+        cells.append(f'<figure class="probe {cls}"><img class="inside-img" src="{picture}" '
+                     f'alt="test digit {int(true)}"><figcaption>{caption}</figcaption></figure>')
+    return '<div class="probe-strip">' + "".join(cells) + "</div>"
+
+
+def filters_html(filters: np.ndarray | None, layer: str, when: str) -> str:
+    """The first convolution's (N, kh, kw) filters as small pictures, with when they were taken ("after epoch 2")."""
+    if filters is None:
+        return placeholder_html("This model has no convolution layer.")
+    caption = (f"<b>{html.escape(layer)}</b>: {len(filters)} filters of {filters.shape[1]} × {filters.shape[2]}, "
+               f"{when} (red: positive weight, blue: negative)")
+    grid = _figure(filter_grid(filters), caption, "inside-img filter-grid")
+    return f'<div class="inside-row filters">{grid}</div>'
+
+
+#: Styles for the blocks above (added to the app's CSS).
+CSS = """
+.inside-row { display: flex; flex-wrap: wrap; gap: 18px; align-items: flex-start; }
+.inside-fig { margin: 0; max-width: 100%; }
+.inside-fig figcaption { font-size: 0.95rem; max-width: 420px; margin-top: 4px; }
+.inside-img { image-rendering: pixelated; max-width: 100%; display: block; }
+.saliency .inside-img { width: 280px; height: 280px; }
+.inside-empty { color: #666; padding: 1rem 0; }
+.probe-strip { display: flex; flex-wrap: wrap; gap: 8px; }
+.probe { margin: 0; text-align: center; }
+.probe img { width: 72px; height: 72px; border: 4px solid #ccc; border-radius: 6px; }
+.probe-right img { border-color: #2b8a3e; }
+.probe-wrong img { border-color: #d62728; }
+.probe figcaption { font-size: 1.15rem; font-weight: 600; }
+.probe-right figcaption { color: #2b8a3e; }
+.probe-wrong figcaption { color: #d62728; }
+"""
