@@ -151,3 +151,22 @@ def test_a_second_training_waits_in_the_queue(app_server: tuple[str, Any]) -> No
     first.predict(api_name="/stop")
     running.result(timeout=60)
     assert not ACTIVE_RUNS
+
+
+def test_explain_shows_inside_the_network(client: Client, tmp_path: Path) -> None:
+    """/explain: the prediction, a 28x28 Grad-CAM in [0, 1] and every conv layer, for every pretrained model."""
+    from demo.context import AppContext
+
+    seven = sketch(draw_digit(tmp_path / "seven.png", 7))
+    for key, entry in AppContext.create().catalog.entries.items():
+        result = client.predict(seven, key, api_name="/explain")
+        assert result["label"] == 7 and result["target"] == 7, (key, result["probabilities"])
+        cam = result["gradcam"]
+        assert len(cam) == 28 and all(len(row) == 28 for row in cam)
+        values = [v for row in cam for v in row]
+        assert min(values) >= 0 and max(values) == 1.0
+        convs = [name for name, m in entry.model.named_modules() if type(m).__name__ == "Conv2d"]
+        assert [f["name"] for f in result["feature_maps"]] == convs
+        assert all(len(f["shape"]) == 3 for f in result["feature_maps"])
+    blank = client.predict(sketch(draw_digit(tmp_path / "blank.png", None)), api_name="/explain")
+    assert blank["label"] is None and blank["message"] == PROMPT

@@ -1,8 +1,9 @@
 """The app in a real browser: headless Debian chromium driven by Playwright.
 
 Draws a digit with mouse strokes and reads the answer, runs a short training and stops
-it, and checks that closing the tab ends a run. Screenshots of every step (and of every
-tab) go to ``test-artifacts/``.
+it, and checks that closing the tab ends a run, and that every "inside the network" view
+(saliency, feature maps, probe digits, filters, mistakes, model diagram) renders its images.
+Screenshots of every step (and of every tab) go to ``test-artifacts/``.
 """
 
 from __future__ import annotations
@@ -83,6 +84,12 @@ def wait_for_label(page: Any, text: str) -> None:
         timeout=20_000)
 
 
+def wait_for_images(page: Any, selector: str, count: int, timeout: int = 30_000) -> None:
+    """Wait until ``count`` images under ``selector`` have loaded with a size (a broken one has naturalWidth 0)."""
+    page.wait_for_function(f"""() => Array.from(document.querySelectorAll({selector!r}))
+        .filter((img) => img.complete && img.naturalWidth > 0).length >= {count}""", timeout=timeout)
+
+
 def test_draw_a_digit_and_read_it(page: Any) -> None:
     # Ready to draw at once: no "select the draw tool" step for the visitor.
     page.wait_for_function("() => document.querySelectorAll('#sketchpad canvas').length > 0")
@@ -125,6 +132,11 @@ def test_train_live_then_stop(page: Any) -> None:
     assert line_points(page) > first + 2, "the chart did not receive new points while training"
     status = page.locator("#train-status").inner_text()
     assert re.search(r"images/s", status) and "ETA" in status
+    # The ten probe digits and the first layer's filters are shown while it trains.
+    wait_for_images(page, "#train-probes img", 10)
+    assert page.locator("#train-probes figcaption").count() == 10
+    assert "%" in page.locator("#train-probes").inner_text()
+    wait_for_images(page, "#train-filters img", 1)
     shot(page, "train-running")
 
     page.locator("#stop-button").click()
@@ -164,11 +176,22 @@ def test_every_tab_renders(page: Any) -> None:
     """Screenshots of each tab (the README's come from these) and a check that each shows its content."""
     stroke(page, SEVEN)
     wait_for_label(page, "7")
+    # Inside the network: two saliency overlays and one feature-map grid per convolution layer.
+    wait_for_images(page, "#saliency-view img", 2)
+    wait_for_images(page, "#feature-maps-view img", 2)
+    assert "Grad-CAM" in page.locator("#saliency-view").inner_text()
+    assert re.search(r"\d+ × \d+ × \d+", page.locator("#feature-maps-view").inner_text())
     shot(page, "tab-draw")
     page.get_by_role("tab", name="Confusion matrix").click()
     page.wait_for_function("() => /correct/.test(document.querySelector('#confusion-summary').innerText)",
                            timeout=120_000)
     page.wait_for_selector("#cell-gallery img")
+    wait_for_images(page, "#mistakes-gallery img", 6)
+    wait_for_images(page, "#selected-saliency img", 2)
+    first = page.locator("#test-index input").input_value()
+    page.locator("#mistakes-gallery button").nth(1).click()  # another mistake: its own view
+    page.wait_for_function(f"() => document.querySelector('#test-index input').value !== {first!r}")
+    assert "wrong" in page.locator("#selected-heading").inner_text()
     shot(page, "tab-confusion")
     page.get_by_role("tab", name="Dataset").click()
     page.wait_for_function("() => Array.from(document.querySelectorAll('#dataset-gallery img'))"
@@ -177,4 +200,5 @@ def test_every_tab_renders(page: Any) -> None:
     page.get_by_role("tab", name="Model").click()
     page.wait_for_function("() => /parameters/.test(document.querySelector('#model-summary').innerText)")
     assert "total" in page.locator("#layer-table").inner_text()
+    page.wait_for_function("() => document.querySelector('#model-diagram .js-plotly-plot')?.layout?.shapes?.length > 3")
     shot(page, "tab-model")

@@ -159,3 +159,62 @@ def test_no_secrets_in_the_repository() -> None:
         text = path.read_text(errors="ignore")
         found += [f"{name}: {p}" for p in SECRET_PATTERNS if re.search(p, text)]
     assert not found
+
+
+def _wait_for_progress(job, deadline_s: float = 120) -> None:
+    import time
+
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        if any(out and "Epoch" in str(out[1]) for out in job.outputs()):
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"no progress streamed: {job.outputs()[-1:]}")
+
+
+def test_rapid_start_and_stop_clicks_leave_nothing_stuck(app_server: tuple[str, Any], seven) -> None:
+    """Two Starts in a row, Stop, a Start right after that Stop: no stuck queue, no training left running."""
+    import time
+
+    from demo.train_tab import ACTIVE_RUNS
+
+    url, _ = app_server
+    client = Client(url, verbose=False)
+    args = ("fast-cnn", "fast", 1, 96, 0.1, 1)
+    first = client.submit(*args, api_name="/train")
+    second = client.submit(*args, api_name="/train")  # a double click: queued behind the first
+    _wait_for_progress(first)
+    client.predict(api_name="/stop")
+    first.result(timeout=60)
+    _wait_for_progress(second)  # the queued run starts normally once the first has stopped
+    client.predict(api_name="/stop")
+    third = client.submit(*args, api_name="/train")  # Start while the Stop is still being handled
+    second.result(timeout=60)
+    _wait_for_progress(third)
+    client.predict(api_name="/stop")
+    final = third.result(timeout=60)
+    assert final[1].startswith("### Stopped")
+    deadline = time.monotonic() + 10
+    while (ACTIVE_RUNS or _threads_in_training_loop()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not ACTIVE_RUNS
+    assert not _threads_in_training_loop()  # no orphan thread still stepping a model
+    still_serving(client, seven)
+
+
+def _threads_in_training_loop() -> list[str]:
+    """Names of threads whose stack is inside mnist_core's training loop right now."""
+    import sys
+    import threading
+
+    import mnist_core.train
+
+    names = {t.ident: t.name for t in threading.enumerate()}
+    busy = []
+    for ident, frame in sys._current_frames().items():
+        while frame is not None:
+            if frame.f_code.co_filename == mnist_core.train.__file__ and frame.f_code.co_name == "train":
+                busy.append(names.get(ident, str(ident)))
+                break
+            frame = frame.f_back
+    return busy

@@ -1,0 +1,31 @@
+"""The benchmark scripts run end to end in their quick modes (CI smoke; the figures are not judged here).
+
+The full runs, whose figures go in the README, are ``python -m bench.speed``,
+``python -m bench.app`` and ``python -m bench.load``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("script,rows", [("speed", 5), ("app", 3), ("load", 3)])
+def test_bench_quick_mode_runs_and_writes_its_table(script: str, rows: int, tmp_path: Path, data_dir: Path) -> None:
+    out = tmp_path / f"{script}.json"
+    proc = subprocess.run([sys.executable, "-m", f"bench.{script}", "--quick", "--out", str(out)], cwd=REPO,
+                          env={**os.environ, "MNIST_DATA_DIR": str(data_dir)}, capture_output=True, text=True,
+                          timeout=900)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "| figure | measured | target | met |" in proc.stdout
+    result = json.loads(out.read_text())
+    assert len(result["rows"]) == rows and result["machine"]["cores"] >= 1
+    assert all(row["value"] for row in result["rows"])
