@@ -118,9 +118,11 @@ def train(model: nn.Module, data: MNISTData, recipe: Recipe, *, device: torch.de
     torch.manual_seed(recipe.seed)
     generator = torch.Generator().manual_seed(recipe.seed)
     n_fit = len(data.train_images) - recipe.holdout  # the held-out tail is for calibration, never trained on
-    x_train = normalize(data.train_images[:n_fit]).to(device).contiguous(memory_format=memory_format)
+    # uint8 on the device; each batch is normalised as it is drawn. A float copy of the training set
+    # would cost 188 MB per run for ~20 microseconds saved per step.
+    x_train = data.train_images[:n_fit].to(device)  # (N, 28, 28) uint8
     y_train = data.train_labels[:n_fit].to(device)
-    x_test = normalize(data.test_images).to(device).contiguous(memory_format=memory_format)
+    x_test = data.test_images.to(device)  # evaluate() normalises it batch by batch
     y_test = data.test_labels
 
     model.to(device, memory_format=memory_format)
@@ -159,7 +161,8 @@ def train(model: nn.Module, data: MNISTData, recipe: Recipe, *, device: torch.de
                     yield finished()
                     return
                 idx = perm[(step - 1) * recipe.batch_size: step * recipe.batch_size]
-                x, y = x_train[idx], y_train[idx]
+                x = normalize(x_train[idx]).contiguous(memory_format=memory_format)  # (B, 1, 28, 28)
+                y = y_train[idx]
                 if recipe.augment_shift:
                     x = random_shift(x, recipe.augment_shift, generator)
                 if recipe.augment != "none":
