@@ -189,7 +189,7 @@ def test_every_tab_renders(page: Any) -> None:
     wait_for_images(page, "#mistakes-gallery img", 6)
     wait_for_images(page, "#selected-saliency img", 2)
     first = page.locator("#test-index input").input_value()
-    page.locator("#mistakes-gallery button").nth(1).click()  # another mistake: its own view
+    page.locator("#mistakes-gallery button.thumbnail-lg").nth(1).click()  # another mistake: its own view
     page.wait_for_function(f"() => document.querySelector('#test-index input').value !== {first!r}")
     assert "wrong" in page.locator("#selected-heading").inner_text()
     shot(page, "tab-confusion")
