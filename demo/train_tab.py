@@ -145,7 +145,7 @@ def build(context: AppContext, session: gr.State, model_dropdowns: list[gr.Dropd
             probes = gr.HTML(placeholder_html("Press Start to watch the network learn to read these."),
                              elem_id="train-probes")
             gr.Markdown("**The first convolution layer's filters**, redrawn after every epoch: they start as "
-                        "noise and become stroke and edge detectors.")
+                        "random noise and take on structure as the network learns.")
             filters = gr.HTML(placeholder_html("Shown once training starts."), elem_id="train-filters")
 
     recipe.change(recipe_defaults, recipe, [model, epochs, batch, lr, seed, recipe_info],
