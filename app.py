@@ -16,6 +16,7 @@ from typing import Any
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402  (must follow the setting above)
+import torch  # noqa: E402
 
 from demo.context import TRAIN_CONCURRENCY_ENV
 from demo.ui import CSS, JS, THEME, build_demo
@@ -49,19 +50,41 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data-dir", metavar="DIR",
                         help="folder holding MNIST/raw/ (default: $MNIST_DATA_DIR, else ./data); "
                              "downloaded there on first training if missing")
+    parser.add_argument("--torch-threads", type=int, metavar="N", default=None,
+                        help=f"threads per torch operation (default: ${TORCH_THREADS_ENV}, else 1, so a "
+                             "training run and the visitors' predictions each keep a core)")
     parser.add_argument("--train-concurrency", type=int, metavar="N", default=None,
                         help="training runs allowed at once; later visitors queue "
                              f"(default: ${TRAIN_CONCURRENCY_ENV}, else 1)")
     return parser
 
 
+TORCH_THREADS_ENV = "MNIST_TORCH_THREADS"
+
+
+def app_torch_threads() -> int:
+    """Threads per torch operation in the app: ``$MNIST_TORCH_THREADS``, else 1.
+
+    The app serves a training run and many visitors' predictions at once. On 2 cores (a free
+    Space, a laptop), two 2-thread workloads fight over the cores and both slow down many times
+    over; with one thread each, a training run keeps one core and the predictions the other.
+    """
+    value = os.environ.get(TORCH_THREADS_ENV, "").strip()
+    return max(1, int(value)) if value.isdigit() else 1
+
+
 return_freed_memory_to_the_system()  # the app trains again and again: its memory must not creep up
+torch.set_num_threads(app_torch_threads())
 demo: gr.Blocks = build_demo()
 
 if __name__ == "__main__":
     args = build_parser().parse_args()
     if args.train_concurrency is not None and args.train_concurrency < 1:
         build_parser().error("--train-concurrency must be at least 1")
+    if args.torch_threads is not None:
+        if args.torch_threads < 1:
+            build_parser().error("--torch-threads must be at least 1")
+        torch.set_num_threads(args.torch_threads)
     if args.data_dir is not None or args.train_concurrency is not None:
         demo = build_demo(data_dir=args.data_dir, train_concurrency=args.train_concurrency)
     demo.queue(default_concurrency_limit=4).launch(server_name=args.host, server_port=args.port,
