@@ -1,4 +1,11 @@
-"""Predict the digit in a drawing or image file with a trained model."""
+"""Predict the digit in a drawing or image file with a trained model, and say when it is not sure.
+
+The probabilities are the model's own softmax; models with a fitted temperature (the
+drawing model, see :mod:`mnist_core.calibration`) apply it in their last step, so their
+confidence is calibrated: of the drawings read with 90%, about 90% are right. Below
+``CONFIDENT`` the answer is flagged ``uncertain`` and the app shows "not sure" rather than
+a confident wrong digit (a scribble, a letter, two digits at once).
+"""
 
 from __future__ import annotations
 
@@ -12,12 +19,16 @@ from torch import nn
 from mnist_core.data import normalize
 from mnist_core.preprocess import sketch_to_mnist
 
+#: A prediction whose calibrated confidence is below this is "not sure" (chosen with bench/drawn.py:
+#: it flags few real drawn digits and most scribbles, letters and pairs of digits).
+CONFIDENT = 0.8
+
 
 @dataclass(frozen=True)
 class Prediction:
     """The model's answer for one drawing."""
 
-    probabilities: torch.Tensor  # (10,) float32, sums to 1
+    probabilities: torch.Tensor  # (10,) float32, sums to 1 (calibrated if the model carries a temperature)
     digit_image: torch.Tensor  # (28, 28) float32 in [0, 1]: what the model saw
 
     @property
@@ -27,6 +38,15 @@ class Prediction:
     @property
     def confidence(self) -> float:
         return float(self.probabilities.max())
+
+    @property
+    def uncertain(self) -> bool:
+        """True when the model is not sure: its confidence is below ``CONFIDENT``; show "not sure"."""
+        return self.confidence < CONFIDENT
+
+    @property
+    def is_confident(self) -> bool:
+        return not self.uncertain
 
     def top(self, k: int = 3) -> dict[str, float]:
         """The ``k`` most likely digits as {"7": 0.93, ...}, most likely first."""
@@ -38,12 +58,14 @@ class Prediction:
 def probabilities_for(model: nn.Module, digit_image: torch.Tensor) -> torch.Tensor:
     """(10,) class probabilities for one MNIST-style image (28, 28) in [0, 1]."""
     was_training = model.training
-    model.eval()
+    if was_training:
+        model.eval()
     try:
         device = next(model.parameters()).device
         out = model(normalize(digit_image[None]).to(device))  # (1, 10) logits or log-probabilities
     finally:
-        model.train(was_training)
+        if was_training:
+            model.train()
     return F.softmax(out.float(), dim=1)[0].cpu()
 
 
