@@ -134,9 +134,11 @@ def main(argv: list[str] | None = None) -> int:
     pred = probs.argmax(1)
     confusion = torch.bincount(y * 10 + pred, minlength=100).reshape(10, 10)
     per_digit = confusion.diagonal().double() / confusion.sum(1).clamp(min=1)
-    print(f"\n### Default model ({name}): accuracy per digit\n")
-    print("| " + " | ".join(str(d) for d in range(10)) + " |\n|" + " --- |" * 10)
-    print("| " + " | ".join(f"{a:.1%}" for a in per_digit.tolist()) + " |")
+    print(f"\n### Default model ({name}): accuracy per digit and source\n")
+    print("| source | " + " | ".join(str(d) for d in range(10)) + " |\n|" + " --- |" * 11)
+    for label, mask in (("all", torch.ones_like(glyph)), ("glyph", glyph), ("mnist-test", ~glyph)):
+        cells = [accuracy(pred, y, mask & (y == d)) for d in range(10)]
+        print(f"| {label} | " + " | ".join(f"{a:.1%}" for a in cells) + " |")
     print("\n### Confusion matrix (rows: drawn digit, columns: predicted)\n")
     print("| | " + " | ".join(str(d) for d in range(10)) + " |\n|" + " --- |" * 11)
     for t in range(10):
