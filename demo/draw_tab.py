@@ -57,6 +57,17 @@ def enlarge(digit: np.ndarray) -> np.ndarray:
     return np.repeat(np.repeat(img, ZOOM, axis=0), ZOOM, axis=1)
 
 
+def label_value(prediction: Prediction) -> dict[str, float]:
+    """What the Draw tab's ``gr.Label`` shows: the top three digits, the first renamed "not sure: 4?"
+    when the calibrated confidence is low (a scribble, a letter, two digits), so a doubtful answer
+    never reads as a confident digit. (The API keeps plain digit keys: ``Prediction.top``.)"""
+    top = prediction.top(3)
+    if not prediction.uncertain:
+        return top
+    best = str(prediction.label)
+    return {(f"not sure: {k}?" if k == best else k): v for k, v in top.items()}
+
+
 def _predict(context: AppContext, sketch: Any, key: str | None, session: SessionModels | None) -> Prediction | None:
     entry = find_entry(context.catalog, session, key)
     if entry is None:
@@ -112,7 +123,7 @@ def build(context: AppContext, session: gr.State) -> DrawTab:
         if prediction is None:
             return PROMPT, probability_figure(None), None, None
         digit = prediction.digit_image.numpy()
-        return (prediction.top(3), probability_figure(prediction.probabilities.numpy()), enlarge(digit), digit)
+        return (label_value(prediction), probability_figure(prediction.probabilities.numpy()), enlarge(digit), digit)
 
     def on_inside(digit: np.ndarray | None, key: str | None, models: SessionModels | None,
                   is_open: bool) -> tuple[Any, Any]:

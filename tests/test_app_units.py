@@ -175,3 +175,16 @@ def test_inside_views_for_every_registered_model() -> None:
         assert sum(1 for a in fig.layout.annotations if a.showarrow) == len(boxes) - 1  # arrows between them
     strip = probe_strip_html(np.zeros((10, 28, 28), np.uint8), list(range(10)), np.eye(10)[[0] * 10])
     assert strip.count("probe-right") == 1 and strip.count("probe-wrong") == 9
+
+
+def test_a_doubtful_prediction_is_headed_not_sure() -> None:
+    import torch
+
+    from demo.draw_tab import label_value
+    from mnist_core.predict import Prediction
+
+    sure = Prediction(torch.tensor([0.01] * 7 + [0.91, 0.01, 0.02]), torch.zeros(28, 28))
+    doubtful = Prediction(torch.tensor([0.05] * 4 + [0.45, 0.35] + [0.05] * 4), torch.zeros(28, 28))
+    assert list(label_value(sure))[:2] == ["7", "9"]
+    assert list(label_value(doubtful))[:2] == ["not sure: 4?", "5"]
+    assert label_value(doubtful)["not sure: 4?"] == pytest.approx(0.45)
