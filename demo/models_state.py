@@ -20,6 +20,7 @@ from torch import nn
 from mnist_core.checkpoint import Checkpoint, discover_checkpoints
 from mnist_core.data import MNISTData
 from mnist_core.evaluate import Evaluation, evaluate
+from mnist_core.pretrained import choose_default, is_drawing_model
 
 
 @dataclass
@@ -44,14 +45,6 @@ class ModelEntry:
 
 def _percent(value: Any) -> str:
     return f"{value:.2%}" if isinstance(value, (int, float)) else "accuracy unknown"
-
-
-def is_drawing_model(ckpt: Checkpoint) -> bool:
-    """True for a checkpoint meant for hand drawings (metadata ``"drawing": true`` or "draw" in its name)."""
-    recipe = ckpt.metadata.get("recipe")
-    recipe_name = recipe.get("name", "") if isinstance(recipe, dict) else str(recipe or "")
-    stem = ckpt.path.stem if ckpt.path else ""
-    return bool(ckpt.metadata.get("drawing")) or "draw" in stem.lower() or "draw" in recipe_name.lower()
 
 
 def checkpoint_label(ckpt: Checkpoint) -> str:
@@ -86,13 +79,8 @@ class ModelCatalog:
             key = ckpt.path.name if ckpt.path else ckpt.model_name
             entries[key] = ModelEntry(key=key, label=checkpoint_label(ckpt), model_name=ckpt.model_name,
                                       model=ckpt.model, metadata=ckpt.metadata)
-        default_key = None
-        if checkpoints:
-            def rank(ckpt: Checkpoint) -> tuple[bool, float]:
-                acc = ckpt.test_accuracy
-                return is_drawing_model(ckpt), acc if isinstance(acc, (int, float)) else -1.0
-            best = max(checkpoints, key=rank)
-            default_key = best.path.name if best.path else best.model_name
+        best = choose_default(checkpoints)
+        default_key = None if best is None else (best.path.name if best.path else best.model_name)
         return cls(entries=entries, default_key=default_key, errors=errors)
 
 

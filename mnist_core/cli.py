@@ -67,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "pytorch/examples script) on the 10,000 test images.")
     p.add_argument("--checkpoint", type=Path, required=True, metavar="PATH", help="checkpoint file")
     p.add_argument("--json", action="store_true", help='print {"model", "accuracy", "test_loss"} as JSON')
-    p.add_argument("--batch-size", type=int, default=1000, help="images per forward pass (default: 1000)")
+    p.add_argument("--batch-size", type=int, default=250, help="images per forward pass (default: 250)")
     _add_data_dir(p)
     _add_device(p)
 

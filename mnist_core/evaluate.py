@@ -56,13 +56,15 @@ class Evaluation:
 
 
 @torch.inference_mode()
-def predict_proba(model: nn.Module, inputs: torch.Tensor, *, batch_size: int = 1000,
+def predict_proba(model: nn.Module, inputs: torch.Tensor, *, batch_size: int = 250,
                   device: torch.device | None = None) -> torch.Tensor:
     """Class probabilities (N, 10) on the CPU for uint8 images (N, 28, 28) or normalised inputs (N, 1, 28, 28).
 
     uint8 images are normalised one batch at a time, so no float copy of the whole set is
-    made. Works for models that return logits and for models that return log-probabilities
-    (softmax of log-softmax is the same distribution).
+    made. Batches of 250 keep each layer's activations in cache: a tiny-vgg test-set pass
+    measured 1.4-1.5 s at 1000 and 1.0-1.1 s at 250 on 2 CPU cores. Works for models that
+    return logits and for models that return log-probabilities (softmax of log-softmax is the
+    same distribution).
     """
     device = device or next(model.parameters()).device
     was_training = model.training
@@ -80,7 +82,7 @@ def predict_proba(model: nn.Module, inputs: torch.Tensor, *, batch_size: int = 1
 
 
 @torch.inference_mode()
-def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, *, batch_size: int = 1000,
+def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, *, batch_size: int = 250,
              device: torch.device | None = None) -> Evaluation:
     """Evaluate ``model`` on uint8 images (N, 28, 28) or normalised inputs (N, 1, 28, 28).
 

@@ -118,3 +118,13 @@ def test_missing_data_cli_exits_with_one_clear_line(tmp_path: Path) -> None:
     assert "Traceback" not in proc.stderr
     error_lines = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
     assert len(error_lines) == 1 and "nowhere" in error_lines[0] and "MNIST_DATA_DIR" in error_lines[0]
+
+
+def test_truncated_extracted_files_are_named_with_a_fix(tmp_path: Path) -> None:
+    raw = tmp_path / "MNIST" / "raw"
+    _write_idx(raw, 12, gz=False)
+    images = raw / "train-images-idx3-ubyte"
+    images.write_bytes(images.read_bytes()[:5000])  # cut off mid-file, as an interrupted copy would be
+    with pytest.raises(MNISTUnavailableError) as err:
+        load_mnist(tmp_path, download=False)
+    assert str(raw.resolve()) in str(err.value) and "Delete them" in str(err.value)
