@@ -168,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "app.json")
     args = parser.parse_args(argv)
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"}
-    folder = REPO / "bench" / "results"
+    folder = args.out.parent  # the sketch the visitors send is kept beside the results
     folder.mkdir(parents=True, exist_ok=True)
     rows = [
         bench_startup(folder, env, 1 if args.quick else 3),
