@@ -25,6 +25,7 @@ from mnist_core.models import MODELS, UnknownModelError, build_model, count_para
 from mnist_core.paths import cache_dir
 from mnist_core.predict import predict_drawing
 from mnist_core.preprocess import ImageInputError, load_image_file
+from mnist_core.pretrained import default_checkpoint_path
 from mnist_core.recipes import RECIPES, InvalidRecipeError, get_recipe
 from mnist_core.train import EpochEvent, FinishedEvent, StartEvent, StepEvent, init_model, train
 
@@ -74,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("predict", help="read the digit in image files",
                        description="Predict the digit in each image (any size or colours; the digit is "
                                    "found, scaled and centred the way MNIST digits are).")
-    p.add_argument("--checkpoint", type=Path, required=True, metavar="PATH", help="checkpoint file")
+    p.add_argument("--checkpoint", type=Path, metavar="PATH",
+                   help="checkpoint file (default: the shipped drawing model in assets/)")
     p.add_argument("images", nargs="+", metavar="IMAGE", help="image files (PNG, JPEG, ...)")
     p.add_argument("--json", action="store_true", help="print one JSON object per image")
 
@@ -199,7 +201,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
-    ckpt = load_checkpoint(args.checkpoint)
+    ckpt = load_checkpoint(args.checkpoint or default_checkpoint_path())
     failures = 0
     for path in args.images:
         try:

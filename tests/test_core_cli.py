@@ -126,3 +126,12 @@ def test_cli_refuses_a_malicious_checkpoint_without_running_it(tmp_path: Path) -
         assert proc.returncode == 1 and "Traceback" not in proc.stderr
         assert "evil.pt" in proc.stderr
     assert not target.exists()
+
+
+def test_predict_defaults_to_the_shipped_drawing_model(tmp_path: Path) -> None:
+    from test_core_preprocess import draw
+
+    draw(ink=(30, 60, 230, 255), background=(0, 0, 0, 0)).save(tmp_path / "blue-seven.png")
+    proc = cli("predict", "blue-seven.png", "--json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["label"] == 7
