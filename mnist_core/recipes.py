@@ -52,8 +52,6 @@ class Recipe:
     test_batch_size: int = 1000
     seed: int = 1
     channels_last: bool = False
-    #: Random shift of whole batches by up to this many pixels (0 = no augmentation).
-    augment_shift: int = 0
     #: Batched augmentation applied to every training batch on the training device (see mnist_core.augment).
     augment: str = "none"
     #: The last ``holdout`` training images are not trained on; they are kept to calibrate the confidence.

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from mnist_core.augment import apply_augmentation
-from mnist_core.data import IMAGE_SIZE, MEAN, STD, MNISTData, normalize
+from mnist_core.data import MNISTData, normalize
 from mnist_core.device import pick_device, synchronize
 from mnist_core.evaluate import evaluate
 from mnist_core.models import build_model
@@ -87,20 +87,6 @@ def init_model(name: str, seed: int) -> nn.Module:
     return build_model(name)
 
 
-def random_shift(x: torch.Tensor, max_shift: int, generator: torch.Generator) -> torch.Tensor:
-    """Shift each image of a normalised batch (B, 1, 28, 28) by up to ``max_shift`` px in x and y.
-
-    Batched on the batch's device (two gathers), filling with the background value.
-    """
-    b, s = x.shape[0], max_shift
-    padded = F.pad(x, (s, s, s, s), value=-MEAN / STD)  # (B, 1, 28+2s, 28+2s)
-    offsets = torch.randint(0, 2 * s + 1, (2, b), generator=generator, device=generator.device).to(x.device)
-    grid = torch.arange(IMAGE_SIZE, device=x.device)
-    rows = (offsets[0][:, None] + grid)[:, None, :, None].expand(b, 1, IMAGE_SIZE, IMAGE_SIZE + 2 * s)
-    cols = (offsets[1][:, None] + grid)[:, None, None, :].expand(b, 1, IMAGE_SIZE, IMAGE_SIZE)
-    return padded.gather(2, rows).gather(3, cols)  # (B, 1, 28, 28)
-
-
 def train(model: nn.Module, data: MNISTData, recipe: Recipe, *, device: torch.device | str | None = None,
           stop: threading.Event | None = None, log_every: int | None = None) -> Iterator[TrainEvent]:
     """Train ``model`` in place by ``recipe``, yielding events; the model stays on ``device``.
@@ -163,8 +149,6 @@ def train(model: nn.Module, data: MNISTData, recipe: Recipe, *, device: torch.de
                 idx = perm[(step - 1) * recipe.batch_size: step * recipe.batch_size]
                 x = normalize(x_train[idx]).contiguous(memory_format=memory_format)  # (B, 1, 28, 28)
                 y = y_train[idx]
-                if recipe.augment_shift:
-                    x = random_shift(x, recipe.augment_shift, generator)
                 if recipe.augment != "none":
                     x, y = apply_augmentation(recipe.augment, x, y, generator)
                 loss = F.cross_entropy(model(x), y, label_smoothing=recipe.label_smoothing)
