@@ -28,7 +28,7 @@ from demo.charts import TrainingCurve, training_figure
 from demo.context import AppContext
 from demo.models_state import SessionModels, model_choices
 from demo.pictures import filters_html, placeholder_html, probe_strip_html
-from mnist_core.data import MNISTData, MNISTUnavailableError, normalize
+from mnist_core.data import MNISTData, MNISTUnavailableError
 from mnist_core.evaluate import evaluate, predict_proba
 from mnist_core.introspect import first_conv, first_conv_filters, one_per_class
 from mnist_core.models import MODELS, UnknownModelError, build_model, count_parameters
@@ -196,12 +196,11 @@ def build(context: AppContext, session: gr.State, model_dropdowns: list[gr.Dropd
         probe_index = one_per_class(data.test_labels)
         probe_images = data.test_images[probe_index]  # (10, 28, 28) uint8
         probe_labels = data.test_labels[probe_index].tolist()
-        probe_inputs = normalize(probe_images)  # (10, 1, 28, 28)
         conv = first_conv(model)
 
         def strip() -> str:
             """The probe digits with what the model reads now (10 images: about a millisecond)."""
-            return probe_strip_html(probe_images.numpy(), probe_labels, predict_proba(model, probe_inputs).numpy())
+            return probe_strip_html(probe_images.numpy(), probe_labels, predict_proba(model, probe_images).numpy())
 
         def weights(when: str) -> str:
             filters_now = first_conv_filters(model)

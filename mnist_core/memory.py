@@ -25,7 +25,7 @@ def _libc() -> ctypes.CDLL | None:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
     except OSError:
         return None
-    return libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
+    return libc if hasattr(libc, "mallopt") else None
 
 
 def return_freed_memory_to_the_system() -> bool:
@@ -33,9 +33,3 @@ def return_freed_memory_to_the_system() -> bool:
     libc = _libc()
     return bool(libc and libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES))
 
-
-def trim() -> None:
-    """Hand free heap pages back to the system now (after a training run ends, say)."""
-    libc = _libc()
-    if libc:
-        libc.malloc_trim(0)

@@ -90,18 +90,6 @@ def to_uint8_array(image: Any) -> np.ndarray:
     return (arr * 255.0).round().astype(np.uint8)
 
 
-def to_rgba_array(image: Any) -> np.ndarray:
-    """Any PIL image or numpy array -> float32 (H, W, 4) in [0, 1] (for display; prediction never needs it)."""
-    arr = to_uint8_array(image).astype(np.float32) / 255.0
-    if arr.ndim == 2:
-        return np.dstack([arr, arr, arr, np.ones_like(arr)])
-    if arr.shape[2] == 2:
-        return np.dstack([arr[:, :, 0]] * 3 + [arr[:, :, 1]])
-    if arr.shape[2] == 3:
-        return np.dstack([arr, np.ones(arr.shape[:2], np.float32)])
-    return arr
-
-
 class _InkSource:
     """How to read ink from one uint8 image: opacity, or per-channel distance from the background colour."""
 
