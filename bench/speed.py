@@ -18,9 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
-from PIL import Image
 
 from bench.common import REPO, Row, median, percentile, report, time_calls
 from bench.reference_loop import reference_epoch, reference_loaders, reference_test
@@ -30,6 +28,7 @@ from mnist_core.evaluate import evaluate
 from mnist_core.predict import predict_drawing
 from mnist_core.pretrained import default_checkpoint_path
 from mnist_core.recipes import get_recipe, make_optimizer
+from mnist_core.sketches import drawn_digits
 from mnist_core.train import EpochEvent, FinishedEvent, init_model, train
 
 
@@ -103,21 +102,12 @@ def bench_confusion(data: MNISTData) -> Row:
                "<= 2 s", median(times) <= 2, numbers={"seconds": times})
 
 
-def sketch_canvases(data: MNISTData, n: int) -> list[Image.Image]:
-    """``n`` sketchpad-like canvases: MNIST test digits drawn large, black on an opaque white 800x800 RGBA."""
-    out = []
-    for i in range(n):
-        digit = Image.fromarray(255 - data.test_images[i % len(data.test_images)].numpy()).resize((560, 560))
-        canvas = Image.new("RGBA", (800, 800), (255, 255, 255, 255))
-        canvas.paste(digit.convert("RGBA"), (40 + i % 200, 60 + (i * 7) % 180))
-        out.append(canvas)
-    return out
-
-
 def bench_predict(data: MNISTData, n: int) -> Row:
     path = default_checkpoint_path()
     model = load_checkpoint(path).model
-    canvases = [np.asarray(c) for c in sketch_canvases(data, n)]  # the app receives numpy arrays
+    # Round-brush drawings on 800x800 RGBA canvases, as the app receives them (mnist_core.sketches).
+    canvases = [d.canvas for d in drawn_digits(n, seed=0, test_images=data.test_images,
+                                               test_labels=data.test_labels)]
     predict_drawing(model, canvases[0])  # warm-up
     times = []
     for canvas in canvases:
