@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -62,6 +63,43 @@ def wait_for_predict(url: str, sketch: dict[str, Any], deadline: float) -> float
 def start_app(port: int, env: dict[str, str]) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=REPO, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+#: A status line the Train tab streams while it trains.
+STEP = re.compile(r"Epoch (\d+) of \d+ · step ([\d,]+) of ([\d,]+)")
+
+
+def connect(url: str, timeout: float = 120) -> Client:
+    """A client of the app at ``url``, waiting while it starts."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return Client(url, verbose=False)
+        except Exception:  # the app is still starting
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def global_step(job) -> int | None:
+    """The training's global step, read from the newest status line it streamed."""
+    for output in reversed(job.outputs()):
+        match = STEP.search(str(output[1])) if output else None
+        if match:
+            epoch, step, per_epoch = (int(g.replace(",", "")) for g in match.groups())
+            return (epoch - 1) * per_epoch + step
+    return None
+
+
+def start_training(client: Client, *args: Any, timeout: float = 120):
+    """Submit ``/train`` and return its job once it has streamed a training step (loading and queue behind it)."""
+    job = client.submit(*args, api_name="/train")
+    deadline = time.monotonic() + timeout
+    while global_step(job) is None:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"training did not start within {timeout:.0f} s: {job.outputs()[-1:]}")
+        time.sleep(0.2)
+    return job
 
 
 def bench_startup(folder: Path, env: dict[str, str], runs: int) -> Row:
@@ -128,16 +166,9 @@ def bench_memory_while_training(env: dict[str, str], seconds: float) -> Row:
     port = free_port()
     proc = start_app(port, env)
     try:
-        url = f"http://127.0.0.1:{port}/"
-        deadline = time.monotonic() + 120
-        client = None
-        while client is None and time.monotonic() < deadline:
-            try:
-                client = Client(url, verbose=False)
-            except Exception:  # still starting
-                time.sleep(0.2)
+        client = connect(f"http://127.0.0.1:{port}/")
         idle, _ = rss_mb(proc.pid)
-        job = client.submit("pytorch-example", "seed000", 1, 64, 1.0, 1, api_name="/train")
+        job = start_training(client, "pytorch-example", "seed000", 1, 64, 1.0, 1)
         samples = []
         stop = threading.Event()
 

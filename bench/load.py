@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 import threading
 import time
@@ -25,41 +24,17 @@ from pathlib import Path
 
 from gradio_client import Client
 
-from bench.app import free_port, rss_mb, sketch_file, sketch_value, start_app
+from bench.app import connect, free_port, global_step, rss_mb, sketch_file, sketch_value, start_app, start_training
 from bench.common import REPO, Row, percentile, report
 
-STEP = re.compile(r"Epoch (\d+) of \d+ · step ([\d,]+) of ([\d,]+)")
 #: The training that runs under load: the pytorch-example model, long enough to outlast the window.
 TRAIN_ARGS = ("pytorch-example", "seed000", 3, 64, 1.0, 1)
 BATCH = TRAIN_ARGS[3]
 
 
-def connect(url: str, deadline: float) -> Client:
-    while True:
-        try:
-            return Client(url, verbose=False)
-        except Exception:  # the app is still starting
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
-
-
-def global_step(job) -> int | None:
-    """The training's global step, read from the newest status line it streamed."""
-    for output in reversed(job.outputs()):
-        match = STEP.search(str(output[1])) if output else None
-        if match:
-            epoch, step, per_epoch = (int(g.replace(",", "")) for g in match.groups())
-            return (epoch - 1) * per_epoch + step
-    return None
-
-
 def training_rate(client: Client, window: float, during=None) -> float:
     """Images/s of a training run over ``window`` seconds (after a warm-up), running ``during`` meanwhile."""
-    job = client.submit(*TRAIN_ARGS, api_name="/train")
-    deadline = time.monotonic() + 120
-    while global_step(job) is None and time.monotonic() < deadline:
-        time.sleep(0.2)
+    job = start_training(client, *TRAIN_ARGS)
     time.sleep(2)  # past the first steps
     s0, t0 = global_step(job), time.monotonic()
     if during is not None:
@@ -139,10 +114,7 @@ def bench_classroom(url: str, pid: int, sketch: dict, count: int, seconds: float
 def bench_memory(url: str, pid: int, sketch: dict, predictions: int, runs: int) -> Row:
     def one_run() -> None:
         client = Client(url, verbose=False)  # a new visitor: a new session
-        job = client.submit(*TRAIN_ARGS, api_name="/train")
-        deadline = time.monotonic() + 120
-        while global_step(job) is None and time.monotonic() < deadline:
-            time.sleep(0.2)
+        job = start_training(client, *TRAIN_ARGS)
         time.sleep(1)
         client.predict(api_name="/stop")
         job.result(timeout=120)
@@ -179,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     proc = start_app(port, {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"})
     try:
         url = f"http://127.0.0.1:{port}/"
-        connect(url, time.monotonic() + 120)
+        connect(url)
         rows = bench_classroom(url, proc.pid, sketch, count, seconds)
         rows.append(bench_memory(url, proc.pid, sketch, 100 if args.quick else 1000, 2 if args.quick else 5))
     finally:
