@@ -2,8 +2,10 @@
 
 Pretrained checkpoints are loaded once per process and shared by every visitor (they are
 read-only). Models trained in a browser session live in that session's :class:`SessionModels`,
-held in a ``gr.State``, so other visitors never see them and Gradio frees them when the tab
-closes. Each entry keeps its test-set evaluation once computed, so the Confusion tab is
+held in a ``gr.State``, so other visitors never see them. When the visitor leaves (the tab
+closes and Gradio runs the page's unload event) :func:`end_session` frees them at once;
+Gradio itself would keep a closed session's state for an hour, although a reopened page is a
+new session that can never reach it. Each entry keeps its test-set evaluation once computed, so the Confusion tab is
 instant when a visitor switches back to a model.
 """
 
@@ -95,17 +97,20 @@ class SessionModels:
 
     Starts empty; Gradio deep-copies the empty initial value per session, so each visitor
     gets their own. ``add`` is called by the training handler of that session only.
+    Once :meth:`close` has run (the visitor left), nothing more is kept.
     """
 
     def __init__(self) -> None:
         self.entries: dict[str, ModelEntry] = {}
         self._counter = 0
+        self.closed = False
 
     def add(self, model_name: str, model: nn.Module, metadata: dict[str, Any],
             evaluation: Evaluation | None = None) -> ModelEntry:
         """Register a freshly trained model under a new key ("session-1", ...) and return its entry.
 
         ``evaluation``, if the caller already has it, is kept so the Confusion tab need not redo it.
+        A run that ends after its visitor left gets an entry back, but it is not kept.
         """
         self._counter += 1
         key = f"session-{self._counter}"
@@ -116,18 +121,50 @@ class SessionModels:
                  f"{_percent(metadata.get('test_accuracy'))}")
         entry = ModelEntry(key=key, label=label, model_name=model_name, model=model, metadata=metadata,
                            evaluation=evaluation)
-        self.entries[key] = entry
+        if not self.closed:
+            self.entries[key] = entry
         return entry
 
-    def clear(self) -> None:
-        """Drop every model (called when the session ends, so their memory is freed)."""
+    def close(self) -> None:
+        """Drop every model and keep no more (the session has ended, so their memory is freed)."""
+        self.closed = True
         self.entries.clear()
 
 
+#: The sessions that have started a training run, by Gradio session hash, so that the page's
+#: unload event (which gets the hash but not the session's state) can free their models.
+_OPEN_SESSIONS: dict[str, SessionModels] = {}
+_OPEN_LOCK = threading.Lock()
+
+
+def track_session(session_id: str | None, models: SessionModels) -> None:
+    """Remember which :class:`SessionModels` belongs to ``session_id`` (a no-op without an id)."""
+    if session_id:
+        with _OPEN_LOCK:
+            _OPEN_SESSIONS[session_id] = models
+
+
+def tracked_session(session_id: str) -> SessionModels | None:
+    """The models of a session that is still open, if it ever trained."""
+    with _OPEN_LOCK:
+        return _OPEN_SESSIONS.get(session_id)
+
+
+def end_session(session_id: str | None) -> None:
+    """The visitor left: free their models now, including one from a run that is still finishing."""
+    with _OPEN_LOCK:
+        models = _OPEN_SESSIONS.pop(session_id, None) if session_id else None
+    if models is not None:
+        models.close()
+
+
 def free_session(value: Any) -> None:
-    """``gr.State`` delete callback: release a closed session's models."""
+    """``gr.State`` delete callback (Gradio's own expiry): release the session's models."""
     if isinstance(value, SessionModels):
-        value.clear()
+        value.close()
+        with _OPEN_LOCK:
+            for session_id in [k for k, v in _OPEN_SESSIONS.items() if v is value]:
+                del _OPEN_SESSIONS[session_id]
 
 
 def model_choices(catalog: ModelCatalog, session: SessionModels | None) -> list[tuple[str, str]]:

@@ -26,7 +26,7 @@ import gradio as gr
 
 from demo.charts import TrainingCurve, training_figure
 from demo.context import AppContext
-from demo.models_state import SessionModels, model_choices
+from demo.models_state import SessionModels, model_choices, track_session
 from demo.pictures import filters_html, placeholder_html, probe_strip_html
 from mnist_core.data import MNISTData, MNISTUnavailableError
 from mnist_core.evaluate import evaluate, predict_proba
@@ -191,6 +191,7 @@ def build(context: AppContext, session: gr.State, model_dropdowns: list[gr.Dropd
         if session_id:
             with _ACTIVE_LOCK:
                 ACTIVE_RUNS[session_id] = stop_flag
+        track_session(session_id, models)
         model = init_model(chosen.model, chosen.seed)
         curve = TrainingCurve(epochs=chosen.epochs)
         probe_index = one_per_class(data.test_labels)
@@ -243,6 +244,8 @@ def build(context: AppContext, session: gr.State, model_dropdowns: list[gr.Dropd
                 with _ACTIVE_LOCK:
                     if ACTIVE_RUNS.get(session_id) is stop_flag:
                         del ACTIVE_RUNS[session_id]
+        if models.closed:  # the visitor left during the run: nobody is there to see or keep the model
+            return
 
         if finished is None or finished.status == "diverged":
             message = finished.message if finished else "training ended unexpectedly"

@@ -8,7 +8,7 @@ import gradio as gr
 
 from demo import confusion_tab, dataset_tab, draw_tab, model_tab, pictures, train_tab
 from demo.context import AppContext
-from demo.models_state import SessionModels, free_session
+from demo.models_state import SessionModels, end_session, free_session
 
 TITLE = "MNIST live: watch a neural network learn to read digits"
 
@@ -79,9 +79,14 @@ def build_demo(data_dir: str | os.PathLike[str] | None = None, assets_dir: str |
         with train_slot:
             train_tab.build(context, session, [draw.model, confusion_model, layers_model], draw.model)
         del train_page
-        # Closing the tab ends this session's training run (Gradio also closes the run's generator).
-        demo.unload(train_tab.stop_for_request)
+        demo.unload(end_visit)
         if context.catalog.errors:
             gr.Markdown("Some checkpoints in `assets/` could not be used:\n\n" +
                         "\n".join(f"- {e}" for e in context.catalog.errors))
     return demo
+
+
+def end_visit(request: gr.Request) -> None:
+    """The visitor closed the page: end their training run and free the models they trained."""
+    train_tab.stop_for_request(request)
+    end_session(request.session_hash if request is not None else None)

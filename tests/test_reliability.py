@@ -218,3 +218,44 @@ def _threads_in_training_loop() -> list[str]:
                 break
             frame = frame.f_back
     return busy
+
+
+def test_models_of_visitors_who_left_are_freed(app_server: tuple[str, Any], seven) -> None:
+    """One visitor trains, stops and leaves; another leaves mid-run: neither model stays in memory."""
+    import gc
+    import time
+    import weakref
+
+    from demo.models_state import tracked_session
+    from demo.train_tab import ACTIVE_RUNS
+
+    url, _ = app_server
+    args = ("fast-cnn", "fast", 1, 96, 0.1, 1)
+
+    finished = Client(url, verbose=False)
+    job = finished.submit(*args, api_name="/train")
+    _wait_for_progress(job)
+    finished.predict(api_name="/stop")
+    job.result(timeout=60)
+    models = tracked_session(finished.session_hash)
+    assert models is not None and len(models.entries) == 1  # Stop keeps the model while the visitor stays
+    kept = weakref.ref(next(iter(models.entries.values())).model)
+
+    leaving = Client(url, verbose=False)
+    running = leaving.submit(*args, api_name="/train")
+    _wait_for_progress(running)
+    left_mid_run = tracked_session(leaving.session_hash)
+    assert left_mid_run is not None
+
+    del models
+    finished.close()  # the tab closes: Gradio's heartbeat ends and the page's unload event runs
+    leaving.close()
+    deadline = time.monotonic() + 30
+    while (kept() is not None or ACTIVE_RUNS) and time.monotonic() < deadline:
+        gc.collect()
+        time.sleep(0.2)
+    assert kept() is None, "a model trained by a visitor who left is still referenced"
+    assert not ACTIVE_RUNS, "the run of the visitor who left is still training"
+    assert tracked_session(finished.session_hash) is None and tracked_session(leaving.session_hash) is None
+    assert left_mid_run.closed and not left_mid_run.entries
+    still_serving(Client(url, verbose=False), seven)
