@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("script,rows", [("speed", 5), ("app", 3), ("load", 3)])
+@pytest.mark.parametrize("script,rows", [("speed", 5), ("app", 3), ("load", 5)])
 def test_bench_quick_mode_runs_and_writes_its_table(script: str, rows: int, tmp_path: Path, data_dir: Path) -> None:
     out = tmp_path / f"{script}.json"
     proc = subprocess.run([sys.executable, "-m", f"bench.{script}", "--quick", "--out", str(out)], cwd=REPO,
