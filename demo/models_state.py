@@ -138,7 +138,12 @@ _OPEN_LOCK = threading.Lock()
 
 
 def track_session(session_id: str | None, models: SessionModels) -> None:
-    """Remember which :class:`SessionModels` belongs to ``session_id`` (a no-op without an id)."""
+    """Remember which :class:`SessionModels` belongs to ``session_id`` (a no-op without an id).
+
+    Called when the session starts a run, so its visitor is evidently there: if Gradio had
+    reported the page closed (a dropped connection that came back), the session keeps models again.
+    """
+    models.closed = False
     if session_id:
         with _OPEN_LOCK:
             _OPEN_SESSIONS[session_id] = models

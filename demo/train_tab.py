@@ -244,7 +244,8 @@ def build(context: AppContext, session: gr.State, model_dropdowns: list[gr.Dropd
                 with _ACTIVE_LOCK:
                     if ACTIVE_RUNS.get(session_id) is stop_flag:
                         del ACTIVE_RUNS[session_id]
-        if models.closed:  # the visitor left during the run: nobody is there to see or keep the model
+        if models.closed:  # the page was closed during the run: nothing is kept for a session that ended
+            yield out(text="**The page was closed during training, so this model was not kept.**", buttons=idle)
             return
 
         if finished is None or finished.status == "diverged":
