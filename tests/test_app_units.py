@@ -11,7 +11,15 @@ import torch
 from demo.charts import TrainingCurve, confusion_figure, training_figure
 from demo.confusion_tab import worst_cell
 from demo.draw_tab import composite_of, enlarge
-from demo.models_state import ModelCatalog, SessionModels, find_entry, model_choices
+from demo.models_state import (
+    ModelCatalog,
+    SessionModels,
+    end_session,
+    find_entry,
+    model_choices,
+    track_session,
+    tracked_session,
+)
 from demo.train_tab import clock
 from mnist_core.checkpoint import discover_checkpoints, save_checkpoint
 from mnist_core.models import build_model
@@ -97,8 +105,24 @@ def test_session_models_are_private_and_listed_first(tmp_path: Path) -> None:
     assert find_entry(catalog, mine, "session-1") is entry
     assert find_entry(catalog, theirs, "session-1") is None
     assert find_entry(catalog, theirs, None) is catalog.entries["a.pt"]
-    mine.clear()
+    mine.close()  # the visitor left
     assert find_entry(catalog, mine, "session-1") is None
+    mine.add("tiny-vgg", build_model("tiny-vgg"), {"status": "stopped"})  # a run that ended after they left
+    assert mine.entries == {}
+
+
+def test_a_session_that_ends_is_freed_and_one_that_trains_again_keeps_models() -> None:
+    models = SessionModels()
+    track_session("visitor-1", models)  # a run starts
+    models.add("tiny-vgg", build_model("tiny-vgg"), {"status": "completed"})
+    end_session("visitor-1")  # the page's unload event
+    assert models.closed and models.entries == {} and tracked_session("visitor-1") is None
+    track_session("visitor-1", models)  # the connection came back and the visitor starts another run
+    models.add("tiny-vgg", build_model("tiny-vgg"), {"status": "completed"})
+    assert len(models.entries) == 1 and tracked_session("visitor-1") is models
+    end_session("visitor-1")
+    end_session("never-trained")  # a visitor who never trained leaves: nothing to do
+    assert tracked_session("visitor-1") is None
 
 
 def test_app_builds_without_mnist_and_says_so(tmp_path: Path) -> None:
