@@ -32,35 +32,53 @@ def leaf_modules(model: nn.Module) -> list[tuple[str, nn.Module]]:
     return [(name, m) for name, m in model.named_modules() if name and not list(m.children())]
 
 
+#: One recorded leaf-module call: (attribute path, module, output).
+Call = tuple[str, nn.Module, torch.Tensor]
+
+
+def record_leaf_calls(model: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, list[Call]]:
+    """Run ``model`` on ``x``; return its output and (name, module, output) of every leaf call, in order.
+
+    Only calls made by this thread are recorded, so a model shared by every visitor can be
+    looked into while another thread predicts with it.
+    """
+    calls: list[Call] = []
+    owner = threading.get_ident()
+
+    def hook(module: nn.Module, _inputs: tuple, output: torch.Tensor, name: str) -> None:
+        if threading.get_ident() == owner and isinstance(output, torch.Tensor):
+            calls.append((name, module, output))
+
+    handles = [m.register_forward_hook(lambda mod, i, o, n=name: hook(mod, i, o, n))
+               for name, m in leaf_modules(model)]
+    try:
+        out = model(x)
+    finally:
+        for h in handles:
+            h.remove()
+    return out, calls
+
+
 @torch.inference_mode()
 def layer_summary(model: nn.Module) -> list[LayerInfo]:
     """The steps of ``model`` in the order they run on a (1, 1, 28, 28) input."""
     device = next(model.parameters()).device
-    rows: list[LayerInfo] = []
-    hooks = []
-    owner = threading.get_ident()  # ignore calls by other threads using the same (shared) model meanwhile
-    for name, module in leaf_modules(model):
-        def hook(mod: nn.Module, _inputs: tuple, output: torch.Tensor, name: str = name) -> None:
-            if threading.get_ident() != owner:
-                return
-            rows.append(LayerInfo(name, type(mod).__name__, tuple(output.shape[1:]),
-                                  sum(p.numel() for p in mod.parameters())))
-        hooks.append(module.register_forward_hook(hook))
     was_training = model.training
     model.eval()
     try:
-        model(torch.zeros(1, 1, IMAGE_SIZE, IMAGE_SIZE, device=device))
+        _, calls = record_leaf_calls(model, torch.zeros(1, 1, IMAGE_SIZE, IMAGE_SIZE, device=device))
     finally:
-        for h in hooks:
-            h.remove()
         model.train(was_training)
-    return rows
+    return [LayerInfo(name, type(module).__name__, tuple(output.shape[1:]),
+                      sum(p.numel() for p in module.parameters()))
+            for name, module, output in calls]
 
 
 #: Steps that work pixel by pixel and keep the shape: a convolution's "block" runs on through them
 #: (conv -> batch norm -> ReLU), and the diagram draws them as small boxes.
-ELEMENTWISE: tuple[type[nn.Module], ...] = (
-    nn.modules.batchnorm._BatchNorm, nn.GroupNorm, nn.modules.instancenorm._InstanceNorm, nn.LayerNorm,
+NORMS: tuple[type[nn.Module], ...] = (
+    nn.modules.batchnorm._BatchNorm, nn.GroupNorm, nn.modules.instancenorm._InstanceNorm, nn.LayerNorm)
+ELEMENTWISE: tuple[type[nn.Module], ...] = NORMS + (
     nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.PReLU, nn.ELU, nn.SELU, nn.CELU, nn.GELU, nn.SiLU, nn.Mish,
     nn.Hardswish, nn.Hardtanh, nn.Tanh, nn.Sigmoid, nn.Softplus,
     nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.AlphaDropout, nn.Identity,
@@ -71,7 +89,7 @@ _CATEGORIES: tuple[tuple[str, tuple[type[nn.Module], ...]], ...] = (
     ("conv", (nn.modules.conv._ConvNd,)),
     ("pool", (nn.modules.pooling._MaxPoolNd, nn.modules.pooling._AvgPoolNd,
               nn.modules.pooling._AdaptiveAvgPoolNd, nn.modules.pooling._AdaptiveMaxPoolNd)),
-    ("norm", (nn.modules.batchnorm._BatchNorm, nn.GroupNorm, nn.modules.instancenorm._InstanceNorm, nn.LayerNorm)),
+    ("norm", NORMS),
     ("dropout", (nn.modules.dropout._DropoutNd,)),
     ("linear", (nn.Linear,)),
     ("reshape", (nn.Flatten, nn.Unflatten)),

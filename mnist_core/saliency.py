@@ -19,7 +19,6 @@ by every visitor can be explained while another thread predicts with it.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 import torch
@@ -27,15 +26,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from mnist_core.data import IMAGE_SIZE, normalize
-from mnist_core.introspect import ELEMENTWISE, leaf_modules
+from mnist_core.introspect import ELEMENTWISE, Call, record_leaf_calls
 
 #: The score Grad-CAM differentiates is the input of a final (log-)softmax, if the model ends in one:
 #: a log-probability saturates for a confident answer (its gradient is ~0, and float32 noise takes over).
 _SOFTMAX = (nn.LogSoftmax, nn.Softmax)
-
-#: One recorded leaf-module call: (attribute path, module, output).
-Call = tuple[str, nn.Module, torch.Tensor]
-
 
 @dataclass(frozen=True)
 class FeatureMaps:
@@ -75,25 +70,6 @@ def _scale_to_unit(x: torch.Tensor) -> torch.Tensor:
     """Divide a non-negative map by its maximum (an all-zero map stays zero)."""
     peak = x.max()
     return x / peak if peak > 0 else torch.zeros_like(x)
-
-
-def _record_forward(model: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, list[Call]]:
-    """Run ``model`` on ``x`` and return its output and (name, module, output) of every leaf call, in order."""
-    calls: list[Call] = []
-    owner = threading.get_ident()
-
-    def hook(module: nn.Module, _inputs: tuple, output: torch.Tensor, name: str) -> None:
-        if threading.get_ident() == owner and isinstance(output, torch.Tensor):
-            calls.append((name, module, output))
-
-    handles = [m.register_forward_hook(lambda mod, i, o, n=name: hook(mod, i, o, n))
-               for name, m in leaf_modules(model)]
-    try:
-        out = model(x)
-    finally:
-        for h in handles:
-            h.remove()
-    return out, calls
 
 
 def _conv_blocks(calls: list[Call]) -> list[tuple[str, str, torch.Tensor]]:
@@ -146,7 +122,7 @@ def explain(model: nn.Module, inputs: torch.Tensor, target: int | None = None) -
     model.eval()
     try:
         with torch.enable_grad():
-            out, calls = _record_forward(model, x)  # out: (1, 10)
+            out, calls = record_leaf_calls(model, x)  # out: (1, 10)
             scores = out
             if calls and isinstance(calls[-1][1], _SOFTMAX) and calls[-1][2] is out:
                 # The logits are the input of that last step: the output of the call before it.
