@@ -20,6 +20,7 @@ from torch import nn
 
 from mnist_core.augment import drawing_augment
 from mnist_core.data import normalize
+from mnist_core.evaluate import model_outputs
 
 #: Temperatures are searched in this range (log-spaced); outside it something is wrong with the model.
 T_MIN, T_MAX = 0.05, 20.0
@@ -63,20 +64,9 @@ def fit_temperature(logits: torch.Tensor, labels: torch.Tensor) -> float:
     return float(torch.tensor((lo + hi) / 2).exp())
 
 
-@torch.inference_mode()
 def uncalibrated_logits(model: nn.Module, images: torch.Tensor, batch_size: int = 2000) -> torch.Tensor:
     """Logits (N, 10) of uint8 images (N, 28, 28) or normalised inputs (N, 1, 28, 28), the temperature undone."""
-    was_training = model.training
-    model.eval()
-    device = next(model.parameters()).device
-    scale = model_temperature(model)
-    inputs = normalize(images) if images.dtype == torch.uint8 else images
-    try:
-        out = [model(inputs[i:i + batch_size].to(device)).float().cpu() * scale
-               for i in range(0, len(inputs), batch_size)]
-    finally:
-        model.train(was_training)
-    return torch.cat(out)
+    return model_outputs(model, images, batch_size=batch_size) * model_temperature(model)
 
 
 def model_temperature(model: nn.Module) -> float:
