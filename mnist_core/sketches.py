@@ -219,14 +219,7 @@ def mnist_test_drawing(digit: np.ndarray, rng: np.random.Generator) -> np.ndarra
     m = _jitter_matrix(rng, rotation=6, shear=0.12, aspect=0.12)
     pts = [s @ m.T for s in segments]
     img, colour, width = _canvas(rng)
-    placed = _place(pts, rng)
-    draw = ImageDraw.Draw(img)
-    r = width / 2
-    for seg in placed:
-        if len(seg) > 1:
-            draw.line([tuple(p) for p in seg], fill=colour, width=width)
-        for x, y in seg:
-            draw.ellipse((x - r, y - r, x + r, y + r), fill=colour)
+    _paint(img, _place(pts, rng), colour, width)
     return np.asarray(img)
 
 
