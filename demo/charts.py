@@ -13,6 +13,8 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
+from demo.pictures import shape_text
+
 FONT = {"size": 16}
 LOSS_COLOR = "#9db4d6"
 SMOOTH_COLOR = "#1f4fd8"
@@ -172,9 +174,8 @@ def model_diagram_figure(boxes: list, per_row: int = 7) -> go.Figure:
                       layer="below")
         kind = box.kind + (f" {box.detail}" if box.detail else "")
         params = f"<br>{box.parameters:,} params" if box.parameters else ""
-        shape = " × ".join(str(s) for s in box.output_shape)
         fig.add_annotation(x=x, y=y, showarrow=False, align="center", font={"size": 13},
-                           text=f"<b>{box.name}</b><br>{kind}<br><b>{shape}</b>{params}")
+                           text=f"<b>{box.name}</b><br>{kind}<br><b>{shape_text(box.output_shape)}</b>{params}")
         if i:
             px, py = centre(i - 1)
             if py == y:  # same row: from the side of the previous box to the side of this one

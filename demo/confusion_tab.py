@@ -20,8 +20,8 @@ import plotly.graph_objects as go
 
 from demo.charts import confusion_figure, probability_figure
 from demo.context import AppContext
-from demo.models_state import ModelEntry, SessionModels, find_entry, model_choices
-from demo.pictures import saliency_html
+from demo.models_state import ModelEntry, SessionModels, model_choices, require_entry
+from demo.pictures import saliency_html, thumbnail
 from mnist_core.data import NUM_CLASSES, MNISTData, MNISTUnavailableError
 from mnist_core.evaluate import Evaluation
 from mnist_core.saliency import explain
@@ -30,13 +30,7 @@ from mnist_core.saliency import explain
 MAX_GALLERY = 60
 #: Most confident mistakes shown.
 MAX_MISTAKES = 30
-THUMB = 4  # thumbnails are 28 * THUMB pixels, each MNIST pixel a crisp square
 DIGITS = [str(d) for d in range(NUM_CLASSES)]
-
-
-def thumbnail(image: np.ndarray) -> np.ndarray:
-    """A 28x28 uint8 test image enlarged ``THUMB`` times by pixel repetition (no blur)."""
-    return np.repeat(np.repeat(image, THUMB, axis=0), THUMB, axis=1)
 
 
 def worst_cell(confusion: np.ndarray) -> tuple[int, int]:
@@ -136,9 +130,7 @@ def build(context: AppContext, session: gr.State, tab: gr.Tab) -> gr.Dropdown:
             selected_saliency = gr.HTML("", elem_id="selected-saliency")
 
     def load(key: str | None, models: SessionModels | None) -> tuple[ModelEntry, Evaluation, MNISTData]:
-        entry = find_entry(catalog, models, key)
-        if entry is None:
-            raise gr.Error("No model selected (none is available yet: train one in the Train tab).")
+        entry = require_entry(catalog, models, key)
         try:
             data = context.load_data()
         except MNISTUnavailableError as exc:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import gradio as gr
 import numpy as np
 
-from demo.confusion_tab import thumbnail
 from demo.context import AppContext
+from demo.pictures import thumbnail
 from mnist_core.data import MNISTUnavailableError
 
 GRID = 5

@@ -21,8 +21,8 @@ import torch
 
 from demo.charts import probability_figure
 from demo.context import AppContext
-from demo.models_state import SessionModels, find_entry, model_choices
-from demo.pictures import feature_maps_html, placeholder_html, saliency_html
+from demo.models_state import SessionModels, find_entry, model_choices, require_entry
+from demo.pictures import feature_maps_html, placeholder_html, saliency_html, zoom_pixels
 from mnist_core.predict import Prediction, predict_drawing
 from mnist_core.preprocess import ImageInputError, sketch_to_mnist
 from mnist_core.saliency import explain
@@ -53,8 +53,7 @@ def composite_of(sketch: Any) -> Any:
 
 def enlarge(digit: np.ndarray) -> np.ndarray:
     """The model's 28x28 input as a uint8 picture ``ZOOM`` times larger (nearest neighbour: pixels stay visible)."""
-    img = (np.clip(digit, 0, 1) * 255).astype(np.uint8)
-    return np.repeat(np.repeat(img, ZOOM, axis=0), ZOOM, axis=1)
+    return zoom_pixels((np.clip(digit, 0, 1) * 255).astype(np.uint8), ZOOM)
 
 
 def label_value(prediction: Prediction) -> dict[str, float]:
@@ -69,9 +68,7 @@ def label_value(prediction: Prediction) -> dict[str, float]:
 
 
 def _predict(context: AppContext, sketch: Any, key: str | None, session: SessionModels | None) -> Prediction | None:
-    entry = find_entry(context.catalog, session, key)
-    if entry is None:
-        raise gr.Error(f"Unknown model {key!r}." if key else "No model is available yet: train one in the Train tab.")
+    entry = require_entry(context.catalog, session, key)
     image = composite_of(sketch)
     if image is None:
         return None
@@ -140,11 +137,10 @@ def build(context: AppContext, session: gr.State) -> DrawTab:
 
     def api_explain(sketch_value: Any, key: str | None, models: SessionModels | None) -> dict[str, Any]:
         """The API's view inside: prediction, Grad-CAM (28x28, [0, 1]) and each conv layer's name and shape."""
-        entry = find_entry(context.catalog, models, key)
-        if entry is None:
-            raise gr.Error(f"Unknown model {key!r}." if key else "No model is available yet.")
+        entry = require_entry(context.catalog, models, key)
+        image = composite_of(sketch_value)
         try:
-            digit = sketch_to_mnist(composite_of(sketch_value)) if composite_of(sketch_value) is not None else None
+            digit = sketch_to_mnist(image) if image is not None else None
         except ImageInputError as exc:
             raise gr.Error(str(exc)) from None
         if digit is None:

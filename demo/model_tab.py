@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 
 from demo.charts import model_diagram_figure
 from demo.context import AppContext
-from demo.models_state import SessionModels, find_entry, model_choices
+from demo.models_state import SessionModels, model_choices, require_entry
 from demo.pictures import shape_text
 from mnist_core.introspect import diagram
 from mnist_core.models import MODELS, count_parameters
@@ -33,9 +33,7 @@ def build(context: AppContext, session: gr.State, tab: gr.Tab) -> gr.Dropdown:
 
     def describe(key: str | None, models: SessionModels | None) -> tuple[str, go.Figure, list[list[Any]]]:
         """A header naming the model, its diagram, and the layer table with the parameter total."""
-        entry = find_entry(catalog, models, key)
-        if entry is None:
-            raise gr.Error("No model selected (none is available yet: train one in the Train tab).")
+        entry = require_entry(catalog, models, key)
         boxes = diagram(entry.model)
         rows = boxes[1:]  # without the input box
         total = count_parameters(entry.model)

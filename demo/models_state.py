@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import gradio as gr
 from torch import nn
 
 from mnist_core.checkpoint import Checkpoint, discover_checkpoints
@@ -186,4 +187,12 @@ def find_entry(catalog: ModelCatalog, session: SessionModels | None, key: str | 
     if session is not None and key in session.entries:
         return session.entries[key]
     return catalog.entries.get(key)
+
+
+def require_entry(catalog: ModelCatalog, session: SessionModels | None, key: str | None) -> ModelEntry:
+    """:func:`find_entry`, or a ``gr.Error`` a visitor can read when there is no such model."""
+    entry = find_entry(catalog, session, key)
+    if entry is None:
+        raise gr.Error(f"Unknown model {key!r}." if key else "No model is available yet: train one in the Train tab.")
+    return entry
 

@@ -48,6 +48,20 @@ def normalise_each(maps: np.ndarray) -> np.ndarray:
     return np.where(span > 0, (maps - low) / np.where(span > 0, span, 1), 0.0).astype(np.float32)
 
 
+#: Test and training images in galleries are 28 * THUMB pixels.
+THUMB = 4
+
+
+def zoom_pixels(image: np.ndarray, factor: int) -> np.ndarray:
+    """(H, W) or (H, W, C) enlarged ``factor`` times by repeating pixels: each stays a crisp square (no blur)."""
+    return image.repeat(factor, axis=0).repeat(factor, axis=1)
+
+
+def thumbnail(image: np.ndarray) -> np.ndarray:
+    """A 28x28 uint8 MNIST image as a gallery thumbnail, ``THUMB`` times larger."""
+    return zoom_pixels(image, THUMB)
+
+
 def zoom_for(size: int, target: int = 48) -> int:
     """Whole-number enlargement that makes a ``size``-pixel map about ``target`` pixels (at least 1)."""
     return max(1, round(target / max(size, 1)))
@@ -67,10 +81,9 @@ def tile(images: np.ndarray, columns: int, zoom: int = 1, pad: int = 2) -> np.nd
     th, tw = h * zoom, w * zoom
     out = np.empty((rows * (th + pad) - pad, columns * (tw + pad) - pad, 3), np.uint8)
     out[:] = _PAD_COLOUR
-    big = images.repeat(zoom, axis=1).repeat(zoom, axis=2)  # (N, th, tw, 3)
     for i in range(n):
         r, c = divmod(i, columns)
-        out[r * (th + pad):r * (th + pad) + th, c * (tw + pad):c * (tw + pad) + tw] = big[i]
+        out[r * (th + pad):r * (th + pad) + th, c * (tw + pad):c * (tw + pad) + tw] = zoom_pixels(images[i], zoom)
     return out
 
 
@@ -90,7 +103,7 @@ def overlay(image: np.ndarray, saliency: np.ndarray, zoom: int = 10) -> np.ndarr
     s = np.clip(np.asarray(saliency, np.float32), 0, 1)[..., None]
     alpha = 0.85 * s
     rgb = (grey * (1 - alpha) + colourise(s[..., 0], _HEAT) * alpha).round().astype(np.uint8)
-    return rgb.repeat(zoom, axis=0).repeat(zoom, axis=1)
+    return zoom_pixels(rgb, zoom)
 
 
 def filter_grid(filters: np.ndarray) -> np.ndarray:
@@ -165,7 +178,7 @@ def probe_strip_html(images: np.ndarray, labels: Sequence[int], probabilities: n
             guess = int(probabilities[i].argmax())
             caption = f"{guess} · {float(probabilities[i, guess]):.0%}"
             cls = "probe-right" if guess == int(true) else "probe-wrong"
-        picture = png_uri(np.repeat(np.repeat(img, 3, 0), 3, 1))  # 84 x 84: crisp at the size it is shown
+        picture = png_uri(zoom_pixels(img, 3))  # 84 x 84: crisp at the size it is shown
         cells.append(f'<figure class="probe {cls}"><img class="inside-img" src="{picture}" '
                      f'alt="test digit {int(true)}"><figcaption>{caption}</figcaption></figure>')
     return '<div class="probe-strip">' + "".join(cells) + "</div>"

@@ -187,7 +187,7 @@ def build(context: AppContext, session: gr.State, model_dropdowns: list[gr.Dropd
             return
 
         stop_flag = threading.Event()
-        session_id = request.session_hash if request is not None else None
+        session_id = session_id_of(request)
         if session_id:
             with _ACTIVE_LOCK:
                 ACTIVE_RUNS[session_id] = stop_flag
@@ -257,18 +257,17 @@ def build(context: AppContext, session: gr.State, model_dropdowns: list[gr.Dropd
 
         model.to("cpu").eval()
         accuracy = finished.test_accuracy
-        if accuracy is None:
-            yield out(text="Run ended; measuring the test accuracy of the model so far…")
         evaluation = None
         if accuracy is None:  # stopped before the first epoch ended: measure the model so far
+            yield out(text="Run ended; measuring the test accuracy of the model so far…")
             evaluation = evaluate(model, data.test_images, data.test_labels)
             accuracy = evaluation.accuracy
+        done = finished.global_step / max(curve.steps_per_epoch, 1)  # epochs trained, fractional
         metadata = {"recipe_name": chosen.name, "recipe": chosen.as_dict(), "epochs": finished.epochs_completed,
                     "status": finished.status, "test_accuracy": accuracy, "steps": finished.global_step,
-                    "epochs_trained": round(finished.global_step / max(curve.steps_per_epoch, 1), 1)}
+                    "epochs_trained": round(done, 1)}
         entry = models.add(chosen.model, model, metadata, evaluation=evaluation)
         verb = "Stopped" if finished.status == "stopped" else "Finished"
-        done = finished.global_step / max(curve.steps_per_epoch, 1)
         summary = (f"### {verb}: test accuracy {entry.metadata['test_accuracy']:.2%}\n"
                    f"{finished.global_step:,} steps ({done:.1f} of {chosen.epochs} epochs) in "
                    f"{clock(finished.elapsed)}, of which {clock(finished.train_seconds)} training. "
@@ -292,9 +291,14 @@ def count_parameters_of(name: str) -> int:
     return count_parameters(build_model(name))
 
 
+def session_id_of(request: gr.Request | None) -> str | None:
+    """The Gradio session hash of a request (None for a call without one)."""
+    return request.session_hash if request is not None else None
+
+
 def stop_for_request(request: gr.Request) -> None:
     """Stop this session's run, if it has one; the run ends before its next step and keeps its model."""
-    session_id = request.session_hash if request is not None else None
+    session_id = session_id_of(request)
     with _ACTIVE_LOCK:
         flag = ACTIVE_RUNS.get(session_id) if session_id else None
     if flag is not None:

@@ -89,4 +89,4 @@ def build_demo(data_dir: str | os.PathLike[str] | None = None, assets_dir: str |
 def end_visit(request: gr.Request) -> None:
     """The visitor closed the page: end their training run and free the models they trained."""
     train_tab.stop_for_request(request)
-    end_session(request.session_hash if request is not None else None)
+    end_session(train_tab.session_id_of(request))
