@@ -29,11 +29,10 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import torch.nn.functional as F
 from torch.profiler import ProfilerActivity, profile
 
 from bench.common import REPO, Row, report
-from bench.reference_loop import reference_loaders
+from bench.reference_loop import reference_loaders, reference_step
 from mnist_core.data import MNISTData, load_mnist, locate_mnist
 from mnist_core.recipes import get_recipe, make_optimizer
 from mnist_core.train import StepEvent, init_model, train
@@ -48,7 +47,7 @@ def phase_of(name: str) -> str:
     """The phase a top-level profiler event belongs to, by its name."""
     if name.startswith("enumerate(DataLoader)") or name in OUR_DATA_OPS:
         return "data"
-    if name.startswith("autograd::engine::evaluate_function") or name.startswith("autograd::engine"):
+    if name.startswith("autograd::engine"):
         return "backward"
     if name.startswith("Optimizer."):
         return "optimiser"
@@ -101,11 +100,7 @@ def reference_steps(root: Path, recipe_name: str, steps: int, warmup: int, round
 
     def run(n: int) -> int:
         for _ in range(n):
-            data, target = next(batches)
-            optimizer.zero_grad()
-            loss = F.cross_entropy(model(data), target)
-            loss.backward()
-            optimizer.step()
+            reference_step(model, *next(batches), optimizer)  # the DataLoader's step is profiled as its own range
         return n
 
     run(warmup)

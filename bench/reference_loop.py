@@ -26,16 +26,22 @@ def reference_loaders(root: Path, batch_size: int, test_batch_size: int = 1000) 
             DataLoader(test, batch_size=test_batch_size))
 
 
+def reference_step(model: torch.nn.Module, data: torch.Tensor, target: torch.Tensor,
+                   optimizer: torch.optim.Optimizer) -> None:
+    """One step of the plain loop on one batch from the loader."""
+    optimizer.zero_grad()
+    output = model(data)
+    loss = F.cross_entropy(output, target)  # = nll_loss for log-softmax outputs
+    loss.backward()
+    optimizer.step()
+
+
 def reference_epoch(model: torch.nn.Module, loader: DataLoader, optimizer: torch.optim.Optimizer) -> float:
     """One epoch of the plain loop; returns its wall seconds."""
     model.train()
     start = time.perf_counter()
     for data, target in loader:
-        optimizer.zero_grad()
-        output = model(data)
-        loss = F.cross_entropy(output, target)  # = nll_loss for log-softmax outputs
-        loss.backward()
-        optimizer.step()
+        reference_step(model, data, target, optimizer)
     return time.perf_counter() - start
 
 
