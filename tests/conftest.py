@@ -95,3 +95,11 @@ def app_server(data_dir: Path) -> Iterator[tuple[str, Any]]:
         yield f"http://127.0.0.1:{port}/", demo
     finally:
         demo.close()
+
+
+@pytest.fixture(scope="module")
+def client(app_server: tuple[str, Any]):
+    """A gradio_client visitor of the launched app (one session per test module)."""
+    from gradio_client import Client
+
+    return Client(app_server[0], verbose=False)

@@ -36,12 +36,6 @@ def sketch(path: Path) -> dict[str, Any]:
     return {"background": None, "layers": [], "composite": handle_file(str(path))}
 
 
-@pytest.fixture(scope="module")
-def client(app_server: tuple[str, Any]) -> Client:
-    url, _ = app_server
-    return Client(url, verbose=False)
-
-
 def top_label(result: dict[str, Any]) -> tuple[str, float]:
     best = max(result["confidences"], key=lambda c: c["confidence"])
     return best["label"], best["confidence"]

@@ -25,11 +25,6 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
-def client(app_server: tuple[str, Any]) -> Client:
-    return Client(app_server[0], verbose=False)
-
-
-@pytest.fixture(scope="module")
 def seven(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return sketch(draw_digit(tmp_path_factory.mktemp("seven") / "seven.png", 7))
 
