@@ -24,7 +24,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from PIL import Image, ImageDraw
+from PIL import Image
+
+from mnist_core.strokes import jitter_matrix, paint, place, resample, wobble
 
 CANVAS = 800
 BRUSH = (20, 40)
@@ -94,35 +96,6 @@ class Drawing:
     source: str  # "glyph", "mnist-test", "scribble", "letter" or "two-digits"
 
 
-def _resample(stroke: Stroke, spacing: float) -> np.ndarray:
-    """Points (n, 2) along a polyline every ``spacing`` units (corners kept), so wobble bends it smoothly."""
-    pts = np.asarray(stroke, np.float64)
-    out = [pts[:1]]
-    for a, b in zip(pts[:-1], pts[1:], strict=True):
-        n = max(1, int(np.ceil(np.linalg.norm(b - a) / spacing)))
-        out.append(a + (b - a) * (np.arange(1, n + 1)[:, None] / n))
-    return np.concatenate(out)
-
-
-def _wobble(points: np.ndarray, amplitude: float, rng: np.random.Generator) -> np.ndarray:
-    """Add a smooth random displacement (a low-pass random walk) of about ``amplitude`` to points (n, 2)."""
-    n = len(points)
-    noise = rng.normal(size=(n + 16, 2))
-    kernel = np.hanning(15)
-    smooth = np.stack([np.convolve(noise[:, i], kernel / kernel.sum(), mode="same") for i in range(2)], 1)[8:8 + n]
-    scale = np.abs(smooth).max() or 1.0
-    return points + smooth / scale * amplitude
-
-
-def _jitter_matrix(rng: np.random.Generator, rotation: float = 12, shear: float = 0.25,
-                   aspect: float = 0.25) -> np.ndarray:
-    angle = math.radians(rng.uniform(-rotation, rotation))
-    sh = rng.uniform(-shear, shear)
-    asp = math.exp(rng.uniform(-aspect, aspect))
-    rot = np.array([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
-    return rot @ np.array([[1.0, sh], [0.0, 1.0]]) @ np.diag([asp, 1.0])
-
-
 def _canvas(rng: np.random.Generator) -> tuple[Image.Image, tuple[int, int, int, int], int]:
     """A blank canvas (transparent or white), a palette colour and a brush width."""
     transparent = rng.random() < 0.5
@@ -131,40 +104,20 @@ def _canvas(rng: np.random.Generator) -> tuple[Image.Image, tuple[int, int, int,
     return Image.new("RGBA", (CANVAS, CANVAS), background), (*colour, 255), int(rng.integers(*BRUSH, endpoint=True))
 
 
-def _paint(img: Image.Image, strokes: list[np.ndarray], colour: tuple[int, ...], width: int) -> None:
-    """Draw each stroke (n, 2) in canvas pixels with a round brush of ``width`` px."""
-    draw = ImageDraw.Draw(img)
-    r = width / 2
-    for pts in strokes:
-        xy = [tuple(p) for p in pts]
-        if len(xy) > 1:
-            draw.line(xy, fill=colour, width=width, joint="curve")
-        for x, y in (xy[0], xy[-1]):  # round caps
-            draw.ellipse((x - r, y - r, x + r, y + r), fill=colour)
-
-
 def _place(strokes: list[np.ndarray], rng: np.random.Generator, height: tuple[float, float] = (150, 650),
            ) -> list[np.ndarray]:
     """Scale strokes (unit-box coordinates) to a random height and position that fits the canvas."""
-    allpts = np.concatenate(strokes)
-    lo, hi = allpts.min(0), allpts.max(0)
-    size = max(hi - lo)
-    target = rng.uniform(*height)
-    scale = target / max(size, 1e-6)
-    extent = (hi - lo) * scale
-    margin = 30
-    offset = np.array([rng.uniform(margin, max(margin, CANVAS - margin - extent[i])) for i in range(2)])
-    return [(s - lo) * scale + offset for s in strokes]
+    return place(strokes, rng, canvas=CANVAS, longer_side=rng.uniform(*height), margin=30)
 
 
-def render_strokes(strokes: list[Stroke], rng: np.random.Generator, *, wobble: bool = True,
+def render_strokes(strokes: list[Stroke], rng: np.random.Generator, *, wobbly: bool = True,
                    height: tuple[float, float] = (150, 650)) -> np.ndarray:
     """Strokes in a unit box -> an (800, 800, 4) uint8 canvas, jittered, wobbled, placed and painted."""
-    m = _jitter_matrix(rng)
-    amp = rng.uniform(0.008, 0.03) if wobble else 0.0
-    pts = [_wobble(_resample(s, 0.02), amp, rng) @ m.T for s in strokes]
+    m = jitter_matrix(rng, rotation_deg=12, shear=0.25, aspect=0.25)
+    amp = rng.uniform(0.008, 0.03) if wobbly else 0.0
+    pts = [wobble(resample(s, 0.02), amp, rng) @ m.T for s in strokes]
     img, colour, width = _canvas(rng)
-    _paint(img, _place(pts, rng, height), colour, width)
+    paint(img, _place(pts, rng, height), colour, width / 2)
     return np.asarray(img)
 
 
@@ -216,10 +169,10 @@ def skeleton_strokes(digit: np.ndarray) -> list[np.ndarray]:
 def mnist_test_drawing(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """An MNIST test digit (28, 28) redrawn along its skeleton with a round brush on a canvas."""
     segments = skeleton_strokes(digit)
-    m = _jitter_matrix(rng, rotation=6, shear=0.12, aspect=0.12)
+    m = jitter_matrix(rng, rotation_deg=6, shear=0.12, aspect=0.12)
     pts = [s @ m.T for s in segments]
     img, colour, width = _canvas(rng)
-    _paint(img, _place(pts, rng), colour, width)
+    paint(img, _place(pts, rng), colour, width / 2)
     return np.asarray(img)
 
 
@@ -247,8 +200,8 @@ def scribble(rng: np.random.Generator) -> np.ndarray:
     """A random tangle: a smooth random walk of a few loops."""
     n = int(rng.integers(6, 14))
     pts = np.cumsum(rng.normal(size=(n, 2)), axis=0)
-    dense = _resample([tuple(p) for p in pts], 0.05)
-    return render_strokes([[tuple(p) for p in _wobble(dense, 0.3, rng)]], rng, wobble=False)
+    dense = resample(pts, 0.05)
+    return render_strokes([[tuple(p) for p in wobble(dense, 0.3, rng)]], rng, wobbly=False)
 
 
 def non_digits(n: int, *, seed: int = 0) -> Iterator[Drawing]:
