@@ -9,6 +9,8 @@ from pathlib import Path
 from demo.models_state import ModelCatalog, load_catalog
 from mnist_core.data import MNISTData, MNISTUnavailableError, load_mnist, locate_mnist
 from mnist_core.paths import ASSETS_DIR
+from mnist_core.recipes import Recipe
+from mnist_core.runs import TrainingData, load_training_data
 
 TRAIN_CONCURRENCY_ENV = "MNIST_TRAIN_CONCURRENCY"
 
@@ -49,3 +51,7 @@ class AppContext:
     def load_data(self, *, download: bool = True, progress=None) -> MNISTData:
         """MNIST (loaded once per process); raises ``MNISTUnavailableError`` with a message to show."""
         return load_mnist(self.data_dir, download=download, progress=progress)
+
+    def load_training_data(self, recipe: Recipe, *, progress=None) -> TrainingData:
+        """Everything ``recipe`` trains on: MNIST and any handwriting it mixes in (fetched if needed)."""
+        return load_training_data(recipe, self.data_dir, progress=progress)

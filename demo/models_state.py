@@ -23,7 +23,7 @@ from torch import nn
 from mnist_core.checkpoint import Checkpoint, discover_checkpoints
 from mnist_core.data import MNISTData
 from mnist_core.evaluate import Evaluation, evaluate
-from mnist_core.pretrained import choose_default, is_drawing_model
+from mnist_core.pretrained import choose_default, choose_mnist_only, is_drawing_model
 
 
 @dataclass
@@ -50,10 +50,15 @@ def _percent(value: Any) -> str:
     return f"{value:.2%}" if isinstance(value, (int, float)) else "accuracy unknown"
 
 
+def recipe_name_of(metadata: dict[str, Any]) -> str:
+    """The recipe a model was trained with, from its metadata ("" if unknown)."""
+    recipe = metadata.get("recipe")
+    return str(recipe.get("name") or "") if isinstance(recipe, dict) else str(recipe or "")
+
+
 def checkpoint_label(ckpt: Checkpoint) -> str:
     """A dropdown label a class can read: model, recipe and test accuracy, e.g. "tiny-vgg · seed004 · 99.12%"."""
-    recipe = ckpt.metadata.get("recipe")
-    recipe_name = recipe.get("name") if isinstance(recipe, dict) else recipe
+    recipe_name = recipe_name_of(ckpt.metadata)
     parts = [ckpt.model_name]
     if recipe_name:
         parts.append(str(recipe_name))
@@ -65,13 +70,23 @@ def checkpoint_label(ckpt: Checkpoint) -> str:
     return " · ".join(parts)
 
 
+def key_of(ckpt: Checkpoint | None) -> str | None:
+    """A pretrained checkpoint's key in the catalog and the API: its file name."""
+    return None if ckpt is None else (ckpt.path.name if ckpt.path else ckpt.model_name)
+
+
 @dataclass
 class ModelCatalog:
-    """The pretrained checkpoints found in one folder, loaded once, with a sensible default."""
+    """The pretrained checkpoints found in one folder, loaded once, with a sensible default.
+
+    ``mnist_only_key`` names the drawing model trained on MNIST alone, if one is shipped: the
+    Draw tab reads every drawing with it beside the default, to show what data does.
+    """
 
     entries: dict[str, ModelEntry]
     default_key: str | None
     errors: list[str]
+    mnist_only_key: str | None = None
 
     @classmethod
     def from_folder(cls, folder: str | Path) -> ModelCatalog:
@@ -79,12 +94,12 @@ class ModelCatalog:
         checkpoints, errors = discover_checkpoints(folder)
         entries: dict[str, ModelEntry] = {}
         for ckpt in checkpoints:
-            key = ckpt.path.name if ckpt.path else ckpt.model_name
+            key = key_of(ckpt)
             entries[key] = ModelEntry(key=key, label=checkpoint_label(ckpt), model_name=ckpt.model_name,
                                       model=ckpt.model, metadata=ckpt.metadata)
-        best = choose_default(checkpoints)
-        default_key = None if best is None else (best.path.name if best.path else best.model_name)
-        return cls(entries=entries, default_key=default_key, errors=errors)
+        default_key, mnist_only_key = key_of(choose_default(checkpoints)), key_of(choose_mnist_only(checkpoints))
+        return cls(entries=entries, default_key=default_key, errors=errors,
+                   mnist_only_key=mnist_only_key if mnist_only_key != default_key else None)
 
 
 @functools.lru_cache(maxsize=4)
@@ -117,7 +132,7 @@ class SessionModels:
         key = f"session-{self._counter}"
         status = metadata.get("status", "")
         epochs = metadata.get("epochs_trained", metadata.get("epochs", 0))
-        label = (f"★ trained here #{self._counter}: {model_name} · {metadata.get('recipe_name', '')} · "
+        label = (f"★ trained here #{self._counter}: {model_name} · {recipe_name_of(metadata)} · "
                  f"{epochs:g} epoch{'' if epochs == 1 else 's'}{' (stopped)' if status == 'stopped' else ''} · "
                  f"{_percent(metadata.get('test_accuracy'))}")
         entry = ModelEntry(key=key, label=label, model_name=model_name, model=model, metadata=metadata,

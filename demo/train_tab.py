@@ -28,11 +28,13 @@ from demo.charts import TrainingCurve, training_figure
 from demo.context import AppContext
 from demo.models_state import SessionModels, model_choices, track_session
 from demo.pictures import filters_html, placeholder_html, probe_strip_html
-from mnist_core.data import MNISTData, MNISTUnavailableError
-from mnist_core.evaluate import evaluate, predict_proba
+from mnist_core.data import MNISTUnavailableError
+from mnist_core.evaluate import predict_proba
+from mnist_core.handwriting import HandwritingUnavailableError
 from mnist_core.introspect import first_conv, first_conv_filters, one_per_class
 from mnist_core.models import MODELS, UnknownModelError, build_model, count_parameters
 from mnist_core.recipes import RECIPES, InvalidRecipeError, Recipe, get_recipe
+from mnist_core.runs import TrainingData, finish_run
 from mnist_core.train import EpochEvent, FinishedEvent, StartEvent, StepEvent, init_model, train
 
 #: Seconds between two chart updates: ~3 a second reads as live without flooding the browser.
@@ -83,15 +85,15 @@ def recipe_defaults(recipe_name: str) -> tuple[str, int, int, float, int, str]:
             f"*{recipe.description}*")
 
 
-def _load_data_with_progress(context: AppContext) -> Iterator[str | MNISTData]:
-    """Yield progress messages while MNIST loads (downloading if needed), then the data itself."""
+def _load_data_with_progress(context: AppContext, recipe: Recipe) -> Iterator[str | TrainingData]:
+    """Yield progress messages while the recipe's data loads (downloading if needed), then the data itself."""
     messages: queue.Queue[str] = queue.Queue()
     result: dict[str, Any] = {}
 
     def work() -> None:
         try:
-            result["data"] = context.load_data(progress=messages.put)
-        except MNISTUnavailableError as exc:
+            result["data"] = context.load_training_data(recipe, progress=messages.put)
+        except (MNISTUnavailableError, HandwritingUnavailableError) as exc:
             result["error"] = exc
 
     worker = threading.Thread(target=work, name="mnist-load", daemon=True)
@@ -176,7 +178,7 @@ def build(context: AppContext, session: gr.State, model_dropdowns: list[gr.Dropd
         yield out(text="Loading MNIST…", buttons=running)
         data = None
         try:
-            for item in _load_data_with_progress(context):
+            for item in _load_data_with_progress(context, chosen):
                 if isinstance(item, str):
                     yield out(text=f"**{item}**")
                 else:
@@ -184,6 +186,11 @@ def build(context: AppContext, session: gr.State, model_dropdowns: list[gr.Dropd
         except MNISTUnavailableError as exc:
             gr.Warning("MNIST is not available, so training cannot start. The Draw tab still works.")
             yield out(text=f"**MNIST is not available:** {exc}", buttons=idle)
+            return
+        except HandwritingUnavailableError as exc:
+            gr.Warning(f"Recipe {chosen.name} also trains on handwriting beyond MNIST, which is not available. "
+                       "Other recipes still work.")
+            yield out(text=f"**Handwriting data is not available:** {exc}", buttons=idle)
             return
 
         stop_flag = threading.Event()
@@ -194,9 +201,10 @@ def build(context: AppContext, session: gr.State, model_dropdowns: list[gr.Dropd
         track_session(session_id, models)
         model = init_model(chosen.model, chosen.seed)
         curve = TrainingCurve(epochs=chosen.epochs)
-        probe_index = one_per_class(data.test_labels)
-        probe_images = data.test_images[probe_index]  # (10, 28, 28) uint8
-        probe_labels = data.test_labels[probe_index].tolist()
+        mnist = data.mnist
+        probe_index = one_per_class(mnist.test_labels)
+        probe_images = mnist.test_images[probe_index]  # (10, 28, 28) uint8
+        probe_labels = mnist.test_labels[probe_index].tolist()
         conv = first_conv(model)
 
         def strip() -> str:
@@ -208,7 +216,7 @@ def build(context: AppContext, session: gr.State, model_dropdowns: list[gr.Dropd
             return filters_html(None if filters_now is None else filters_now.numpy(), conv[0] if conv else "", when)
         accuracies: list[float] = []
         finished: FinishedEvent | None = None
-        events = train(model, data, chosen, stop=stop_flag)
+        events = train(model, mnist, chosen, stop=stop_flag, handwriting=data.handwriting)
         last_update = 0.0
         try:
             for event in events:
@@ -255,17 +263,13 @@ def build(context: AppContext, session: gr.State, model_dropdowns: list[gr.Dropd
                       buttons=idle)
             return
 
+        device = str(next(model.parameters()).device)
         model.to("cpu").eval()
-        accuracy = finished.test_accuracy
-        evaluation = None
-        if accuracy is None:  # stopped before the first epoch ended: measure the model so far
-            yield out(text="Run ended; measuring the test accuracy of the model so far…")
-            evaluation = evaluate(model, data.test_images, data.test_labels)
-            accuracy = evaluation.accuracy
-        done = finished.global_step / max(curve.steps_per_epoch, 1)  # epochs trained, fractional
-        metadata = {"recipe_name": chosen.name, "recipe": chosen.as_dict(), "epochs": finished.epochs_completed,
-                    "status": finished.status, "test_accuracy": accuracy, "steps": finished.global_step,
-                    "epochs_trained": round(done, 1)}
+        if finished.test_accuracy is None or chosen.holdout:
+            yield out(text="Run ended; measuring and calibrating the model…")
+        result = finish_run(model, chosen, finished, data, device=device, data_dir=context.data_dir)
+        metadata, evaluation = result.metadata, result.evaluation
+        done = metadata["epochs_trained"]
         entry = models.add(chosen.model, model, metadata, evaluation=evaluation)
         verb = "Stopped" if finished.status == "stopped" else "Finished"
         summary = (f"### {verb}: test accuracy {entry.metadata['test_accuracy']:.2%}\n"

@@ -14,6 +14,8 @@ accuracy is averaged, weighted by the bin's share of the predictions.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -82,29 +84,40 @@ def distorted(images: torch.Tensor, seed: int = 0, batch_size: int = 1000) -> to
     return torch.cat([drawing_augment(x[i:i + batch_size], generator) for i in range(0, len(x), batch_size)])
 
 
-def calibrate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, *,
-              drawings: bool = False) -> dict[str, float | str]:
+def calibrate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, *, drawings: bool = False,
+              handwriting: Sequence[tuple[str, torch.Tensor, torch.Tensor]] = ()) -> dict[str, float | str]:
     """Fit the temperature of ``model`` (which must have a ``calibration`` step) on held-out uint8 images.
 
     With ``drawings``, the temperature is fitted on the held-out images distorted the way
     drawings differ from MNIST (:mod:`mnist_core.augment`), since drawings are what the
-    confidence will be shown for; clean held-out MNIST is reported alongside. Sets the
-    model's temperature in place and returns the temperature and the ECE and NLL before
-    and after, on the images it was fitted on (and ``*_clean`` on the undistorted ones).
+    confidence will be shown for; clean held-out MNIST is reported alongside.
+    ``handwriting`` adds (name, uint8 images, labels) of writers the model was not trained
+    on (a source's validation writers) to the fit: real drawings, as the app will see them.
+    Sets the model's temperature in place and returns the temperature and the ECE and NLL
+    before and after: on everything it was fitted on, ``*_clean`` on undistorted held-out
+    MNIST, and ``*_<name>`` on each handwriting set.
     """
     step = getattr(model, "calibration", None)
     if step is None or not hasattr(step, "temperature"):
         raise ValueError(f"{type(model).__name__} has no temperature step to calibrate")
     labels = labels.long().cpu()
     clean = uncalibrated_logits(model, images)
-    logits = uncalibrated_logits(model, distorted(images)) if drawings else clean
-    temperature = fit_temperature(logits, labels)
+    parts = {"": (uncalibrated_logits(model, distorted(images)) if drawings else clean, labels)}
+    if drawings:
+        parts["_clean"] = (clean, labels)
+    for name, hw_images, hw_labels in handwriting:
+        parts[f"_{name}"] = (uncalibrated_logits(model, hw_images), hw_labels.long().cpu())
+    fitted = [parts[""], *(parts[f"_{name}"] for name, _, _ in handwriting)]
+    logits, fit_labels = torch.cat([z for z, _ in fitted]), torch.cat([y for _, y in fitted])
+    temperature = fit_temperature(logits, fit_labels)
     step.temperature.fill_(temperature)
     result = {"temperature": temperature, "calibrated_on": "held-out training images" + (
-        ", with drawing distortions" if drawings else "")}
-    for suffix, z in (("", logits), ("_clean", clean)) if drawings else (("", logits),):
-        result.update({f"ece_before{suffix}": expected_calibration_error(F.softmax(z, 1), labels),
-                       f"ece_after{suffix}": expected_calibration_error(F.softmax(z / temperature, 1), labels),
-                       f"nll_before{suffix}": F.cross_entropy(z, labels).item(),
-                       f"nll_after{suffix}": F.cross_entropy(z / temperature, labels).item()})
+        ", with drawing distortions" if drawings else "") + "".join(
+        f", {name} validation writers" for name, _, _ in handwriting)}
+    parts[""] = (logits, fit_labels)
+    for suffix, (z, y) in parts.items():
+        result.update({f"ece_before{suffix}": expected_calibration_error(F.softmax(z, 1), y),
+                       f"ece_after{suffix}": expected_calibration_error(F.softmax(z / temperature, 1), y),
+                       f"nll_before{suffix}": F.cross_entropy(z, y).item(),
+                       f"nll_after{suffix}": F.cross_entropy(z / temperature, y).item()})
     return result

@@ -16,20 +16,22 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from mnist_core.calibration import calibrate
 from mnist_core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from mnist_core.data import MNISTUnavailableError, load_mnist
 from mnist_core.device import pick_device
 from mnist_core.evaluate import evaluate
+from mnist_core.handwriting import HandwritingUnavailableError
 from mnist_core.models import MODELS, UnknownModelError, build_model, count_parameters
 from mnist_core.paths import cache_dir
 from mnist_core.predict import predict_drawing
 from mnist_core.preprocess import ImageInputError, load_image_file
 from mnist_core.pretrained import default_checkpoint_path
 from mnist_core.recipes import RECIPES, InvalidRecipeError, get_recipe
+from mnist_core.runs import finish_run, load_training_data
 from mnist_core.train import EpochEvent, FinishedEvent, StartEvent, StepEvent, init_model, train
 
-USER_ERRORS = (MNISTUnavailableError, CheckpointError, InvalidRecipeError, UnknownModelError, ImageInputError)
+USER_ERRORS = (MNISTUnavailableError, HandwritingUnavailableError, CheckpointError, InvalidRecipeError,
+               UnknownModelError, ImageInputError)
 
 
 def _add_data_dir(p: argparse.ArgumentParser) -> None:
@@ -107,7 +109,11 @@ def _cmd_train(args: argparse.Namespace) -> int:
     recipe = get_recipe(args.recipe, model=args.model, epochs=args.epochs, batch_size=args.batch_size,
                         lr=args.lr, seed=args.seed)
     out = args.out or Path("runs") / f"{recipe.model}-{recipe.name}.pt"
-    data = load_mnist(args.data_dir, progress=lambda msg: print(msg, file=sys.stderr))
+
+    def say(message: str) -> None:
+        print(message, file=sys.stderr)
+
+    data = load_training_data(recipe, args.data_dir, progress=say)
     model = init_model(recipe.model, recipe.seed)
 
     stop = threading.Event()
@@ -123,7 +129,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     bar = None
     final = None
     try:
-        for event in train(model, data, recipe, device=pick_device(args.device), stop=stop):
+        for event in train(model, data.mnist, recipe, device=pick_device(args.device), stop=stop,
+                           handwriting=data.handwriting):
             if isinstance(event, StartEvent):
                 print(f"Training {recipe.model} ({count_parameters(model):,} parameters) with recipe "
                       f"{recipe.name} on {event.device}: {event.epochs} epochs of {event.steps_per_epoch} steps")
@@ -144,27 +151,11 @@ def _cmd_train(args: argparse.Namespace) -> int:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
 
-    metadata = {
-        "recipe": recipe.as_dict(),
-        "epochs": final.epochs_completed,
-        "status": final.status,
-        "test_accuracy": final.test_accuracy,
-        "test_loss": final.test_loss,
-        "train_seconds": round(final.train_seconds, 2),
-        "device": str(pick_device(args.device)),
-    }
-    if final.status == "stopped" or final.test_accuracy is None:
-        result = evaluate(model, data.test_images, data.test_labels, batch_size=recipe.test_batch_size)
-        metadata.update(test_accuracy=result.accuracy, test_loss=result.loss)
-    if recipe.augment.startswith("drawing"):
-        metadata["drawing"] = True  # trained for sketchpad drawings: the app selects it by default
-    if recipe.holdout and hasattr(model, "calibration") and final.status != "diverged":
-        # the held-out tail of the training set was never trained on: fit the confidence's temperature there
-        fit = calibrate(model, data.train_images[-recipe.holdout:], data.train_labels[-recipe.holdout:],
-                        drawings=recipe.augment.startswith("drawing"))
-        metadata.update(fit)
-        print(f"calibrated on {recipe.holdout} held-out training images: temperature {fit['temperature']:.3f}, "
-              f"expected calibration error {fit['ece_before']:.2%} -> {fit['ece_after']:.2%}")
+    metadata = finish_run(model, recipe, final, data, device=str(pick_device(args.device)),
+                          data_dir=args.data_dir, progress=say).metadata
+    if "temperature" in metadata:
+        print(f"calibrated on {metadata['calibrated_on']}: temperature {metadata['temperature']:.3f}, "
+              f"expected calibration error {metadata['ece_before']:.2%} -> {metadata['ece_after']:.2%}")
     try:
         save_checkpoint(out, recipe.model, model, metadata=metadata)
     except CheckpointError as exc:

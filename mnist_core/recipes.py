@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from mnist_core.augment import AUGMENTATIONS
+from mnist_core.handwriting import SOURCES as HANDWRITING_SOURCES
 from mnist_core.models import get_model_spec
 
 OPTIMIZERS = ("adadelta", "adam", "adamw", "sgd")
@@ -56,6 +57,9 @@ class Recipe:
     augment: str = "none"
     #: The last ``holdout`` training images are not trained on; they are kept to calibrate the confidence.
     holdout: int = 0
+    #: Handwriting beyond MNIST mixed into every batch: (source, share of each batch) pairs, drawn from the
+    #: source's training writers (see mnist_core.handwriting); its validation writers join the calibration.
+    handwriting: tuple[tuple[str, float], ...] = ()
 
     def with_overrides(self, **overrides: Any) -> Recipe:
         """A copy with the given fields replaced; ``None`` values are ignored. Validates the result."""
@@ -91,6 +95,14 @@ class Recipe:
             raise InvalidRecipeError(f"augment must be one of {', '.join(AUGMENTATIONS)}, got {self.augment!r}")
         if not isinstance(self.holdout, int) or not 0 <= self.holdout <= MAX_HOLDOUT:
             raise InvalidRecipeError(f"holdout must be a whole number from 0 to {MAX_HOLDOUT}, got {self.holdout}")
+        shares = dict(self.handwriting)
+        unknown = [name for name in shares if name not in HANDWRITING_SOURCES]
+        if unknown or len(shares) != len(self.handwriting):
+            raise InvalidRecipeError(f"handwriting sources must be distinct names from "
+                                     f"{', '.join(HANDWRITING_SOURCES)}, got {', '.join(map(str, shares))}")
+        if not all(0 < share < 1 for share in shares.values()) or sum(shares.values()) >= 0.9:
+            raise InvalidRecipeError("each handwriting share must be between 0 and 1, and MNIST must keep at "
+                                     f"least a tenth of every batch; got {self.handwriting}")
         if not 0 <= self.seed < 2**63:
             raise InvalidRecipeError(f"seed must be a non-negative integer, got {self.seed}")
         return self
@@ -131,6 +143,7 @@ RECIPES: dict[str, Recipe] = {
             epochs=12, batch_size=128, lr=0.2, optimizer="sgd", momentum=0.9, weight_decay=5e-4,
             scheduler="onecycle", warmup_fraction=0.2, label_smoothing=0.0, test_batch_size=2000, seed=1,
             channels_last=True, augment="drawing+junk", holdout=5000,
+            handwriting=(("ujipenchars2", 0.15), ("numbers", 0.15)),
         ),
     )
 }

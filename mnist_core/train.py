@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import torch
@@ -23,6 +23,7 @@ from mnist_core.augment import apply_augmentation
 from mnist_core.data import MNISTData, normalize
 from mnist_core.device import pick_device, synchronize
 from mnist_core.evaluate import evaluate
+from mnist_core.handwriting import HandwrittenDigits
 from mnist_core.models import build_model
 from mnist_core.recipes import Recipe, make_optimizer, make_scheduler
 
@@ -76,6 +77,7 @@ class FinishedEvent:
     elapsed: float
     train_seconds: float  # time spent in training steps alone
     message: str
+    steps_per_epoch: int = 0
 
 
 TrainEvent = StartEvent | StepEvent | EpochEvent | FinishedEvent
@@ -87,15 +89,33 @@ def init_model(name: str, seed: int) -> nn.Module:
     return build_model(name)
 
 
+def batch_shares(recipe: Recipe) -> tuple[int, dict[str, int]]:
+    """Images per batch from MNIST and from each handwriting source the recipe mixes in.
+
+    Each source gets ``round(batch_size * share)`` images of every batch (at least one), so a
+    set a few hundred times smaller than MNIST is still seen in every step.
+    """
+    extra = {name: max(1, round(recipe.batch_size * share)) for name, share in recipe.handwriting}
+    return recipe.batch_size - sum(extra.values()), extra
+
+
 def train(model: nn.Module, data: MNISTData, recipe: Recipe, *, device: torch.device | str | None = None,
-          stop: threading.Event | None = None, log_every: int | None = None) -> Iterator[TrainEvent]:
+          stop: threading.Event | None = None, log_every: int | None = None,
+          handwriting: Mapping[str, HandwrittenDigits] | None = None) -> Iterator[TrainEvent]:
     """Train ``model`` in place by ``recipe``, yielding events; the model stays on ``device``.
 
     ``log_every`` sets how often a :class:`StepEvent` is sent (default: every step on the CPU,
     every 50 on an accelerator, where reading the loss forces a host synchronisation).
     A loss that becomes NaN or infinite ends the run with status ``"diverged"``.
+    ``handwriting`` holds the training writers of each source the recipe mixes into its
+    batches (:func:`mnist_core.handwriting.load_handwriting`); an epoch is one pass over MNIST.
     """
     recipe = recipe.validated()
+    n_mnist, n_extra = batch_shares(recipe)
+    missing = [name for name in n_extra if not handwriting or name not in handwriting]
+    if missing:
+        raise ValueError(f"recipe {recipe.name!r} trains on handwriting sources {', '.join(missing)}: "
+                         "load them with mnist_core.handwriting.load_handwriting and pass them as handwriting=")
     device = pick_device(device)
     log_every = log_every or (1 if device.type == "cpu" else 50)
     memory_format = torch.channels_last if recipe.channels_last else torch.contiguous_format
@@ -109,13 +129,14 @@ def train(model: nn.Module, data: MNISTData, recipe: Recipe, *, device: torch.de
     x_train = data.train_images[:n_fit].to(device)  # (N, 28, 28) uint8
     y_train = data.train_labels[:n_fit].to(device)
     x_test = data.test_images.to(device)  # evaluate() normalises it batch by batch
+    extra = {name: (handwriting[name].images.to(device), handwriting[name].labels.to(device)) for name in n_extra}
     y_test = data.test_labels
 
     model.to(device, memory_format=memory_format)
     model.train()
     optimizer = make_optimizer(recipe, model)
     n = len(x_train)
-    steps_per_epoch = math.ceil(n / recipe.batch_size)
+    steps_per_epoch = math.ceil(n / n_mnist)
     total_steps = steps_per_epoch * recipe.epochs
     scheduler, per_step = make_scheduler(recipe, optimizer, steps_per_epoch)
     yield StartEvent(str(device), recipe.epochs, steps_per_epoch, total_steps, n)
@@ -134,7 +155,7 @@ def train(model: nn.Module, data: MNISTData, recipe: Recipe, *, device: torch.de
 
     def finished() -> FinishedEvent:
         return FinishedEvent(status, epochs_done, global_step, last["accuracy"], last["loss"],
-                             time.perf_counter() - start, train_seconds(), message)
+                             time.perf_counter() - start, train_seconds(), message, steps_per_epoch)
 
     try:
         for epoch in range(1, recipe.epochs + 1):
@@ -146,9 +167,14 @@ def train(model: nn.Module, data: MNISTData, recipe: Recipe, *, device: torch.de
                     status, message = "stopped", f"stopped at epoch {epoch}, step {step - 1} of {steps_per_epoch}"
                     yield finished()
                     return
-                idx = perm[(step - 1) * recipe.batch_size: step * recipe.batch_size]
-                x = normalize(x_train[idx]).contiguous(memory_format=memory_format)  # (B, 1, 28, 28)
-                y = y_train[idx]
+                idx = perm[(step - 1) * n_mnist: step * n_mnist]
+                x, y = x_train[idx], y_train[idx]  # (b, 28, 28) uint8, (b,)
+                if extra:  # each source's share of the batch, drawn at random from its training writers
+                    picks = {name: torch.randint(len(extra[name][1]), (k,), generator=generator).to(device)
+                             for name, k in n_extra.items()}
+                    x = torch.cat([x, *(extra[name][0][i] for name, i in picks.items())])  # (B, 28, 28)
+                    y = torch.cat([y, *(extra[name][1][i] for name, i in picks.items())])
+                x = normalize(x).contiguous(memory_format=memory_format)  # (B, 1, 28, 28)
                 if recipe.augment != "none":
                     x, y = apply_augmentation(recipe.augment, x, y, generator)
                 loss = F.cross_entropy(model(x), y, label_smoothing=recipe.label_smoothing)
@@ -160,7 +186,7 @@ def train(model: nn.Module, data: MNISTData, recipe: Recipe, *, device: torch.de
                 loss_sum += loss.detach()
                 window += 1
                 global_step += 1
-                images_seen += len(idx)
+                images_seen += len(y)
                 if window == log_every or step == steps_per_epoch:
                     mean_loss = (loss_sum / window).item()  # the only host sync in the loop
                     if not math.isfinite(mean_loss):

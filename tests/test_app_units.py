@@ -98,8 +98,9 @@ def test_session_models_are_private_and_listed_first(tmp_path: Path) -> None:
     catalog = ModelCatalog.from_folder(tmp_path)
     mine, theirs = SessionModels(), SessionModels()
     entry = mine.add("tiny-vgg", build_model("tiny-vgg"),
-                     {"recipe_name": "fast", "epochs": 1, "status": "stopped", "test_accuracy": 0.9})
+                     {"recipe": {"name": "fast"}, "epochs": 1, "status": "stopped", "test_accuracy": 0.9})
     assert entry.key == "session-1" and "stopped" in entry.label and "90.00%" in entry.label
+    assert "· fast ·" in entry.label
     assert [key for _, key in model_choices(catalog, mine)] == ["session-1", "a.pt"]
     assert [key for _, key in model_choices(catalog, theirs)] == ["a.pt"]
     assert find_entry(catalog, mine, "session-1") is entry
