@@ -14,6 +14,11 @@ milliseconds per batch instead of a per-image PIL pipeline:
    the stroke width by a sub-pixel amount of the final image (dilation and erosion);
 4. averaged back down to 28x28 (anti-aliased, like MNIST) and scaled to peak at full ink.
 
+``drawing+european+junk`` first writes some MNIST digits the way most of Europe writes them
+(:func:`european_conventions`): a ``1`` gets a long upstroke, a ``7`` a crossbar. MNIST's
+American 7s otherwise teach a model that a stem under a stroke to its upper left is a 7,
+and a German 1 is read as one; real European handwriting is too scarce to outvote them.
+
 ``drawing+junk`` also turns a share of each batch into things that are not one digit (two
 digits side by side, two digits shredded by a violent elastic field and drawn over each other) whose
 target is the uniform distribution ("outlier exposure", Hendrycks et al., 2019): the model
@@ -33,7 +38,7 @@ import torch.nn.functional as F
 
 from mnist_core.data import IMAGE_SIZE, MEAN, STD
 
-AUGMENTATIONS = ("none", "drawing", "drawing+junk")
+AUGMENTATIONS = ("none", "drawing", "drawing+junk", "drawing+european+junk")
 
 
 @dataclass(frozen=True)
@@ -166,6 +171,69 @@ def with_junk(x: torch.Tensor, y: torch.Tensor, generator: torch.Generator,
     return x, target
 
 
+#: Share of the batch's 1s given a flag, and of its 7s given a crossbar, by ``drawing+european+junk``.
+EUROPEAN_SHARE = 0.5
+
+
+def _segments(points: torch.Tensor, ends: torch.Tensor, width: torch.Tensor) -> torch.Tensor:
+    """Anti-aliased ink (n, 1, 28, 28) of one straight pen stroke per image, from points (n, 2) to ends (n, 2) (x, y).
+
+    Each pixel's ink falls from 1 to 0 over the last pixel of the stroke's half-width, as a
+    resampled pen line's does.
+    """
+    ys, xs = torch.meshgrid(torch.arange(IMAGE_SIZE, dtype=torch.float32, device=points.device),
+                            torch.arange(IMAGE_SIZE, dtype=torch.float32, device=points.device), indexing="ij")
+    pixel = torch.stack([xs, ys], -1).view(1, -1, 2)  # (1, 784, 2) pixel centres
+    a, b = points[:, None, :], ends[:, None, :]  # (n, 1, 2)
+    ab = b - a
+    t = (((pixel - a) * ab).sum(-1) / (ab * ab).sum(-1).clamp_min(1e-6)).clamp(0, 1)  # (n, 784) nearest point
+    distance = (pixel - (a + t[..., None] * ab)).norm(dim=-1)  # (n, 784)
+    return (width[:, None] / 2 + 0.5 - distance).clamp(0, 1).view(-1, 1, IMAGE_SIZE, IMAGE_SIZE)
+
+
+def european_conventions(images: torch.Tensor, labels: torch.Tensor, generator: torch.Generator,
+                         share: float = EUROPEAN_SHARE) -> torch.Tensor:
+    """Give some 1s a long upstroke and some 7s a crossbar; images (B, 1, 28, 28) in [0, 1], same shape back.
+
+    The flag runs from the top of the 1 down to the left, 30-60 degrees below horizontal and
+    a quarter to a half of the digit's height long: steeper and longer than any 7's bar. The
+    crossbar crosses a 7's stem near half its height. Both take the digit's own stroke
+    width: its ink area over the length of its strokes (a 1's diagonal; a 7's bar and stem).
+    """
+    b = images.shape[0]
+    chosen = torch.rand(b, generator=generator).to(images.device) < share
+    out = images.clone()
+    for digit in (1, 7):
+        pick = torch.nonzero(chosen & (labels == digit)).flatten()
+        n = len(pick)
+        if n == 0:
+            continue
+        ink = images[pick, 0] > 0.5  # (n, 28, 28)
+        rows, columns = ink.any(2), ink.any(1)  # (n, 28) each
+        top = rows.float().argmax(1)  # first inked row
+        height = (IMAGE_SIZE - rows.flip(1).float().argmax(1) - top).float().clamp_min(4)
+        span = (IMAGE_SIZE - columns.flip(1).float().argmax(1) - columns.float().argmax(1)).float()
+        length = (height ** 2 + span ** 2).sqrt() if digit == 1 else height + span
+        width = (ink.sum((1, 2)).float() / length).clamp(1.5, 3.5)
+        cols = torch.arange(IMAGE_SIZE, dtype=torch.float32, device=images.device)
+        u = torch.rand(n, 3, generator=generator).to(images.device)
+        if digit == 1:
+            row = ink[torch.arange(n), top].float()  # (n, 28) the top row's ink
+            start = torch.stack([(row * cols).sum(1) / row.sum(1).clamp_min(1), top.float()], 1)  # (n, 2)
+            angle = torch.deg2rad(30 + 30 * u[:, 0])
+            length = height * (0.25 + 0.25 * u[:, 1])
+            end = start + torch.stack([-length * angle.cos(), length * angle.sin()], 1)
+        else:
+            y = (top.float() + height * (0.4 + 0.12 * u[:, 0])).round().clamp(0, IMAGE_SIZE - 1)
+            row = ink[torch.arange(n), y.long()].float()
+            x = (row * cols).sum(1) / row.sum(1).clamp_min(1)
+            half = height * (0.15 + 0.08 * u[:, 1])
+            tilt = half * 0.2 * (u[:, 2] - 0.5)
+            start, end = torch.stack([x - half, y + tilt], 1), torch.stack([x + half, y - tilt], 1)
+        out[pick] = torch.maximum(out[pick], _segments(start, end, width))
+    return out
+
+
 def apply_augmentation(name: str, x: torch.Tensor, y: torch.Tensor,
                        generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
     """The recipe's named augmentation of a normalised batch (B, 1, 28, 28) and its labels (B,).
@@ -179,4 +247,7 @@ def apply_augmentation(name: str, x: torch.Tensor, y: torch.Tensor,
         return drawing_augment(x, generator), y
     if name == "drawing+junk":
         return with_junk(drawing_augment(x, generator), y, generator)
+    if name == "drawing+european+junk":
+        european = (european_conventions(x * STD + MEAN, y, generator) - MEAN) / STD
+        return with_junk(drawing_augment(european.to(x.dtype), generator), y, generator)
     raise ValueError(f"unknown augmentation {name!r}; choose one of: {', '.join(AUGMENTATIONS)}")
