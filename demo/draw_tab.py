@@ -21,16 +21,17 @@ import torch
 
 from demo.charts import probability_figure
 from demo.context import AppContext
+from demo.lesson import lesson_html
 from demo.models_state import SessionModels, find_entry, model_choices, require_entry
 from demo.pictures import feature_maps_html, placeholder_html, saliency_html, zoom_pixels
-from mnist_core.predict import Prediction, predict_drawing
+from mnist_core.predict import Prediction, predict_drawing, probabilities_for
 from mnist_core.preprocess import ImageInputError, sketch_to_mnist
 from mnist_core.saliency import explain
+from mnist_core.strokes import SKETCHPAD_BRUSH_RADIUS, SKETCHPAD_CANVAS, SKETCHPAD_COLOURS
 
 PROMPT = "Draw a digit"
 #: The 28x28 input is shown this many times larger, each pixel a crisp square.
 ZOOM = 10
-CANVAS = 560
 INSIDE_PROMPT = "Draw a digit to see which strokes drove the answer and what each convolution layer made of it."
 
 
@@ -85,10 +86,11 @@ def build(context: AppContext, session: gr.State) -> DrawTab:
         with gr.Column(scale=5, min_width=420):
             sketch = gr.Sketchpad(
                 label="Draw one digit, big, in the middle",
-                type="pil", image_mode="RGBA", canvas_size=(CANVAS, CANVAS), height=CANVAS + 120,
+                type="pil", image_mode="RGBA", canvas_size=(SKETCHPAD_CANVAS, SKETCHPAD_CANVAS),
+                height=SKETCHPAD_CANVAS + 120,
                 layers=False, transforms=(), buttons=[],
-                brush=gr.Brush(default_size=22, colors=["#000000", "#1f4fd8", "#d62728", "#2b8a3e"],
-                               default_color="#000000", color_mode="defaults"),
+                brush=gr.Brush(default_size=SKETCHPAD_BRUSH_RADIUS, colors=list(SKETCHPAD_COLOURS),
+                               default_color=SKETCHPAD_COLOURS[0], color_mode="defaults"),
                 eraser=gr.Eraser(default_size=30), elem_id="sketchpad",
             )
             with gr.Row():
@@ -101,6 +103,9 @@ def build(context: AppContext, session: gr.State) -> DrawTab:
                             "then pick it here.")
         with gr.Column(scale=4, min_width=360):
             label = gr.Label(value=PROMPT, num_top_classes=3, label="The model reads…", elem_id="prediction")
+            # The same drawing read by a model that learnt from MNIST alone and by the default drawing model.
+            pair = [catalog.entries[k].model for k in (catalog.mnist_only_key, catalog.default_key) if k]
+            lesson = gr.HTML(lesson_html(None, None), elem_id="lesson", visible=len(pair) == 2)
             bars = gr.Plot(value=probability_figure(None), label="All ten probabilities", elem_id="probabilities")
             seen = gr.Image(value=None, label="What the model sees (28 × 28)", height=300, width=300,
                             interactive=False, buttons=[], elem_id="model-input")
@@ -113,14 +118,24 @@ def build(context: AppContext, session: gr.State) -> DrawTab:
     inside_open = gr.State(True)
     digit_state = gr.State(None)  # the last 28x28 input, so the inside views need not preprocess again
 
+    def lesson_for(digit: torch.Tensor | None) -> Any:
+        """Both models' readings of the 28x28 input (a forward pass each: well under a millisecond)."""
+        if len(pair) != 2:
+            return gr.skip()
+        if digit is None:
+            return lesson_html(None, None)
+        return lesson_html(*(probabilities_for(m, digit) for m in pair))
+
     def on_draw(sketch_value: Any, key: str | None, models: SessionModels | None
-                ) -> tuple[Any, go.Figure, np.ndarray | None, np.ndarray | None]:
-        """Every stroke: the top three digits, all ten probabilities, and the 28x28 input (shown and kept)."""
+                ) -> tuple[Any, go.Figure, np.ndarray | None, np.ndarray | None, Any]:
+        """Every stroke: the top three digits, all ten probabilities, the 28x28 input (shown and kept), and
+        the two models of the lesson side by side."""
         prediction = _predict(context, sketch_value, key, models)
         if prediction is None:
-            return PROMPT, probability_figure(None), None, None
+            return PROMPT, probability_figure(None), None, None, lesson_for(None)
         digit = prediction.digit_image.numpy()
-        return (label_value(prediction), probability_figure(prediction.probabilities.numpy()), enlarge(digit), digit)
+        return (label_value(prediction), probability_figure(prediction.probabilities.numpy()), enlarge(digit), digit,
+                lesson_for(prediction.digit_image))
 
     def on_inside(digit: np.ndarray | None, key: str | None, models: SessionModels | None,
                   is_open: bool) -> tuple[Any, Any]:
@@ -157,7 +172,7 @@ def build(context: AppContext, session: gr.State) -> DrawTab:
         prediction = _predict(context, sketch_value, key, models)
         return PROMPT if prediction is None else prediction.top(3)
 
-    outputs = [label, bars, seen, digit_state]
+    outputs = [label, bars, seen, digit_state, lesson]
     listen = {"show_progress": "hidden", "trigger_mode": "always_last", "concurrency_limit": 4,
               "concurrency_id": "predict", "api_visibility": "private"}
     then = {"show_progress": "hidden", "concurrency_limit": 4, "concurrency_id": "inside",
@@ -172,7 +187,8 @@ def build(context: AppContext, session: gr.State) -> DrawTab:
     # Clear presses the sketchpad's own "Clear canvas" (setting the value to None from Python works only
     # once: a second None is no change) and re-selects the brush, which Gradio 6 drops on clearing;
     # the displays are reset here directly rather than waiting for a change event.
-    clear.click(lambda: (PROMPT, probability_figure(None), None, None, placeholder_html(INSIDE_PROMPT), ""),
+    clear.click(lambda: (PROMPT, probability_figure(None), None, None, lesson_for(None),
+                         placeholder_html(INSIDE_PROMPT), ""),
                 None, [*outputs, saliency, feature_maps], show_progress="hidden",
                 js="() => { if (window.mnistClear) window.mnistClear(); }", api_visibility="private")
 

@@ -6,7 +6,7 @@ import os
 
 import gradio as gr
 
-from demo import confusion_tab, dataset_tab, draw_tab, model_tab, pictures, train_tab
+from demo import confusion_tab, dataset_tab, draw_tab, lesson, model_tab, pictures, train_tab
 from demo.context import AppContext
 from demo.models_state import SessionModels, end_session, free_session
 
@@ -21,7 +21,7 @@ CSS = """
 .tab-container button, button[role="tab"] { font-size: 1.15rem !important; font-weight: 600; }
 #train-status h3 { margin: 0.2rem 0; }
 #layer-table, #per-class { font-size: 1.05rem; }
-""" + pictures.CSS
+""" + pictures.CSS + lesson.CSS
 
 THEME = gr.themes.Soft(primary_hue="blue", text_size="lg")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,7 @@ import torch
 from demo.charts import TrainingCurve, confusion_figure, training_figure
 from demo.confusion_tab import worst_cell
 from demo.draw_tab import composite_of, enlarge
+from demo.lesson import lesson_html
 from demo.models_state import (
     ModelCatalog,
     SessionModels,
@@ -85,7 +87,25 @@ def test_catalog_discovers_checkpoints_and_prefers_a_drawing_model(tmp_path: Pat
     assert "99.00%" in catalog.entries["a.pt"].label and "fast" in catalog.entries["a.pt"].label
 
     _save(tmp_path, "c.pt", 0.95, drawing=True)
-    assert ModelCatalog.from_folder(tmp_path).default_key == "c.pt"  # a drawing model wins
+    catalog = ModelCatalog.from_folder(tmp_path)
+    assert catalog.default_key == "c.pt"  # a drawing model wins
+    assert catalog.mnist_only_key is None  # the default itself learnt from MNIST alone: nothing to compare with
+
+    _save(tmp_path, "d.pt", 0.94, drawing=True, trained_on=["mnist", "ujipenchars2"])
+    catalog = ModelCatalog.from_folder(tmp_path)
+    assert (catalog.default_key, catalog.mnist_only_key) == ("d.pt", "c.pt")  # the lesson's two models
+
+
+def test_the_lesson_says_why_two_models_differ_and_what_to_try_when_they_agree() -> None:
+    seven, one = torch.zeros(10), torch.zeros(10)
+    seven[7], seven[1], one[1] = 0.71, 0.29, 0.97
+    differ = lesson_html(seven, one)
+    assert "lesson-differ" in differ and "US Census Bureau" in differ
+    assert re.findall(r'lesson-digit">([^<]+)<', differ) == ["7?", "1"]  # 71% is below "sure"
+    assert "71% sure" in differ and "97% sure" in differ
+    agree = lesson_html(one, one)
+    assert "lesson-agree" in agree and "long upstroke" in agree and "US Census" not in agree
+    assert "lesson-idle" in lesson_html(None, None)
 
 
 def test_missing_assets_folder_gives_an_empty_catalog(tmp_path: Path) -> None:

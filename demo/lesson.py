@@ -1,0 +1,63 @@
+"""The Draw tab's lesson in dataset bias: the same drawing, read by two models taught by different writers.
+
+One model learnt from MNIST alone, whose digits were written in the United States; the
+other (the default) also learnt from Spanish and Swiss writers. Both are the same network
+trained the same way, so when they disagree the only reason is who wrote their training
+digits. Teachers draw a European ``1`` (a long upstroke) or a ``7`` with a crossbar and
+let the class see the first model fail.
+"""
+
+from __future__ import annotations
+
+import html
+
+import torch
+
+from mnist_core.predict import CONFIDENT
+
+MNIST_ONLY_TITLE = "Learnt from MNIST alone"
+DRAWING_TITLE = "Learnt from MNIST + European handwriting"
+WHY = ("Why they differ: MNIST was written by US Census Bureau staff and US high-school students, who rarely "
+       "give a 1 a long upstroke or a 7 a crossbar. The second model also learnt from Spanish and Swiss writers.")
+AGREE = "Both agree. Now draw a 1 with a long upstroke, or a 7 with a crossbar, as much of Europe writes them."
+PROMPT = "Draw a digit: two models, taught by different writers, read it side by side."
+
+
+def _reading(title: str, probabilities: torch.Tensor | None, css: str) -> str:
+    if probabilities is None:
+        answer = '<div class="lesson-digit">–</div><div class="lesson-conf">&nbsp;</div>'
+    else:
+        confidence, digit = (float(v) for v in probabilities.max(0))
+        shown = f"{int(digit)}" if confidence >= CONFIDENT else f"{int(digit)}?"
+        answer = (f'<div class="lesson-digit">{shown}</div>'
+                  f'<div class="lesson-conf">{confidence:.0%} sure</div>')
+    return f'<div class="lesson-card {css}"><div class="lesson-title">{html.escape(title)}</div>{answer}</div>'
+
+
+def lesson_html(mnist_only: torch.Tensor | None, drawing: torch.Tensor | None) -> str:
+    """Two readings of one drawing side by side, (10,) probabilities each (``None``: nothing drawn yet).
+
+    The line under them says why they differ when they do, and what to try when they agree.
+    """
+    if mnist_only is None or drawing is None:
+        note, css = PROMPT, "lesson-idle"
+    else:
+        differ = int(mnist_only.argmax()) != int(drawing.argmax())
+        note, css = (WHY, "lesson-differ") if differ else (AGREE, "lesson-agree")
+    return (f'<div class="lesson {css}"><div class="lesson-row">'
+            f'{_reading(MNIST_ONLY_TITLE, mnist_only, "lesson-mnist")}'
+            f'{_reading(DRAWING_TITLE, drawing, "lesson-drawing")}</div>'
+            f'<p class="lesson-note">{html.escape(note)}</p></div>')
+
+
+CSS = """
+#lesson .lesson-row { display: flex; gap: 0.6rem; }
+#lesson .lesson-card { flex: 1; border-radius: 0.6rem; padding: 0.4rem 0.7rem; text-align: center;
+  border: 2px solid var(--border-color-primary); }
+#lesson .lesson-title { font-size: 0.95rem; font-weight: 600; }
+#lesson .lesson-digit { font-size: 2.6rem; font-weight: 700; line-height: 1.1; }
+#lesson .lesson-conf { font-size: 0.95rem; opacity: 0.8; }
+#lesson .lesson-differ .lesson-mnist { border-color: #d62728; }
+#lesson .lesson-differ .lesson-drawing { border-color: #2b8a3e; }
+#lesson .lesson-note { margin: 0.4rem 0 0; font-size: 1rem; }
+"""
