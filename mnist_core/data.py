@@ -32,7 +32,7 @@ import torch
 from torchvision.datasets import MNIST
 from torchvision.datasets.utils import check_integrity, download_and_extract_archive
 
-from mnist_core.paths import DATA_DIR_ENV, cache_dir, resolve_data_dir
+from mnist_core.paths import DATA_DIR_ENV, cache_dir, is_writable, resolve_data_dir
 
 MEAN = 0.1307
 STD = 0.3081
@@ -85,17 +85,6 @@ def _has_extracted(root: Path) -> bool:
     return all((_raw_folder(root) / Path(name).stem).is_file() for name, _ in RESOURCES)
 
 
-def _is_writable(folder: Path) -> bool:
-    """True if files can be created in ``folder`` (creating it if needed)."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-    except OSError:
-        return False
-    return True
-
-
 def _how_to_fix(root: Path) -> str:
     names = ", ".join(name for name, _ in RESOURCES)
     return (
@@ -133,7 +122,7 @@ def _extract_gz_into_cache(root: Path, progress: ProgressCallback | None) -> Pat
 
 def _download(root: Path, progress: ProgressCallback | None) -> Path:
     """Download the four files with torchvision (checksummed) into ``root`` or, if read-only, the cache."""
-    target_root = root if _is_writable(_raw_folder(root)) else cache_dir() / "mnist"
+    target_root = root if is_writable(_raw_folder(root)) else cache_dir() / "mnist"
     raw = _raw_folder(target_root)
     raw.mkdir(parents=True, exist_ok=True)
     for i, (name, md5) in enumerate(RESOURCES, start=1):
@@ -167,7 +156,7 @@ def locate_mnist(data_dir: str | os.PathLike[str] | None = None, *, download: bo
     if len(present) == len(RESOURCES):
         return _extract_gz_into_cache(root, progress)
     cached = cache_dir() / "mnist"
-    if not present and _has_extracted(cached) and not _is_writable(raw):
+    if not present and _has_extracted(cached) and not is_writable(raw):
         return cached  # downloaded into the cache by an earlier run, because this folder is read-only
     if download:
         return _download(root, progress)

@@ -45,7 +45,7 @@ import torch
 from PIL import Image
 
 from mnist_core.data import IMAGE_SIZE
-from mnist_core.paths import DATA_DIR_ENV, cache_dir, resolve_data_dir
+from mnist_core.paths import DATA_DIR_ENV, cache_dir, is_writable, resolve_data_dir
 from mnist_core.preprocess import sketch_to_mnist
 from mnist_core.strokes import AS_WRITTEN, VARIED, SketchStyle, draw_on_sketchpad
 
@@ -148,16 +148,6 @@ def tree_digest(folder: Path) -> str:
     return h.hexdigest()
 
 
-def _is_writable(folder: Path) -> bool:
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-    except OSError:
-        return False
-    return True
-
-
 def _how_to_fix(source: HandwritingSource, base: Path) -> str:
     return (f"Connect to the internet so it can be downloaded ({source.url}), or copy it to "
             f"{(_root(base) / source.path).resolve()}, or point the project at a folder holding "
@@ -216,7 +206,7 @@ def locate_source(name: str, data_dir: str | os.PathLike[str] | None = None, *, 
     if not download:
         raise HandwritingUnavailableError(
             f"{source.name} was not found in {(_root(base) / source.path).resolve()}. " + _how_to_fix(source, base))
-    target_base = base if _is_writable(_root(base)) else cache_dir()
+    target_base = base if is_writable(_root(base)) else cache_dir()
     try:
         _fetch(source, target_base, progress)
     except HandwritingUnavailableError:

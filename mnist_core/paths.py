@@ -9,6 +9,7 @@ from it goes into the cache directory instead, which is always the project's own
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 DATA_DIR_ENV = "MNIST_DATA_DIR"
@@ -44,3 +45,14 @@ def cache_dir() -> Path:
     xdg = os.environ.get("XDG_CACHE_HOME")
     base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
     return base / "mnist-demo"
+
+
+def is_writable(folder: Path) -> bool:
+    """True if files can be created in ``folder`` (creating it if needed): else derived files go to the cache."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError:
+        return False
+    return True
