@@ -10,6 +10,7 @@ The shape after each step is commented in every ``forward``, for a batch of ``B`
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -148,20 +149,21 @@ class TemperatureScale(nn.Module):
 
 
 class DrawingCNN(FastCNN):
-    """The default drawing model: FastCNN 1.5x wider, trained on drawing-like distortions, 61,426 parameters.
+    """The default drawing model: FastCNN at width 32, trained on drawings, 104,938 parameters.
 
-    About 4 M multiply-adds per image, so one drawing costs well under a millisecond on a CPU,
-    while the extra width (24/48/96 filters against 16/32/64) holds the accuracy under heavy
-    augmentation. A last temperature step calibrates its confidence. Returns
-    temperature-scaled logits.
+    About 7 M multiply-adds per image, so one drawing costs about a millisecond on a CPU.
+    Width 32 (32/64/128 filters) rather than the first drawing model's 24: reading MNIST
+    and European handwriting at once, the narrower network lost MNIST accuracy (99.31%
+    against 99.49% at width 32, same recipe). A last temperature step calibrates its
+    confidence. Returns temperature-scaled logits.
     """
 
-    def __init__(self) -> None:
-        super().__init__(width=24)
+    def __init__(self, width: int = 32) -> None:
+        super().__init__(width=width)
         self.calibration = TemperatureScale()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = super().forward(x)  # (B, 1, 28, 28) -> (B, 10) logits, W = 24
+        x = super().forward(x)  # (B, 1, 28, 28) -> (B, 10) logits, W = width
         return self.calibration(x)  # (B, 10) logits / temperature
 
 
@@ -184,8 +186,10 @@ MODELS: dict[str, ModelSpec] = {
         ModelSpec("fast-cnn", FastCNN,
                   "The fast recipe's model: stride-2 stem, two conv+BN stages, linear head"),
         ModelSpec("drawing-cnn", DrawingCNN,
-                  "The drawing model: a wider fast-cnn with a fitted temperature, trained on drawing-like "
-                  "distortions"),
+                  "The drawing model: fast-cnn at width 32 with a fitted temperature, trained on drawings "
+                  "(MNIST and European handwriting)"),
+        ModelSpec("drawing-cnn-w24", functools.partial(DrawingCNN, width=24),
+                  "The first drawing model's network (width 24); its checkpoint learnt from MNIST alone"),
     )
 }
 
