@@ -29,8 +29,10 @@ THEME = gr.themes.Soft(primary_hue="blue", text_size="lg")
 #: Python option for a default tool, and drops the tool again when its value is cleared. This
 #: page script selects the brush once the page has loaded, and defines ``window.mnistClear`` for
 #: the Clear button: it presses the sketchpad's own "Clear canvas" and selects the brush again, so
-#: a visitor can always draw straight away. Buttons are found by their label, else by their place
-#: (brush and eraser are the last two, "Clear canvas" the sixth), so a translated label still works.
+#: a visitor can always draw straight away. The sketchpad carries ``data-brush-ready`` while the
+#: brush is selected, so a test can wait for exactly that instead of a fixed time. Buttons are
+#: found by their label, else by their place (brush and eraser are the last two, "Clear canvas"
+#: the sixth), so a translated label still works.
 JS = """
 () => {
   const pick = (deadline) => {
@@ -39,6 +41,7 @@ JS = """
     const brush = buttons.find((b) => b.getAttribute('aria-label') === 'Brush') || buttons[buttons.length - 2];
     if (pad && pad.querySelector('canvas') && brush) {
       brush.click();
+      pad.dataset.brushReady = '1';  // a signal for tests (and scripts) that drawing works now
       return;
     }
     if (Date.now() < deadline) setTimeout(() => pick(deadline), 200);
@@ -48,6 +51,7 @@ JS = """
     const pad = document.querySelector('#sketchpad');
     const buttons = pad ? Array.from(pad.querySelectorAll('button')) : [];
     const trash = buttons.find((b) => b.getAttribute('aria-label') === 'Clear canvas') || buttons[5];
+    if (pad) delete pad.dataset.brushReady;
     if (trash) trash.click();
     window.mnistSelectBrush();
   };

@@ -28,6 +28,7 @@ pytestmark = [
 
 SEVEN = [(0.28, 0.22), (0.72, 0.22), (0.45, 0.82)]
 ONE = [(0.42, 0.27), (0.52, 0.15), (0.52, 0.85)]
+EUROPEAN_ONE = [(0.30, 0.45), (0.55, 0.15), (0.55, 0.85)]  # a long upstroke
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +75,11 @@ def stroke(page: Any, points: list[tuple[float, float]], steps: int = 4) -> None
     page.mouse.up()
 
 
+def wait_for_brush(page: Any) -> None:
+    """Wait until the page script has selected the brush (after load, and again after Clear)."""
+    page.wait_for_selector("#sketchpad[data-brush-ready]", state="attached")
+
+
 def top_prediction(page: Any) -> str:
     return page.locator("#prediction .output-class").inner_text().strip()
 
@@ -94,7 +100,7 @@ def test_draw_a_digit_and_read_it(page: Any) -> None:
     # Ready to draw at once: no "select the draw tool" step for the visitor.
     page.wait_for_function("() => document.querySelectorAll('#sketchpad canvas').length > 0")
     assert top_prediction(page) == "Draw a digit"
-    page.wait_for_timeout(1000)  # the page script selects the brush shortly after load
+    wait_for_brush(page)
     stroke(page, SEVEN)
     wait_for_label(page, "7")
     assert page.locator("#model-input img").count() == 1
@@ -104,9 +110,22 @@ def test_draw_a_digit_and_read_it(page: Any) -> None:
     for digit, points in (("1", ONE), ("7", SEVEN)):
         page.locator("#clear-button").click()
         wait_for_label(page, "Draw a digit")
-        page.wait_for_timeout(500)
+        wait_for_brush(page)
         stroke(page, points)
         wait_for_label(page, digit)
+
+
+def test_the_lesson_sets_a_model_that_learnt_from_mnist_alone_beside_the_drawing_model(page: Any) -> None:
+    """A 1 with a long upstroke, as much of Europe writes it: MNIST alone reads a 7, the drawing model a 1."""
+    assert "two models" in page.locator("#lesson").inner_text()  # before drawing: what the view is for
+    wait_for_brush(page)
+    stroke(page, EUROPEAN_ONE)
+    wait_for_label(page, "1")
+    page.wait_for_selector("#lesson .lesson-differ")
+    mnist_alone, drawing = page.locator("#lesson .lesson-digit").all_inner_texts()
+    assert (mnist_alone.rstrip("?"), drawing) == ("7", "1")
+    assert "US Census Bureau" in page.locator("#lesson .lesson-note").inner_text()
+    shot(page, "draw-lesson")
 
 
 def line_points(page: Any) -> int:
