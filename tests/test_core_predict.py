@@ -1,16 +1,23 @@
-"""Prediction: blank gives nothing, the shipped drawing model reads drawn digits and says "not sure" of non-digits."""
+"""Prediction: blank gives nothing; the shipped drawing model reads writers it never saw, European and American
+styles alike, and says "not sure" of non-digits."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
-from mnist_core.checkpoint import load_checkpoint
+from mnist_core.calibration import expected_calibration_error, model_temperature, uncalibrated_logits
+from mnist_core.checkpoint import discover_checkpoints, load_checkpoint
+from mnist_core.evaluate import predict_proba
+from mnist_core.handwriting import SOURCES, load_handwriting
 from mnist_core.models import build_model
+from mnist_core.paths import ASSETS_DIR
 from mnist_core.predict import CONFIDENT, Prediction, predict_drawing
-from mnist_core.pretrained import default_checkpoint_path
+from mnist_core.pretrained import choose_mnist_only, default_checkpoint_path
 from mnist_core.sketches import drawn_digits, non_digits
+from mnist_core.strokes import SKETCHPAD_CANVAS, paint
 
 #: A different seed from bench/drawn.py's, so the test does not only pass on the drawings that were looked at.
 SEED = 123
@@ -38,13 +45,65 @@ def test_prediction_reports_its_answer_and_doubt() -> None:
     assert list(torn.top(2)) == ["0", "1"]
 
 
-def test_the_shipped_drawing_model_carries_its_measurements(drawing_model) -> None:
-    meta = drawing_model.metadata
-    assert meta["test_accuracy"] >= 0.993
-    assert meta["drawn_accuracy"] >= 0.97
-    assert 0.2 < meta["temperature"] < 5 and meta["ece_after"] < meta["ece_before"]
-    assert float(drawing_model.model.calibration.temperature) == pytest.approx(meta["temperature"])
-    assert default_checkpoint_path().name.startswith("drawing")
+@pytest.mark.parametrize("source", list(SOURCES))
+def test_the_shipped_drawing_model_reads_writers_it_never_saw(drawing_model, source: str, data_dir) -> None:
+    """Held-out writers of each source (never trained or calibrated on): the issue's goal is 98.5%, no digit
+    below 96%; the bars here sit a little under the shipped model's measured figures (README), so that a
+    model that regresses fails while one borderline digit read differently on another CPU does not."""
+    writers = load_handwriting(source, "test", data_dir, download=False)
+    predicted = predict_proba(drawing_model.model, writers.images).argmax(1)
+    per_digit = [float((predicted[writers.labels == d] == d).double().mean()) for d in range(10)]
+    assert float((predicted == writers.labels).double().mean()) >= 0.985
+    assert min(per_digit) >= 0.95, per_digit
+
+
+def test_its_confidence_is_calibrated_on_writers_it_never_saw(drawing_model, data_dir) -> None:
+    """The fitted temperature lowers the calibration error on held-out handwriting, where "not sure" matters."""
+    writers = [load_handwriting(source, "test", data_dir, download=False) for source in SOURCES]
+    images, labels = torch.cat([w.images for w in writers]), torch.cat([w.labels for w in writers])
+    logits = uncalibrated_logits(drawing_model.model, images)
+    temperature = model_temperature(drawing_model.model)
+    assert temperature != 1.0
+    assert expected_calibration_error(torch.softmax(logits / temperature, 1), labels) < \
+        expected_calibration_error(torch.softmax(logits, 1), labels)
+
+
+def _sketch(strokes: list[list[tuple[float, float]]], radius: float, scale: float) -> np.ndarray:
+    """Strokes in a unit square painted at sketchpad size, centred, ``scale`` of the canvas tall."""
+    img = Image.new("RGBA", (SKETCHPAD_CANVAS, SKETCHPAD_CANVAS), (255, 255, 255, 255))
+    paint(img, [(np.array(s) - 0.5) * scale * SKETCHPAD_CANVAS + SKETCHPAD_CANVAS / 2 for s in strokes],
+          (0, 0, 0, 255), radius)
+    return np.asarray(img)
+
+
+#: Drawn the European way (a 1 with a long upstroke, a 7 with a crossbar) and the American way (plain 1, barred 7).
+STYLES = {
+    "1 with a long upstroke": (1, [[(0.30, 0.45), (0.55, 0.15), (0.55, 0.85)]]),
+    "1 with a steep short flag": (1, [[(0.42, 0.35), (0.55, 0.15), (0.56, 0.85)]]),
+    "plain 1": (1, [[(0.5, 0.15), (0.5, 0.85)]]),
+    "7 with a crossbar": (7, [[(0.28, 0.2), (0.72, 0.2), (0.45, 0.85)], [(0.42, 0.52), (0.68, 0.52)]]),
+    "American 7": (7, [[(0.25, 0.15), (0.65, 0.15), (0.4, 0.85)]]),
+    "American 7, short bar": (7, [[(0.3, 0.2), (0.6, 0.2), (0.42, 0.85)]]),
+}
+
+
+@pytest.mark.parametrize("style", list(STYLES))
+def test_european_and_american_ones_and_sevens_are_both_read(drawing_model, style: str) -> None:
+    """A 1 with a long upstroke is not a 7, and a 7 without a crossbar is still one: at any brush and size."""
+    label, strokes = STYLES[style]
+    for radius in (12, 22, 34):
+        for scale in (0.5, 0.8):
+            prediction = predict_drawing(drawing_model.model, _sketch(strokes, radius, scale))
+            assert prediction.label == label and prediction.is_confident, (radius, scale, prediction.top(2))
+
+
+def test_the_model_that_learnt_from_mnist_alone_reads_a_european_one_as_seven() -> None:
+    """The Draw tab's lesson rests on this: the shipped MNIST-only model fails where the default does not."""
+    checkpoints, _ = discover_checkpoints(ASSETS_DIR)
+    mnist_only = choose_mnist_only(checkpoints)
+    assert mnist_only is not None, "assets/ should ship the drawing model that learnt from MNIST alone"
+    _, strokes = STYLES["1 with a long upstroke"]
+    assert predict_drawing(mnist_only.model, _sketch(strokes, 22, 0.8)).label == 7
 
 
 def test_the_drawing_model_reads_drawn_digits(drawing_model, mnist) -> None:
