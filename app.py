@@ -15,6 +15,11 @@ from typing import Any
 # No telemetry: Gradio reports usage to its makers unless told not to. Set before it is imported.
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
+# On a ZeroGPU Space, `spaces` must patch torch before anything else uses it (imported first, as
+# Hugging Face advises); elsewhere importing it changes nothing. See demo/zerogpu.py.
+import demo.zerogpu  # noqa: E402, F401  (must come first, after the setting above)
+
+# isort: split
 import gradio as gr  # noqa: E402  (must follow the setting above)
 import torch  # noqa: E402
 

@@ -1,12 +1,14 @@
 """Train tab: the class watches a network learn, live.
 
-The handler is a generator that iterates ``mnist_core.train.train`` events and yields a
-chart update at most a few times a second (training runs flat out in between). Stop sets
-the run's ``threading.Event``; the trainer checks it before every step, so the run ends
-within one step and the model keeps what it learned. If the visitor closes the tab,
-Gradio closes the generator: its ``finally`` sets the same flag, so a run never trains
-on for nobody. Runs go through Gradio's queue with a concurrency limit, so a second
-visitor sees their place in the queue instead of halving everybody's speed.
+The handler is a generator that loads the data, then iterates
+:func:`demo.train_run.train_on_device` (the training itself, which on a ZeroGPU Space runs in a
+GPU worker process) and yields a chart update at most a few times a second (training runs flat
+out in between). Stop sets the run's :class:`~demo.train_run.RunStop`; the trainer checks it
+before every step, so the run ends within one step and the model keeps what it learned. If the
+visitor closes the tab, Gradio closes the generator: its ``finally`` sets the same flag, so a
+run never trains on for nobody. Runs go through Gradio's queue with a concurrency limit, so a
+second visitor sees their place in the queue instead of halving everybody's speed. The session's
+models, the stop registry and the page's state stay here, in the app's own process.
 
 Under the chart, ten fixed test digits (the first of each class, ``one_per_class``) show what
 the model being trained reads at each chart update, and the first convolution's filters are
@@ -17,7 +19,6 @@ from __future__ import annotations
 
 import queue
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -27,22 +28,19 @@ import gradio as gr
 from demo.charts import TrainingCurve, training_figure
 from demo.context import AppContext
 from demo.models_state import SessionModels, model_choices, track_session
-from demo.pictures import filters_html, placeholder_html, probe_strip_html
+from demo.pictures import placeholder_html
+from demo.train_run import RunStop, Trained, train_on_device
 from mnist_core.data import MNISTUnavailableError
-from mnist_core.evaluate import predict_proba
 from mnist_core.handwriting import HandwritingUnavailableError
-from mnist_core.introspect import first_conv, first_conv_filters, one_per_class
 from mnist_core.models import MODELS, UnknownModelError, build_model, count_parameters
 from mnist_core.recipes import RECIPES, InvalidRecipeError, Recipe, get_recipe
-from mnist_core.runs import TrainingData, finish_run
-from mnist_core.train import EpochEvent, FinishedEvent, StartEvent, StepEvent, init_model, train
+from mnist_core.runs import TrainingData
+from mnist_core.train import EpochEvent, FinishedEvent, StartEvent, StepEvent
 
-#: Seconds between two chart updates: ~3 a second reads as live without flooding the browser.
-UPDATE_INTERVAL = 0.3
 DEFAULT_RECIPE = "fast"
 
 #: The stop flag of each session's running training, by Gradio session hash.
-ACTIVE_RUNS: dict[str, threading.Event] = {}
+ACTIVE_RUNS: dict[str, RunStop] = {}
 _ACTIVE_LOCK = threading.Lock()
 
 
@@ -193,61 +191,52 @@ def build(context: AppContext, session: gr.State, model_dropdowns: list[gr.Dropd
             yield out(text=f"**Handwriting data is not available:** {exc}", buttons=idle)
             return
 
-        stop_flag = threading.Event()
+        stop_flag = RunStop()
         session_id = session_id_of(request)
         if session_id:
             with _ACTIVE_LOCK:
                 ACTIVE_RUNS[session_id] = stop_flag
         track_session(session_id, models)
-        model = init_model(chosen.model, chosen.seed)
         curve = TrainingCurve(epochs=chosen.epochs)
-        mnist = data.mnist
-        probe_index = one_per_class(mnist.test_labels)
-        probe_images = mnist.test_images[probe_index]  # (10, 28, 28) uint8
-        probe_labels = mnist.test_labels[probe_index].tolist()
-        conv = first_conv(model)
-
-        def strip() -> str:
-            """The probe digits with what the model reads now (10 images: about a millisecond)."""
-            return probe_strip_html(probe_images.numpy(), probe_labels, predict_proba(model, probe_images).numpy())
-
-        def weights(when: str) -> str:
-            filters_now = first_conv_filters(model)
-            return filters_html(None if filters_now is None else filters_now.numpy(), conv[0] if conv else "", when)
         accuracies: list[float] = []
         finished: FinishedEvent | None = None
-        events = train(model, mnist, chosen, stop=stop_flag, handwriting=data.handwriting)
-        last_update = 0.0
+        trained: Trained | None = None
+        runner = train_on_device(chosen, data, stop_flag, context.data_dir)
         try:
-            for event in events:
-                now = time.monotonic()
+            for item in runner:
+                if isinstance(item, Trained):
+                    trained = item
+                    continue
+                event = item.event
                 if isinstance(event, StartEvent):
                     curve = TrainingCurve(steps_per_epoch=event.steps_per_epoch, epochs=event.epochs)
                     yield out(training_figure(curve),
-                              f"### Training {chosen.model} ({count_parameters(model):,} parameters) on "
-                              f"{event.device}\n{event.epochs} epochs × {event.steps_per_epoch:,} steps of "
-                              f"{chosen.batch_size} images", strip=strip(), weights=weights("at initialisation"))
-                    last_update = now
+                              f"### Training {chosen.model} ({count_parameters_of(chosen.model):,} parameters) "
+                              f"on {event.device}\n{event.epochs} epochs × {event.steps_per_epoch:,} steps of "
+                              f"{chosen.batch_size} images", strip=item.probes, weights=item.filters)
                 elif isinstance(event, StepEvent):
                     curve.add_loss(event.global_step, event.loss)
-                    if now - last_update >= UPDATE_INTERVAL:
-                        yield out(training_figure(curve), step_status(event, chosen, accuracies), strip=strip())
-                        last_update = time.monotonic()
+                    if item.probes is not None:  # train_on_device redraws the probes a few times a second
+                        yield out(training_figure(curve), step_status(event, chosen, accuracies), strip=item.probes)
                 elif isinstance(event, EpochEvent):
                     curve.add_accuracy(event.epoch, event.test_accuracy)
                     accuracies.append(event.test_accuracy)
                     yield out(training_figure(curve),
                               f"### Epoch {event.epoch} of {event.epochs} done: test accuracy "
                               f"**{event.test_accuracy:.2%}** (elapsed {clock(event.elapsed)})",
-                              strip=strip(), weights=weights(f"after epoch {event.epoch}"))
-                    last_update = time.monotonic()
+                              strip=item.probes, weights=item.filters)
                 elif isinstance(event, FinishedEvent):
                     finished = event
+                    if models.closed:
+                        break  # nobody will see this model: do not finish it
+                    if event.status != "diverged" and (event.test_accuracy is None or chosen.holdout):
+                        yield out(text="Run ended; measuring and calibrating the model…")
         finally:
             # Reached on normal completion, on Stop, and when Gradio closes the generator because the
             # visitor left: in every case no further step may run.
             stop_flag.set()
-            events.close()
+            runner.close()
+            stop_flag.discard()
             if session_id:
                 with _ACTIVE_LOCK:
                     if ACTIVE_RUNS.get(session_id) is stop_flag:
@@ -256,31 +245,27 @@ def build(context: AppContext, session: gr.State, model_dropdowns: list[gr.Dropd
             yield out(text="**The page was closed during training, so this model was not kept.**", buttons=idle)
             return
 
-        if finished is None or finished.status == "diverged":
+        if finished is None or finished.status == "diverged" or trained is None:
             message = finished.message if finished else "training ended unexpectedly"
             gr.Warning(f"Training failed: {message}")
             yield out(training_figure(curve), f"**Training failed:** {message}. The model was not kept.",
                       buttons=idle)
             return
 
-        device = str(next(model.parameters()).device)
-        model.to("cpu").eval()
-        if finished.test_accuracy is None or chosen.holdout:
-            yield out(text="Run ended; measuring and calibrating the model…")
-        result = finish_run(model, chosen, finished, data, device=device, data_dir=context.data_dir)
-        metadata, evaluation = result.metadata, result.evaluation
+        metadata, evaluation = trained.run.metadata, trained.run.evaluation
         done = metadata["epochs_trained"]
-        entry = models.add(chosen.model, model, metadata, evaluation=evaluation)
+        entry = models.add(chosen.model, trained.model, metadata, evaluation=evaluation)
         verb = "Stopped" if finished.status == "stopped" else "Finished"
+        why = " (the GPU time this Space gives one run was used up)" if trained.out_of_time else ""
         summary = (f"### {verb}: test accuracy {entry.metadata['test_accuracy']:.2%}\n"
-                   f"{finished.global_step:,} steps ({done:.1f} of {chosen.epochs} epochs) in "
+                   f"{finished.global_step:,} steps ({done:.1f} of {chosen.epochs} epochs){why} in "
                    f"{clock(finished.elapsed)}, of which {clock(finished.train_seconds)} training. "
                    f"Try it in the **Draw** tab: it is selected there as “{entry.label}”.")
         choices = model_choices(context.catalog, models)
         dropdowns = [gr.Dropdown(choices=choices, value=entry.key) if dd is select_dropdown
                      else gr.Dropdown(choices=choices) for dd in model_dropdowns]
-        yield out(training_figure(curve), summary, models, dropdowns, idle, strip=strip(),
-                  weights=weights(f"at the end ({done:.1f} epochs)"))
+        yield out(training_figure(curve), summary, models, dropdowns, idle, strip=trained.probes,
+                  weights=trained.filters)
 
     start.click(run, [model, recipe, epochs, batch, lr, seed, session],
                 [chart, status, session, *model_dropdowns, start, stop, probes, filters],

@@ -10,10 +10,10 @@ the weights it has reached.
 from __future__ import annotations
 
 import math
-import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 import torch
 import torch.nn.functional as F
@@ -83,6 +83,13 @@ class FinishedEvent:
 TrainEvent = StartEvent | StepEvent | EpochEvent | FinishedEvent
 
 
+class StopSignal(Protocol):
+    """What ``train(stop=...)`` checks before every step: a ``threading.Event``, or any flag with ``is_set``
+    (the app's crosses into a ZeroGPU worker process, where an Event cannot)."""
+
+    def is_set(self) -> bool: ...
+
+
 def init_model(name: str, seed: int) -> nn.Module:
     """Build the registered model ``name`` with weights drawn reproducibly from ``seed``."""
     torch.manual_seed(seed)
@@ -100,7 +107,7 @@ def batch_shares(recipe: Recipe) -> tuple[int, dict[str, int]]:
 
 
 def train(model: nn.Module, data: MNISTData, recipe: Recipe, *, device: torch.device | str | None = None,
-          stop: threading.Event | None = None, log_every: int | None = None,
+          stop: StopSignal | None = None, log_every: int | None = None,
           handwriting: Mapping[str, HandwrittenDigits] | None = None) -> Iterator[TrainEvent]:
     """Train ``model`` in place by ``recipe``, yielding events; the model stays on ``device``.
 

@@ -14,12 +14,16 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
+
+from bench.speed import NO_GPU, gpu_figures
 
 REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("script,rows", [("speed", 5), ("app", 3), ("load", 5), ("profile_steps", 6),
+@pytest.mark.parametrize("script,rows", [("speed", 4 + len(gpu_figures(""))), ("app", 3), ("load", 5),
+                                         ("profile_steps", 6),
                                          ("drawn", 28)])  # drawn: 4 models x 5 sets, not-sure x 2 x 2, 4 more
 def test_bench_quick_mode_runs_and_writes_its_table(script: str, rows: int, tmp_path: Path, data_dir: Path) -> None:
     out = tmp_path / f"{script}.json"
@@ -31,3 +35,6 @@ def test_bench_quick_mode_runs_and_writes_its_table(script: str, rows: int, tmp_
     result = json.loads(out.read_text())
     assert len(result["rows"]) == rows and result["machine"]["cores"] >= 1
     assert all(row["value"] for row in result["rows"])
+    gpu = [row for row in result["rows"] if row["figure"].startswith("GPU (")]
+    if script == "speed" and not torch.cuda.is_available():  # said plainly, never left out or guessed
+        assert len(gpu) == len(gpu_figures("")) and all(row["value"] == NO_GPU and row["met"] is None for row in gpu)

@@ -1,0 +1,182 @@
+"""The part of a Train-tab run that needs the accelerator: train, finish, hand back a CPU model.
+
+:func:`train_on_device` is the one function of the app decorated for ZeroGPU
+(:mod:`demo.zerogpu`). On a ZeroGPU Space it runs in a worker process with a GPU attached, so:
+
+- it takes and yields only picklable values (the recipe, the data, a :class:`RunStop`; events,
+  HTML strings, and at the end a model on the CPU). A CUDA tensor unpickled in the app's
+  process would initialise CUDA there, which ZeroGPU forbids; the session's ``gr.State`` and
+  the visitor's request stay with the caller (:mod:`demo.train_tab`), which runs in the app's process;
+- the probe strip and the filters are drawn here, from the live model, and sent as HTML;
+- the run is finished (measured, calibrated) on the training device, which is faster there,
+  and only then moved to the CPU, where the Draw tab reads drawings one at a time.
+
+Anywhere else the decorator does nothing and this is an ordinary generator in the same process.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from torch import nn
+
+from demo.pictures import filters_html, probe_strip_html
+from demo.zerogpu import gpu, run_duration, training_budget
+from mnist_core.evaluate import predict_proba
+from mnist_core.introspect import first_conv, first_conv_filters, one_per_class
+from mnist_core.recipes import Recipe
+from mnist_core.runs import FinishedRun, TrainingData, finish_run
+from mnist_core.train import EpochEvent, FinishedEvent, StartEvent, StepEvent, TrainEvent, init_model, train
+
+#: Seconds between two probe-strip redraws (and so chart updates): ~3 a second reads as live without
+#: flooding the browser.
+UPDATE_INTERVAL = 0.3
+
+#: Where a stop flag that crossed into a ZeroGPU worker is signalled (the worker is forked on the same machine).
+STOP_DIR = Path(tempfile.gettempdir()) / "mnist-demo-stops"
+
+
+class RunStop:
+    """Stops one training run, also from another process; the trainer checks :meth:`is_set` before every step.
+
+    Stop, the page's unload event and the end of the run's handler all happen in the app's
+    process, while on ZeroGPU the loop runs in a forked worker holding a pickled copy of this
+    flag. A ``threading.Event`` cannot cross that boundary, so once the flag has been pickled,
+    :meth:`set` also creates a small file that the copies look for. A flag that never left
+    its process (every run off ZeroGPU) never touches the file system.
+
+    ``deadline`` (``time.monotonic()`` of the process holding the flag) also stops the run: a
+    ZeroGPU worker sets it so the run ends before the GPU time it asked for runs out.
+    """
+
+    def __init__(self, folder: str | os.PathLike[str] | None = None) -> None:
+        self.path = Path(folder) if folder is not None else STOP_DIR
+        self.path = self.path / f"{uuid.uuid4().hex}.stop"
+        self.deadline: float | None = None
+        self._event = threading.Event()
+        self._pickled = False  # a copy exists elsewhere: set() must leave a file for it
+        self._copy = False  # this object is such a copy: is_set() must look for the file
+
+    def set(self) -> None:
+        self._event.set()
+        if self._pickled:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.path.touch()
+            except OSError:  # the copy then stops at its next yield, when ZeroGPU closes it
+                pass
+
+    def is_set(self) -> bool:
+        if self._event.is_set():
+            return True
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            return True
+        return self._copy and self.path.exists()
+
+    def timed_out(self) -> bool:
+        """True if the deadline ended the run and nobody asked it to stop."""
+        if self._event.is_set() or (self._copy and self.path.exists()):
+            return False
+        return self.deadline is not None and time.monotonic() >= self.deadline
+
+    def discard(self) -> None:
+        """Remove the signal file, if any (the run is over)."""
+        self.path.unlink(missing_ok=True)
+
+    def __getstate__(self) -> dict[str, Any]:
+        self._pickled = True
+        return {"path": self.path, "deadline": self.deadline}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.path, self.deadline = state["path"], state["deadline"]
+        self._event = threading.Event()
+        self._pickled, self._copy = False, True
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One training event, with the probe strip and the filters redrawn when it is time (None: unchanged)."""
+
+    event: TrainEvent
+    probes: str | None = None
+    filters: str | None = None
+
+
+@dataclass(frozen=True)
+class Trained:
+    """The end of a run that did not diverge: the model (on the CPU, in eval mode) and what finishing it found."""
+
+    model: nn.Module
+    run: FinishedRun
+    device: str  # where it trained, e.g. "cuda:0"
+    out_of_time: bool  # stopped by the ZeroGPU deadline rather than by the visitor
+    probes: str
+    filters: str
+
+
+@gpu(duration=run_duration)
+def train_on_device(recipe: Recipe, data: TrainingData, stop: RunStop,
+                    data_dir: str | None = None) -> Iterator[Progress | Trained]:
+    """Train a new ``recipe.model`` on the best device there is, yielding every event, then finish it.
+
+    Yields a :class:`Progress` for each event of :func:`mnist_core.train.train` (its ``probes``
+    set at most every :data:`UPDATE_INTERVAL` seconds during an epoch, and at the start and
+    after every epoch, where ``filters`` is set too), then, unless the run diverged, one
+    :class:`Trained`. Closing the generator stops training before the next step.
+    """
+    budget = training_budget(recipe, data)
+    if budget is not None:
+        stop.deadline = time.monotonic() + budget
+    model = init_model(recipe.model, recipe.seed)
+    mnist = data.mnist
+    probe_index = one_per_class(mnist.test_labels)
+    probe_images = mnist.test_images[probe_index]  # (10, 28, 28) uint8
+    probe_labels = mnist.test_labels[probe_index].tolist()
+    conv = first_conv(model)
+
+    def strip() -> str:
+        """The probe digits with what the model reads now (10 images: about a millisecond)."""
+        return probe_strip_html(probe_images.numpy(), probe_labels, predict_proba(model, probe_images).numpy())
+
+    def weights(when: str) -> str:
+        filters_now = first_conv_filters(model)
+        return filters_html(None if filters_now is None else filters_now.numpy(), conv[0] if conv else "", when)
+
+    finished: FinishedEvent | None = None
+    events = train(model, mnist, recipe, stop=stop, handwriting=data.handwriting)
+    last_update = 0.0
+    try:
+        for event in events:
+            if isinstance(event, StartEvent):
+                yield Progress(event, strip(), weights("at initialisation"))
+                last_update = time.monotonic()
+            elif isinstance(event, StepEvent):
+                if time.monotonic() - last_update >= UPDATE_INTERVAL:
+                    yield Progress(event, strip())
+                    last_update = time.monotonic()
+                else:
+                    yield Progress(event)
+            elif isinstance(event, EpochEvent):
+                yield Progress(event, strip(), weights(f"after epoch {event.epoch}"))
+                last_update = time.monotonic()
+            elif isinstance(event, FinishedEvent):
+                finished = event
+                yield Progress(event)
+    finally:
+        events.close()  # also when this generator is closed: no step runs after that
+    if finished is None or finished.status == "diverged":
+        return
+    out_of_time = finished.status == "stopped" and stop.timed_out()
+    device = str(next(model.parameters()).device)
+    result = finish_run(model, recipe, finished, data, device=device, data_dir=data_dir)
+    model.to("cpu").eval()  # nothing that leaves this function may live on the GPU
+    done = result.metadata["epochs_trained"]
+    yield Trained(model, result, device, out_of_time, strip(), weights(f"at the end ({done:.1f} epochs)"))
