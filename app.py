@@ -19,8 +19,11 @@ import gradio as gr  # noqa: E402  (must follow the setting above)
 import torch  # noqa: E402
 
 from demo.context import TRAIN_CONCURRENCY_ENV
+from demo.http_guard import middleware
+from demo.limits import max_sessions
 from demo.ui import CSS, JS, THEME, build_demo
 from mnist_core.memory import return_freed_memory_to_the_system
+from mnist_core.preprocess import limit_decoded_pixels
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7860
@@ -30,10 +33,19 @@ DEFAULT_PORT = 7860
 MAX_UPLOAD = "10mb"
 
 
-def launch_options() -> dict[str, Any]:
+def launch_options(monitoring: bool = False) -> dict[str, Any]:
     """What ``demo.launch`` needs besides the address: the look, the page script (Gradio 6 takes them
-    here) and the upload size limit."""
-    return {"theme": THEME, "css": CSS, "js": JS, "max_file_size": MAX_UPLOAD}
+    here), and the limits that keep one visitor from taking the server down.
+
+    - uploads of at most ``MAX_UPLOAD``;
+    - the state of at most ``max_sessions()`` sessions in memory (Gradio's default, 10,000, is 1.5 GB here);
+    - :mod:`demo.http_guard`: oversized request bodies and unknown functions refused before Gradio reads them;
+    - Gradio's ``/monitoring`` pages off unless ``monitoring``: they are open without login and list
+      every function and how often it was called.
+    """
+    return {"theme": THEME, "css": CSS, "js": JS, "max_file_size": MAX_UPLOAD,
+            "state_session_capacity": max_sessions(), "enable_monitoring": monitoring,
+            "app_kwargs": {"middleware": middleware()}}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--train-concurrency", type=int, metavar="N", default=None,
                         help="training runs allowed at once; later visitors queue "
                              f"(default: ${TRAIN_CONCURRENCY_ENV}, else 1)")
+    parser.add_argument("--monitoring", action="store_true",
+                        help="turn on Gradio's /monitoring pages (off by default: they need no login)")
     return parser
 
 
@@ -74,6 +88,7 @@ def app_torch_threads() -> int:
 
 
 return_freed_memory_to_the_system()  # the app trains again and again: its memory must not creep up
+limit_decoded_pixels()  # Gradio decodes uploaded images itself: PIL refuses bombs for it too
 torch.set_num_threads(app_torch_threads())
 demo: gr.Blocks = build_demo()
 
@@ -87,5 +102,5 @@ if __name__ == "__main__":
         torch.set_num_threads(args.torch_threads)
     if args.data_dir is not None or args.train_concurrency is not None:
         demo = build_demo(data_dir=args.data_dir, train_concurrency=args.train_concurrency)
-    demo.queue(default_concurrency_limit=4).launch(server_name=args.host, server_port=args.port,
-                                                   share=args.share, **launch_options())
+    demo.launch(server_name=args.host, server_port=args.port, share=args.share,
+                **launch_options(monitoring=args.monitoring))
