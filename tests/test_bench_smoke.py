@@ -1,7 +1,7 @@
 """The benchmark scripts run end to end in their quick modes (CI smoke; the figures are not judged here).
 
 The full runs, whose figures go in the README, are ``python -m bench.speed``,
-``python -m bench.app``, ``python -m bench.load`` and ``python -m bench.profile_steps``.
+``python -m bench.app``, ``python -m bench.load``, ``python -m bench.profile_steps`` and ``python -m bench.soak``.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("script,rows", [("speed", 5), ("app", 3), ("load", 5), ("profile_steps", 6)])
+@pytest.mark.parametrize("script,rows", [("speed", 5), ("app", 3), ("load", 5), ("profile_steps", 6), ("soak", 2)])
 def test_bench_quick_mode_runs_and_writes_its_table(script: str, rows: int, tmp_path: Path, data_dir: Path) -> None:
     out = tmp_path / f"{script}.json"
     proc = subprocess.run([sys.executable, "-m", f"bench.{script}", "--quick", "--out", str(out)], cwd=REPO,
