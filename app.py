@@ -14,6 +14,9 @@ from typing import Any
 
 # No telemetry: Gradio reports usage to its makers unless told not to. Set before it is imported.
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+# Gradio's queue keeps a record of the last 10,000 events for its /monitoring pages even when they are
+# off: about 10 MB that only ever grows to its cap. The last 1,000 are plenty for --monitoring.
+os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "1000")
 
 import gradio as gr  # noqa: E402  (must follow the setting above)
 import torch  # noqa: E402

@@ -13,7 +13,7 @@ MAX_SESSIONS_ENV = "MNIST_MAX_SESSIONS"
 #: Seconds Gradio's temporary files (uploads, gallery images) are kept: long after the page has shown them.
 DEFAULT_TEMP_MAX_AGE = 600
 #: Browser sessions whose state Gradio keeps (about 160 KB each for this app), the least recently used dropped first.
-DEFAULT_MAX_SESSIONS = 200
+DEFAULT_MAX_SESSIONS = 100
 
 
 def env_int(name: str, default: int) -> int:
