@@ -41,7 +41,7 @@ def launch_options(monitoring: bool = False) -> dict[str, Any]:
     here), and the limits that keep one visitor from taking the server down.
 
     - uploads of at most ``MAX_UPLOAD``;
-    - the state of at most ``max_sessions()`` sessions in memory (Gradio's default, 10,000, is 1.5 GB here);
+    - the state of at most ``max_sessions()`` sessions in memory (Gradio's default, 10,000, is 2 GB here);
     - :mod:`demo.http_guard`: oversized request bodies and unknown functions refused before Gradio reads them;
     - Gradio's ``/monitoring`` pages off unless ``monitoring``: they are open without login and list
       every function and how often it was called.

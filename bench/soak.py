@@ -1,7 +1,7 @@
 """Soak: does the app's memory or temporary folder keep growing as new visitors keep coming?
 
     python -m bench.soak            # 1,000 predictions and 100 reshuffles, each from a new session
-    python -m bench.soak --quick    # 50 and 5 (CI smoke)
+    python -m bench.soak --quick    # 30 and 3 (CI smoke)
 
 Starts ``python app.py`` (with its own, empty Gradio temporary folder) and sends, each from a
 session never seen before, the way a new visitor's page does: predictions of drawings that are
@@ -81,13 +81,13 @@ def soak(url: str, pid: int, temp: Path, folder: Path, predictions: int, reshuff
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="smoke run: 50 predictions, 5 reshuffles")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 30 predictions, 3 reshuffles")
     parser.add_argument("--temp-max-age", type=int, metavar="S",
-                        help=f"the app's ${TEMP_MAX_AGE_ENV} for this run (default 60; quick: 3)")
+                        help=f"the app's ${TEMP_MAX_AGE_ENV} for this run (default 60; quick: 5)")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "soak.json")
     args = parser.parse_args(argv)
-    predictions, reshuffles = (50, 5) if args.quick else (1000, 100)
-    age = args.temp_max_age or (3 if args.quick else 60)
+    predictions, reshuffles = (30, 3) if args.quick else (1000, 100)
+    age = args.temp_max_age or (5 if args.quick else 60)
     with tempfile.TemporaryDirectory(prefix="mnist-soak-") as work:
         folder, temp = Path(work), Path(work) / "gradio-tmp"  # the app's own, empty, temporary folder
         env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "GRADIO_TEMP_DIR": str(temp),

@@ -12,7 +12,7 @@ TEMP_MAX_AGE_ENV = "MNIST_TEMP_MAX_AGE"
 MAX_SESSIONS_ENV = "MNIST_MAX_SESSIONS"
 #: Seconds Gradio's temporary files (uploads, gallery images) are kept: long after the page has shown them.
 DEFAULT_TEMP_MAX_AGE = 600
-#: Browser sessions whose state Gradio keeps (about 160 KB each for this app), the least recently used dropped first.
+#: Browser sessions whose state Gradio keeps (about 200 KB each for this app), the least recently used dropped first.
 DEFAULT_MAX_SESSIONS = 100
 
 
@@ -39,7 +39,7 @@ def max_sessions() -> int:
     """Sessions whose state Gradio keeps in memory: ``$MNIST_MAX_SESSIONS``, else ``DEFAULT_MAX_SESSIONS``.
 
     Gradio keeps a copy of the page's configuration per session (and the session's trained
-    models) until this many newer sessions have come, 10,000 by default: 1.5 GB for this app.
+    models) until this many newer sessions have come, 10,000 by default: 2 GB for this app.
     A class is far fewer; a session that falls out of the limit starts afresh.
     """
     return env_int(MAX_SESSIONS_ENV, DEFAULT_MAX_SESSIONS)
