@@ -14,6 +14,9 @@ from typing import Any
 
 # No telemetry: Gradio reports usage to its makers unless told not to. Set before it is imported.
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+# Gradio's queue keeps a record of the last 10,000 events for its /monitoring pages even when they are
+# off: about 10 MB that only ever grows to its cap. The last 1,000 are plenty for --monitoring.
+os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "1000")
 
 # On a ZeroGPU Space, `spaces` must patch torch before anything else uses it (imported first, as
 # Hugging Face advises); elsewhere importing it changes nothing. See demo/zerogpu.py.
@@ -24,8 +27,11 @@ import gradio as gr  # noqa: E402  (must follow the setting above)
 import torch  # noqa: E402
 
 from demo.context import TRAIN_CONCURRENCY_ENV
+from demo.http_guard import middleware
+from demo.limits import max_sessions
 from demo.ui import CSS, JS, THEME, build_demo
 from mnist_core.memory import return_freed_memory_to_the_system
+from mnist_core.preprocess import limit_decoded_pixels
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7860
@@ -35,10 +41,19 @@ DEFAULT_PORT = 7860
 MAX_UPLOAD = "10mb"
 
 
-def launch_options() -> dict[str, Any]:
+def launch_options(monitoring: bool = False) -> dict[str, Any]:
     """What ``demo.launch`` needs besides the address: the look, the page script (Gradio 6 takes them
-    here) and the upload size limit."""
-    return {"theme": THEME, "css": CSS, "js": JS, "max_file_size": MAX_UPLOAD}
+    here), and the limits that keep one visitor from taking the server down.
+
+    - uploads of at most ``MAX_UPLOAD``;
+    - the state of at most ``max_sessions()`` sessions in memory (Gradio's default, 10,000, is 2 GB here);
+    - :mod:`demo.http_guard`: oversized request bodies and unknown functions refused before Gradio reads them;
+    - Gradio's ``/monitoring`` pages off unless ``monitoring``: they are open without login and list
+      every function and how often it was called.
+    """
+    return {"theme": THEME, "css": CSS, "js": JS, "max_file_size": MAX_UPLOAD,
+            "state_session_capacity": max_sessions(), "enable_monitoring": monitoring,
+            "app_kwargs": {"middleware": middleware()}}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--train-concurrency", type=int, metavar="N", default=None,
                         help="training runs allowed at once; later visitors queue "
                              f"(default: ${TRAIN_CONCURRENCY_ENV}, else 1)")
+    parser.add_argument("--monitoring", action="store_true",
+                        help="turn on Gradio's /monitoring pages (off by default: they need no login)")
     return parser
 
 
@@ -79,6 +96,7 @@ def app_torch_threads() -> int:
 
 
 return_freed_memory_to_the_system()  # the app trains again and again: its memory must not creep up
+limit_decoded_pixels()  # Gradio decodes uploaded images itself: PIL refuses bombs for it too
 torch.set_num_threads(app_torch_threads())
 demo: gr.Blocks = build_demo()
 
@@ -92,5 +110,5 @@ if __name__ == "__main__":
         torch.set_num_threads(args.torch_threads)
     if args.data_dir is not None or args.train_concurrency is not None:
         demo = build_demo(data_dir=args.data_dir, train_concurrency=args.train_concurrency)
-    demo.queue(default_concurrency_limit=4).launch(server_name=args.host, server_port=args.port,
-                                                   share=args.share, **launch_options())
+    demo.launch(server_name=args.host, server_port=args.port, share=args.share,
+                **launch_options(monitoring=args.monitoring))

@@ -165,6 +165,46 @@ def bench_predict_vs_noop(folder: Path, n: int) -> Row:
                "p50 <= no-op p50 + 20 ms", extra <= 20, numbers={"p50_ms": p50, "extra_ms": extra})
 
 
+def send_event(url: str, fn_index: int, data: list[Any], *, event_data: dict[str, Any] | None = None,
+               session: str | None = None, timeout: float = 120) -> dict[str, Any]:
+    """Send one event by its ``fn_index``, as the page does (or a hand-made request, NaN included), from a new session.
+
+    Returns the queue's refusal of the join ({"status": ..., "detail": ...}) if it refused,
+    else the event's final ``process_completed`` message from the session's stream.
+    """
+    import json
+    import uuid
+
+    import httpx
+
+    session = session or uuid.uuid4().hex
+    body = json.dumps({"data": data, "fn_index": fn_index, "session_hash": session, "event_data": event_data})
+    joined = httpx.post(f"{url}gradio_api/queue/join", content=body, headers={"Content-Type": "application/json"},
+                        timeout=timeout)
+    if joined.status_code != 200:
+        return {"status": joined.status_code, "detail": joined.json().get("detail")}
+    event_id = joined.json()["event_id"]
+    with httpx.stream("GET", f"{url}gradio_api/queue/data", params={"session_hash": session},
+                      timeout=timeout) as stream:
+        for line in stream.iter_lines():
+            message = json.loads(line[5:]) if line.startswith("data:") else {}
+            if message.get("msg") == "process_completed" and message.get("event_id") == event_id:
+                return message
+    raise RuntimeError(f"event {event_id} never completed")
+
+
+def event_index(url: str, elem_id: str, trigger: str) -> int:
+    """The ``fn_index`` of the event the page sends on ``trigger`` of the component ``elem_id`` (from /config).
+
+    Events the page alone uses (the Dataset tab's Reshuffle, say) have no API name to call them by.
+    """
+    import httpx
+
+    config = httpx.get(f"{url}config", timeout=60).json()
+    component = next(c["id"] for c in config["components"] if c.get("props", {}).get("elem_id") == elem_id)
+    return next(d["id"] for d in config["dependencies"] if [component, trigger] in d["targets"])
+
+
 def rss_mb(pid: int) -> tuple[float, float]:
     """(current, peak) resident memory of a process in MB, from /proc."""
     fields = {}

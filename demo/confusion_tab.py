@@ -17,7 +17,9 @@ from typing import Any
 import gradio as gr
 import numpy as np
 import plotly.graph_objects as go
+import torch
 
+from demo import inputs
 from demo.charts import confusion_figure, probability_figure
 from demo.context import AppContext
 from demo.models_state import ModelEntry, SessionModels, model_choices, require_entry
@@ -74,6 +76,18 @@ def explain_test_image(entry: ModelEntry, evaluation: Evaluation, data: MNISTDat
             saliency_html(image.numpy() / 255.0, explanation))
 
 
+def picked(evt: gr.SelectData, shown: torch.Tensor) -> int:
+    """The test image behind a click on a gallery showing ``shown`` (test-set indices, in gallery order).
+
+    The click's index comes from the request: a forged one (1e9, None, a list) or one from
+    a gallery since redrawn gets a message, not an IndexError.
+    """
+    index = evt.index
+    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(shown):
+        raise gr.Error("That image is not in the gallery any more: click one that is shown.", print_exception=False)
+    return int(shown[index])
+
+
 def summary_markdown(entry: ModelEntry, evaluation: Evaluation) -> str:
     """Overall accuracy in words a class can read."""
     total = len(evaluation.labels)
@@ -96,9 +110,9 @@ def build(context: AppContext, session: gr.State, tab: gr.Tab) -> gr.Dropdown:
     with gr.Row(equal_height=False):
         with gr.Column(scale=3):
             with gr.Row():
-                model = gr.Dropdown(choices=model_choices(catalog, None), value=catalog.default_key,
+                model = inputs.Dropdown(choices=model_choices(catalog, None), value=catalog.default_key,
                                     label="Model", scale=3, elem_id="confusion-model")
-                normalise = gr.Checkbox(value=False, label="Row-normalised (share of each true digit)",
+                normalise = inputs.Checkbox(value=False, label="Row-normalised (share of each true digit)",
                                         scale=1, elem_id="normalise")
             gr.Markdown("**Rows: the true digit. Columns: what the model predicted.** "
                         "The diagonal is right; every other number is a mistake.")
@@ -109,8 +123,8 @@ def build(context: AppContext, session: gr.State, tab: gr.Tab) -> gr.Dropdown:
                                      interactive=False, label="Per-class accuracy", elem_id="per-class")
     gr.Markdown("### Look at one cell: which images of digit *true* did the model read as *predicted*?")
     with gr.Row():
-        true_dd = gr.Dropdown(choices=DIGITS, value="0", label="True digit", elem_id="true-digit")
-        pred_dd = gr.Dropdown(choices=DIGITS, value="0", label="Predicted digit", elem_id="predicted-digit")
+        true_dd = inputs.Dropdown(choices=DIGITS, value="0", label="True digit", elem_id="true-digit")
+        pred_dd = inputs.Dropdown(choices=DIGITS, value="0", label="Predicted digit", elem_id="predicted-digit")
     gallery = gr.Gallery(label="Test images in this cell (the model's confidence under each); "
                          "click one to see why", columns=10, height=330, object_fit="contain",
                          allow_preview=False, elem_id="cell-gallery")
@@ -122,7 +136,7 @@ def build(context: AppContext, session: gr.State, tab: gr.Tab) -> gr.Dropdown:
             mistakes = gr.Gallery(label="Most confident mistakes", show_label=False, columns=6, height=520,
                                   object_fit="contain", allow_preview=False, elem_id="mistakes-gallery")
         with gr.Column(scale=2):
-            index = gr.Number(value=None, precision=0, minimum=0, label="Test image number (0 to 9999)",
+            index = inputs.Number(value=None, precision=0, minimum=0, label="Test image number (0 to 9999)",
                               elem_id="test-index")
             heading = gr.Markdown(elem_id="selected-heading")
             selected_bars = gr.Plot(value=probability_figure(None), label="Its ten probabilities",
@@ -156,13 +170,13 @@ def build(context: AppContext, session: gr.State, tab: gr.Tab) -> gr.Dropdown:
 
     def pick_mistake(key: str | None, models: SessionModels | None, evt: gr.SelectData) -> tuple[Any, ...]:
         entry, evaluation, data = load(key, models)
-        i = int(evaluation.misclassified[evt.index])
+        i = picked(evt, evaluation.misclassified[:MAX_MISTAKES])
         return i, *explain_test_image(entry, evaluation, data, i)
 
     def pick_in_cell(key: str | None, true_label: str, predicted_label: str, models: SessionModels | None,
                      evt: gr.SelectData) -> tuple[Any, ...]:
         entry, evaluation, data = load(key, models)
-        i = int(evaluation.cell(int(true_label), int(predicted_label))[evt.index])
+        i = picked(evt, evaluation.cell(int(true_label), int(predicted_label))[:MAX_GALLERY])
         return i, *explain_test_image(entry, evaluation, data, i)
 
     def show_cell(key: str | None, true_label: str, predicted_label: str,

@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from demo.limits import env_int
 from demo.models_state import ModelCatalog, load_catalog
 from mnist_core.data import MNISTData, MNISTUnavailableError, load_mnist, locate_mnist
 from mnist_core.paths import ASSETS_DIR
@@ -13,15 +14,9 @@ from mnist_core.recipes import Recipe
 from mnist_core.runs import TrainingData, load_training_data
 
 TRAIN_CONCURRENCY_ENV = "MNIST_TRAIN_CONCURRENCY"
-
-
 def default_train_concurrency() -> int:
     """Simultaneous training runs: ``$MNIST_TRAIN_CONCURRENCY`` or 1 (two runs on a CPU only halve each other)."""
-    value = os.environ.get(TRAIN_CONCURRENCY_ENV, "").strip()
-    try:
-        return max(1, int(value)) if value else 1
-    except ValueError:
-        raise ValueError(f"{TRAIN_CONCURRENCY_ENV} must be a whole number, got {value!r}") from None
+    return env_int(TRAIN_CONCURRENCY_ENV, 1)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ import numpy as np
 import plotly.graph_objects as go
 import torch
 
+from demo import inputs
 from demo.charts import probability_figure
 from demo.context import AppContext
 from demo.lesson import lesson_html
@@ -84,7 +85,7 @@ def build(context: AppContext, session: gr.State) -> DrawTab:
     catalog = context.catalog
     with gr.Row(equal_height=False):
         with gr.Column(scale=5, min_width=420):
-            sketch = gr.Sketchpad(
+            sketch = inputs.Sketchpad(
                 label="Draw one digit, big, in the middle",
                 type="pil", image_mode="RGBA", canvas_size=(SKETCHPAD_CANVAS, SKETCHPAD_CANVAS),
                 height=SKETCHPAD_CANVAS + 120,
@@ -95,7 +96,7 @@ def build(context: AppContext, session: gr.State) -> DrawTab:
             )
             with gr.Row():
                 clear = gr.Button("Clear", variant="secondary", size="lg", elem_id="clear-button")
-            model = gr.Dropdown(choices=model_choices(catalog, None), value=catalog.default_key,
+            model = inputs.Dropdown(choices=model_choices(catalog, None), value=catalog.default_key,
                                 label="Model", elem_id="draw-model",
                                 info="Pretrained checkpoints, and any model you train in the Train tab")
             if not catalog.entries:

@@ -20,6 +20,7 @@ from typing import Any
 import gradio as gr
 from torch import nn
 
+from demo.limits import max_sessions
 from mnist_core.checkpoint import Checkpoint, discover_checkpoints
 from mnist_core.data import MNISTData
 from mnist_core.evaluate import Evaluation, evaluate
@@ -158,11 +159,17 @@ def track_session(session_id: str | None, models: SessionModels) -> None:
 
     Called when the session starts a run, so its visitor is evidently there: if Gradio had
     reported the page closed (a dropped connection that came back), the session keeps models again.
+    At most ``max_sessions()`` are remembered, like Gradio's own session state: a client that
+    never closes a page (a script) sends no unload event, and must not hold models forever.
+    The oldest is forgotten, not closed: its models live on while Gradio still keeps its state.
     """
     models.closed = False
     if session_id:
         with _OPEN_LOCK:
-            _OPEN_SESSIONS[session_id] = models
+            _OPEN_SESSIONS.pop(session_id, None)
+            _OPEN_SESSIONS[session_id] = models  # the most recent last
+            while len(_OPEN_SESSIONS) > max_sessions():
+                del _OPEN_SESSIONS[next(iter(_OPEN_SESSIONS))]
 
 
 def tracked_session(session_id: str) -> SessionModels | None:

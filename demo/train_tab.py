@@ -25,6 +25,7 @@ from typing import Any
 
 import gradio as gr
 
+from demo import inputs
 from demo.charts import TrainingCurve, training_figure
 from demo.context import AppContext
 from demo.models_state import SessionModels, model_choices, track_session
@@ -118,19 +119,19 @@ def build(context: AppContext, session: gr.State, model_dropdowns: list[gr.Dropd
                     "progress shown below). The Draw tab works without it.", elem_id="mnist-missing")
     with gr.Row(equal_height=False):
         with gr.Column(scale=1, min_width=300):
-            recipe = gr.Dropdown(choices=list(RECIPES), value=DEFAULT_RECIPE, label="Recipe", elem_id="recipe")
+            recipe = inputs.Dropdown(choices=list(RECIPES), value=DEFAULT_RECIPE, label="Recipe", elem_id="recipe")
             recipe_info = gr.Markdown(f"*{RECIPES[DEFAULT_RECIPE].description}*")
-            model = gr.Dropdown(choices=[(f"{name} ({count_parameters_of(name):,} parameters)", name)
+            model = inputs.Dropdown(choices=[(f"{name} ({count_parameters_of(name):,} parameters)", name)
                                          for name in MODELS],
                                 value=RECIPES[DEFAULT_RECIPE].model, label="Model", elem_id="train-model")
             with gr.Row():
-                epochs = gr.Number(value=RECIPES[DEFAULT_RECIPE].epochs, precision=0, label="Epochs",
+                epochs = inputs.Number(value=RECIPES[DEFAULT_RECIPE].epochs, precision=0, label="Epochs",
                                    minimum=1, elem_id="epochs")
-                batch = gr.Number(value=RECIPES[DEFAULT_RECIPE].batch_size, precision=0, label="Batch size",
+                batch = inputs.Number(value=RECIPES[DEFAULT_RECIPE].batch_size, precision=0, label="Batch size",
                                   minimum=1, elem_id="batch-size")
             with gr.Row():
-                lr = gr.Number(value=RECIPES[DEFAULT_RECIPE].lr, label="Learning rate", elem_id="lr")
-                seed = gr.Number(value=RECIPES[DEFAULT_RECIPE].seed, precision=0, label="Seed", minimum=0,
+                lr = inputs.Number(value=RECIPES[DEFAULT_RECIPE].lr, label="Learning rate", elem_id="lr")
+                seed = inputs.Number(value=RECIPES[DEFAULT_RECIPE].seed, precision=0, label="Seed", minimum=0,
                                  elem_id="seed")
             with gr.Row():
                 start = gr.Button("▶ Start", variant="primary", size="lg", elem_id="start-button")

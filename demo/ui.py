@@ -8,7 +8,9 @@ import gradio as gr
 
 from demo import confusion_tab, dataset_tab, draw_tab, lesson, model_tab, pictures, train_tab
 from demo.context import AppContext
+from demo.limits import temp_cleanup
 from demo.models_state import SessionModels, end_session, free_session
+from demo.temp_files import start_cleanup
 
 TITLE = "MNIST live: watch a neural network learn to read digits"
 
@@ -60,9 +62,20 @@ JS = """
 """
 
 
+#: Events run at once per event listener without a limit of its own (the heavy ones all set theirs).
+DEFAULT_CONCURRENCY = 4
+
+
 def build_demo(data_dir: str | os.PathLike[str] | None = None, assets_dir: str | os.PathLike[str] | None = None,
                train_concurrency: int | None = None) -> gr.Blocks:
-    """The whole app; ``data_dir`` is where MNIST is (or will be downloaded), ``assets_dir`` the checkpoints."""
+    """The whole app, queued; ``data_dir`` is where MNIST is (or will be downloaded), ``assets_dir`` the checkpoints.
+
+    The queue is set up here, so every way of serving the app gets the same: ``python app.py``,
+    ``gradio app.py`` and the tests. ``api_open=False`` closes Gradio's direct REST routes
+    (``/gradio_api/run/...``) to every queued event: they ran outside the queue, so eight
+    requests at once decoded eight images at once whatever the concurrency limits said.
+    ``gradio_client`` and the page use the queue, and keep working.
+    """
     context = AppContext.create(data_dir=data_dir, assets_dir=assets_dir, train_concurrency=train_concurrency)
     with gr.Blocks(title=TITLE) as demo:
         session = gr.State(SessionModels(), delete_callback=free_session)
@@ -87,7 +100,8 @@ def build_demo(data_dir: str | os.PathLike[str] | None = None, assets_dir: str |
         if context.catalog.errors:
             gr.Markdown("Some checkpoints in `assets/` could not be used:\n\n" +
                         "\n".join(f"- {e}" for e in context.catalog.errors))
-    return demo
+    start_cleanup(demo, *temp_cleanup())  # Gradio's own delete_cache stops for good under load
+    return demo.queue(api_open=False, default_concurrency_limit=DEFAULT_CONCURRENCY)
 
 
 def end_visit(request: gr.Request) -> None:

@@ -15,6 +15,7 @@ architecture is recognised from the tensor names and shapes.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 import pickle
 import platform
@@ -23,17 +24,21 @@ import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import torch
 from torch import nn
 
+from mnist_core.files import FileProblem, open_regular_file, short_reason
 from mnist_core.models import MODELS, UnknownModelError, build_model
 
 FORMAT = "mnist-demo-checkpoint"
 VERSION = 1
-#: Larger files are refused before reading: every registered model is far smaller.
+#: Larger files, or archives that unpack to more, are refused before reading: every registered model is far smaller
+#: (the largest, ``pytorch-example``, is 4.8 MB).
 MAX_CHECKPOINT_BYTES = 64 * 1024 * 1024
+#: A checkpoint archive holds one file per tensor plus a few; more is refused unopened.
+MAX_ARCHIVE_ENTRIES = 10_000
 
 
 class CheckpointError(ValueError):
@@ -67,9 +72,14 @@ def save_checkpoint(path: str | os.PathLike[str], model_name: str, model: nn.Mod
                     metadata: dict[str, Any] | None = None) -> Path:
     """Write ``model`` and ``metadata`` to ``path`` atomically and return the path.
 
-    The file is written to a temporary name in the same folder, flushed to disk, then
-    renamed over ``path``: if anything fails part-way (a killed process, a full disk), the
-    previous file at ``path`` is untouched. ``metadata`` must hold only plain Python values.
+    The checkpoint is serialised in memory first (a few MB at most), then written to a
+    temporary name in the same folder, flushed to disk, and renamed over ``path``: if
+    anything fails part-way (a killed process, a full disk, a file-size limit), the previous
+    file at ``path`` is untouched. Serialising first matters: torch writing straight to a
+    file that fails turns the disk's own error ("File too large", "No space left on
+    device") into an unreadable ``RuntimeError`` ("unexpected pos"); our own ``write`` keeps
+    the real reason. Any failure becomes a :class:`CheckpointError` saying it, so a caller
+    can always fall back (the CLI's rescue). ``metadata`` must hold only plain Python values.
     """
     path = Path(path)
     if model_name not in MODELS:
@@ -88,24 +98,57 @@ def save_checkpoint(path: str | os.PathLike[str], model_name: str, model: nn.Mod
     }
     folder = path.parent if str(path.parent) else Path(".")
     tmp_name = None
+    if path.is_dir():
+        raise CheckpointError(f"{path}: is a folder, not a file name (try {path / (model_name + '.pt')})")
     try:
+        buffer = io.BytesIO()
+        torch.save(payload, buffer)
         folder.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:
-            torch.save(payload, fh)
+            fh.write(buffer.getbuffer())
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp_name, path)
-    except OSError as exc:  # full disk, read-only folder, no permission...
+    except Exception as exc:  # full disk, file-size limit, read-only folder, a folder in the way...
         if tmp_name:
             Path(tmp_name).unlink(missing_ok=True)
-        raise CheckpointError(f"{path}: could not be written ({exc.strerror or exc}); "
+        raise CheckpointError(f"{path}: could not be written ({short_reason(exc)}); "
                               "any previous file there is unchanged") from exc
-    except BaseException:  # interrupted (Ctrl-C) or any other failure: never leave a half file
+    except BaseException:  # interrupted (Ctrl-C): never leave a half file
         if tmp_name:
             Path(tmp_name).unlink(missing_ok=True)
         raise
     return path
+
+
+def free_name(folder: Path, name: str) -> Path:
+    """``folder / name``, or ``stem-2.pt``, ``stem-3.pt``... if taken: a rescue never overwrites an earlier one."""
+    candidate, stem, suffix = folder / name, Path(name).stem, Path(name).suffix or ".pt"
+    counter = 1
+    while candidate.exists():
+        counter += 1
+        candidate = folder / f"{stem}-{counter}{suffix}"
+    return candidate
+
+
+def save_with_rescue(path: str | os.PathLike[str], model_name: str, model: nn.Module, *,
+                     metadata: dict[str, Any] | None, rescue_folders: list[Path],
+                     rescue_name: str) -> tuple[Path, list[str]]:
+    """Save to ``path``; if that fails for any reason, to the first of ``rescue_folders`` that works.
+
+    Returns where the checkpoint went and the failures met on the way (empty when ``path``
+    worked). A trained model must not be lost to a full disk or a mistyped ``--out``: the
+    rescue copies are named ``rescue_name`` (made unique, never overwriting). If no place
+    works, raises :class:`CheckpointError` listing every reason.
+    """
+    failures: list[str] = []
+    for target in [Path(path), *(free_name(folder, rescue_name) for folder in rescue_folders)]:
+        try:
+            return save_checkpoint(target, model_name, model, metadata=metadata), failures
+        except CheckpointError as exc:
+            failures.append(str(exc))
+    raise CheckpointError("the model could not be saved anywhere: " + "; ".join(failures))
 
 
 def _guess_model_name(state_dict: dict[str, torch.Tensor]) -> str | None:
@@ -118,35 +161,129 @@ def _guess_model_name(state_dict: dict[str, torch.Tensor]) -> str | None:
     return None
 
 
-def load_checkpoint(path: str | os.PathLike[str], *, map_location: str | torch.device = "cpu") -> Checkpoint:
-    """Load a checkpoint (ours or a plain ``state_dict``) safely; raise :class:`CheckpointError` naming it."""
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"{path}: no such checkpoint file")
-    size = path.stat().st_size
-    if size > MAX_CHECKPOINT_BYTES:
-        raise CheckpointError(f"{path}: {size / 1e6:.0f} MB is too large for an MNIST checkpoint "
-                              f"(limit {MAX_CHECKPOINT_BYTES / 1e6:.0f} MB)")
-    try:
-        obj = torch.load(path, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError as exc:
-        # weights_only refuses any global it does not know (functions, classes): nothing was executed.
-        found = re.search(r"Unsupported global: GLOBAL (\S+)", str(exc))
-        detail = f" (it refers to {found.group(1)})" if found else ""
-        raise CheckpointError(f"{path}: refused, it contains Python objects other than weights{detail}; "
-                              "only tensors and plain values are ever loaded") from exc
-    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError, KeyError, TypeError) as exc:
-        raise CheckpointError(f"{path}: not a readable checkpoint (corrupt or truncated?): "
-                              f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from exc
+def _what_else_it_is(head: bytes) -> str | None:
+    """``None`` for a zip archive (PyTorch's format since 1.6), else what the file is in words, by its first bytes."""
+    if head.startswith(b"PK\x03\x04"):
+        return None
+    if not head:
+        return "is empty"
+    if head[:1] == b"\x80":
+        return ("is a Python pickle (another program's data, or PyTorch's pre-1.6 format), not a checkpoint in "
+                "PyTorch's zip format; refused without unpickling it")
+    if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8")):
+        return "is an image, not a checkpoint"
+    printable = sum(b >= 32 or b in b"\t\n\r" for b in head)
+    if b"\x00" not in head and printable >= 0.95 * len(head):
+        return "is a text file, not a checkpoint"
+    return "is not a PyTorch checkpoint (unrecognised data)"
 
+
+def _unreadable(path: Path, exc: BaseException) -> CheckpointError:
+    return CheckpointError(f"{path}: not a readable checkpoint (corrupt or truncated?): {short_reason(exc)}")
+
+
+def _check_archive(path: Path, fh: BinaryIO) -> None:
+    """Refuse an archive whose entries unpack to more than any checkpoint could be (a zip bomb), before unpacking.
+
+    The sizes are the ones the archive declares, which is what torch's reader allocates; an entry that
+    inflates beyond its declared size fails its own check while being read.
+    """
+    try:
+        with zipfile.ZipFile(fh) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
+        raise _unreadable(path, exc) from None
+    if len(entries) > MAX_ARCHIVE_ENTRIES:
+        raise CheckpointError(f"{path}: holds {len(entries):,} files, far more than a checkpoint; refused unopened")
+    unpacked = sum(entry.file_size for entry in entries)
+    if unpacked > MAX_CHECKPOINT_BYTES:
+        raise CheckpointError(f"{path}: unpacks to {unpacked / 1e6:,.0f} MB, more than any MNIST checkpoint "
+                              f"(limit {MAX_CHECKPOINT_BYTES / 1e6:.0f} MB); refused before unpacking")
+    if not any(entry.filename.rsplit("/", 1)[-1] == "data.pkl" for entry in entries):
+        raise CheckpointError(f"{path}: is a zip archive, but not a PyTorch checkpoint")
+
+
+def _is_state_dict(value: Any) -> bool:
+    return isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, torch.Tensor)
+                                           for k, v in value.items())
+
+
+#: Metadata fields the project reads (labels, the default model), with the types they must have.
+_METADATA_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
+    "test_accuracy": ((int, float), "a number"),
+    "recipe": ((dict, str), "a recipe name or settings"),
+    "drawing": ((bool,), "true or false"),
+    "source": ((str,), "text"),
+}
+
+
+def _checked_metadata(path: Path, metadata: Any) -> dict[str, Any]:
+    """A copy of ``metadata`` once the fields the project reads have the right types; else :class:`CheckpointError`."""
+    if metadata is None:
+        return {}
+    if not isinstance(metadata, dict):
+        raise CheckpointError(f"{path}: its metadata is {type(metadata).__name__}, not a dictionary of values")
+    for key, (types, words) in _METADATA_TYPES.items():
+        value = metadata.get(key)
+        if value is not None and (not isinstance(value, types) or (bool not in types and isinstance(value, bool))):
+            raise CheckpointError(f"{path}: its metadata field {key!r} is {type(value).__name__}, not {words}")
+    recipe = metadata.get("recipe")
+    if isinstance(recipe, dict) and not isinstance(recipe.get("name", ""), str):
+        raise CheckpointError(f"{path}: its recipe name is {type(recipe['name']).__name__}, not text")
+    return dict(metadata)
+
+
+def _read(path: Path, map_location: str | torch.device) -> Any:
+    """The object stored in the checkpoint file at ``path``, read only after every check has passed."""
+    try:
+        fh = open_regular_file(path)
+    except FileProblem as exc:
+        if str(exc) == "no such file":
+            raise CheckpointError(f"{path}: no such checkpoint file") from None
+        raise CheckpointError(f"{path}: {exc}") from None
+    with fh:
+        size = os.fstat(fh.fileno()).st_size
+        if size > MAX_CHECKPOINT_BYTES:
+            raise CheckpointError(f"{path}: {size / 1e6:.0f} MB is too large for an MNIST checkpoint "
+                                  f"(limit {MAX_CHECKPOINT_BYTES / 1e6:.0f} MB)")
+        other = _what_else_it_is(fh.read(512))
+        if other is not None:
+            raise CheckpointError(f"{path}: {other}")
+        _check_archive(path, fh)
+        fh.seek(0)
+        try:
+            return torch.load(fh, map_location=map_location, weights_only=True)
+        except pickle.UnpicklingError as exc:
+            # weights_only refuses any global it does not know (functions, classes): nothing was executed.
+            found = re.search(r"Unsupported global: GLOBAL (\S+)", str(exc))
+            detail = f" (it refers to {found.group(1)})" if found else ""
+            raise CheckpointError(f"{path}: refused, it contains Python objects other than weights{detail}; "
+                                  "only tensors and plain values are ever loaded") from exc
+        except Exception as exc:  # a corrupt archive fails in many ways inside torch's reader and unpickler
+            raise _unreadable(path, exc) from exc
+
+
+def load_checkpoint(path: str | os.PathLike[str], *, map_location: str | torch.device = "cpu") -> Checkpoint:
+    """Load a checkpoint (ours or a plain ``state_dict``) safely; raise :class:`CheckpointError` naming it.
+
+    Every failure, whatever the file holds, is a :class:`CheckpointError` with the file's name
+    and what is wrong with it: callers (the app's catalog, the CLI) rely on that to report one
+    bad file and carry on. Before anything is unpacked the file must be a regular file (not a
+    device or a pipe), of a checkpoint's size, in PyTorch's zip format, and unpack to a
+    checkpoint's size.
+    """
+    path = Path(path)
+    obj = _read(path, map_location)
     if isinstance(obj, dict) and obj.get("format") == FORMAT:
-        model_name, state_dict, metadata = obj.get("model"), obj.get("state_dict"), dict(obj.get("metadata") or {})
-        if model_name not in MODELS:
-            raise CheckpointError(f"{path}: made for model {model_name!r}, which this version does not know "
+        model_name, state_dict = obj.get("model"), obj.get("state_dict")
+        if not isinstance(model_name, str) or model_name not in MODELS:
+            shown = repr(model_name) if isinstance(model_name, str) else f"a {type(model_name).__name__}"
+            raise CheckpointError(f"{path}: made for model {shown[:100]}, which this version does not know "
                                   f"(known: {', '.join(MODELS)})")
-        if not isinstance(state_dict, dict):
+        if not _is_state_dict(state_dict):
             raise CheckpointError(f"{path}: has no weights")
-    elif isinstance(obj, dict) and obj and all(isinstance(v, torch.Tensor) for v in obj.values()):
+        metadata = _checked_metadata(path, obj.get("metadata"))
+    elif _is_state_dict(obj) and obj:
         state_dict, metadata = obj, {"source": "plain state_dict"}
         model_name = _guess_model_name(state_dict)
         if model_name is None:
@@ -157,10 +294,10 @@ def load_checkpoint(path: str | os.PathLike[str], *, map_location: str | torch.d
     model = build_model(model_name)
     try:
         model.load_state_dict(state_dict)
-    except RuntimeError as exc:
+    except Exception as exc:  # wrong names or shapes (RuntimeError), or values torch cannot copy in
+        lines = str(exc).splitlines()
         raise CheckpointError(f"{path}: its weights do not fit model {model_name!r} "
-                              f"({str(exc).splitlines()[1].strip() if len(str(exc).splitlines()) > 1 else exc})"
-                              ) from exc
+                              f"({lines[1].strip() if len(lines) > 1 else short_reason(exc)})") from exc
     model.eval()
     metadata.setdefault("model", model_name)
     return Checkpoint(model_name=model_name, model=model, metadata=metadata, path=path)

@@ -11,14 +11,15 @@ import argparse
 import json
 import signal
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
 from tqdm import tqdm
 
-from mnist_core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from mnist_core.checkpoint import CheckpointError, load_checkpoint, save_with_rescue
 from mnist_core.data import MNISTUnavailableError, load_mnist
-from mnist_core.device import pick_device
+from mnist_core.device import DeviceError, pick_device
 from mnist_core.evaluate import evaluate
 from mnist_core.handwriting import HandwritingUnavailableError
 from mnist_core.models import MODELS, UnknownModelError, build_model, count_parameters
@@ -31,13 +32,24 @@ from mnist_core.runs import finish_run, load_training_data
 from mnist_core.train import EpochEvent, FinishedEvent, StartEvent, StepEvent, init_model, train
 
 USER_ERRORS = (MNISTUnavailableError, HandwritingUnavailableError, CheckpointError, InvalidRecipeError,
-               UnknownModelError, ImageInputError)
+               UnknownModelError, ImageInputError, DeviceError)
 
 
 def _add_data_dir(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-dir", metavar="DIR",
                    help="folder holding MNIST/raw/ (default: $MNIST_DATA_DIR, else ./data); "
                         "downloaded there on first use if missing and writable")
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (a batch of 0 or -1 images means nothing)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text[:40]!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def _add_device(p: argparse.ArgumentParser) -> None:
@@ -70,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "pytorch/examples script) on the 10,000 test images.")
     p.add_argument("--checkpoint", type=Path, required=True, metavar="PATH", help="checkpoint file")
     p.add_argument("--json", action="store_true", help='print {"model", "accuracy", "test_loss"} as JSON')
-    p.add_argument("--batch-size", type=int, default=250, help="images per forward pass (default: 250)")
+    p.add_argument("--batch-size", type=positive_int, default=250, help="images per forward pass (default: 250)")
     _add_data_dir(p)
     _add_device(p)
 
@@ -108,7 +120,9 @@ def _cmd_recipes(_: argparse.Namespace) -> int:
 def _cmd_train(args: argparse.Namespace) -> int:
     recipe = get_recipe(args.recipe, model=args.model, epochs=args.epochs, batch_size=args.batch_size,
                         lr=args.lr, seed=args.seed)
-    out = args.out or Path("runs") / f"{recipe.model}-{recipe.name}.pt"
+    default_name = f"{recipe.model}-{recipe.name}.pt"
+    out = args.out or Path("runs") / default_name
+    device = pick_device(args.device)  # a missing GPU is reported now, not after loading the data
 
     def say(message: str) -> None:
         print(message, file=sys.stderr)
@@ -129,8 +143,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     bar = None
     final = None
     try:
-        for event in train(model, data.mnist, recipe, device=pick_device(args.device), stop=stop,
-                           handwriting=data.handwriting):
+        for event in train(model, data.mnist, recipe, device=device, stop=stop, handwriting=data.handwriting):
             if isinstance(event, StartEvent):
                 print(f"Training {recipe.model} ({count_parameters(model):,} parameters) with recipe "
                       f"{recipe.name} on {event.device}: {event.epochs} epochs of {event.steps_per_epoch} steps")
@@ -151,18 +164,19 @@ def _cmd_train(args: argparse.Namespace) -> int:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
 
-    metadata = finish_run(model, recipe, final, data, device=str(pick_device(args.device)),
-                          data_dir=args.data_dir, progress=say).metadata
+    metadata = finish_run(model, recipe, final, data, device=str(device), data_dir=args.data_dir,
+                          progress=say).metadata
     if "temperature" in metadata:
         print(f"calibrated on {metadata['calibrated_on']}: temperature {metadata['temperature']:.3f}, "
               f"expected calibration error {metadata['ece_before']:.2%} -> {metadata['ece_after']:.2%}")
-    try:
-        save_checkpoint(out, recipe.model, model, metadata=metadata)
-    except CheckpointError as exc:
-        # The training is not thrown away: keep it in the project's cache and say where.
-        rescue = cache_dir() / "rescued" / out.name
-        save_checkpoint(rescue, recipe.model, model, metadata=metadata)
-        print(f"error: {exc}. The trained model was saved to {rescue} instead.", file=sys.stderr)
+    # The training is never thrown away: if --out cannot be written, for whatever reason, the model goes to
+    # the project's cache, else the system's temporary folder (another disk, often), and the reason is said.
+    rescue_name = default_name if out.is_dir() or not out.stem else f"{out.stem}.pt"
+    saved, failures = save_with_rescue(out, recipe.model, model, metadata=metadata, rescue_name=rescue_name,
+                                       rescue_folders=[cache_dir() / "rescued",
+                                                       Path(tempfile.gettempdir()) / "mnist-demo-rescued"])
+    if failures:
+        print(f"error: {'; '.join(failures)}. The trained model was saved to {saved} instead.", file=sys.stderr)
         return 1
     summary = (f"{final.status}: {recipe.model} / {recipe.name}, {final.epochs_completed} epochs, "
                f"test accuracy {metadata['test_accuracy']:.2%}, {final.train_seconds:.1f} s training "
@@ -175,9 +189,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
+    device = pick_device(args.device)
     ckpt = load_checkpoint(args.checkpoint)
     data = load_mnist(args.data_dir, progress=lambda msg: print(msg, file=sys.stderr))
-    model = ckpt.model.to(pick_device(args.device))
+    model = ckpt.model.to(device)
     result = evaluate(model, data.test_images, data.test_labels, batch_size=args.batch_size)
     if args.json:
         print(json.dumps({"model": ckpt.model_name, "accuracy": result.accuracy, "test_loss": result.loss}))

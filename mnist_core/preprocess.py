@@ -26,19 +26,26 @@ A blank drawing gives ``None``: there is nothing to predict.
 
 from __future__ import annotations
 
-from typing import Any
+import os
+import re
+import warnings
+from typing import Any, BinaryIO
 
 import numpy as np
 import torch
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
 from mnist_core.data import IMAGE_SIZE, normalize
+from mnist_core.files import FileProblem, open_regular_file, short_reason
 
 BOX = 20
 #: Pixels whose ink is below this fraction of the strongest ink count as background.
 INK_THRESHOLD = 0.15
 #: Largest side accepted before downscaling; keeps huge uploads cheap and bounded.
 MAX_SIDE = 1024
+#: Most pixels an image file may declare (4096 x 4096, more than a 16-megapixel photo). A sketchpad sends
+#: 560 x 560; decoding is what costs memory (4 bytes a pixel in RGBA), so larger files are refused unread.
+MAX_IMAGE_PIXELS = 4096 * 4096
 #: The stroke is measured and thickened at this multiple of the 20-px box (80 px).
 STROKE_SCALE = 4
 #: MNIST's median stroke width, in pixels of the 80-px box, by :func:`stroke_width_estimate`
@@ -318,13 +325,70 @@ def sketch_to_input(image: Any) -> torch.Tensor | None:
     return None if digit is None else normalize(digit[None])
 
 
-def load_image_file(path: str) -> Image.Image:
-    """Open an image file for prediction, with a clear error for anything that is not one."""
+def limit_decoded_pixels() -> None:
+    """Make PIL itself refuse, for the whole process, images that declare more than twice ``MAX_IMAGE_PIXELS``.
+
+    A backstop for code that decodes images without :func:`open_image` (Gradio's own input
+    handling): PIL refuses such a file when it reads the header, before allocating anything.
+    :func:`open_image` holds the exact limit, ``MAX_IMAGE_PIXELS``.
+    """
+    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+
+
+def too_many_pixels(name: str, pixels: int) -> ImageInputError:
+    """The message for an image over ``MAX_IMAGE_PIXELS``, the same whichever check refused it."""
+    return ImageInputError(f"{name}: {pixels / 1e6:.1f} megapixels is too large for this app "
+                           f"(the limit is {MAX_IMAGE_PIXELS / 1e6:.1f}); scale the image down first")
+
+
+def unreadable_image(name: str, exc: BaseException) -> ImageInputError:
+    """The message for an image that cannot be opened or decoded, the same wherever the decoding failed.
+
+    PIL's "cannot identify image file" names the file it was given, which may be a server's
+    temporary path: it is replaced by words that name nothing.
+    """
+    if isinstance(exc, Image.DecompressionBombError):  # PIL's own limit (twice ours) spoke first
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        return too_many_pixels(name, int(found.group(1)) if found else 2 * MAX_IMAGE_PIXELS + 1)
+    reason = ("not PNG, JPEG, WebP or another format this app reads"
+              if isinstance(exc, UnidentifiedImageError) else short_reason(exc))
+    return ImageInputError(f"{name}: not a readable image ({reason})")
+
+
+def open_image(source: str | os.PathLike[str] | BinaryIO, name: str) -> Image.Image:
+    """Open an image and check the size its header declares; nothing is decoded yet.
+
+    An image costs memory by its pixels, not its file size: a 37 KB PNG of 13000 x 13000
+    pixels decodes to 2 GB. So the declared size is checked before any decoding.
+    """
     try:
-        with Image.open(path) as img:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the exact limit is checked below
+            image = Image.open(source)
+    except Exception as exc:  # PIL fails in many ways on a file that is not an image, or a broken one
+        raise unreadable_image(name, exc) from None
+    width, height = image.size
+    if width * height > MAX_IMAGE_PIXELS:
+        image.close()
+        raise too_many_pixels(name, width * height)
+    return image
+
+
+def load_image_file(path: str | os.PathLike[str], name: str | None = None) -> Image.Image:
+    """Open and decode an image file for prediction, with a clear error for anything that is not one.
+
+    Only a regular file is opened (a named pipe would block forever, a device never ends),
+    and only after its declared size has passed :func:`open_image`. ``name`` is what the
+    messages call it (default: the path).
+    """
+    name = str(path) if name is None else name
+    try:
+        fh = open_regular_file(path)
+    except FileProblem as exc:
+        raise ImageInputError(f"{name}: {exc}") from None
+    with fh, open_image(fh, name) as img:
+        try:
             img.load()
             return img.copy()
-    except FileNotFoundError:
-        raise ImageInputError(f"{path}: no such file") from None
-    except (OSError, Image.DecompressionBombError, ValueError) as exc:
-        raise ImageInputError(f"{path}: not a readable image ({exc})") from None
+        except Exception as exc:  # truncated or corrupt data, found while decoding
+            raise unreadable_image(name, exc) from None

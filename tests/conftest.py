@@ -89,8 +89,8 @@ def app_server(data_dir: Path) -> Iterator[tuple[str, Any]]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     demo = app.demo
-    demo.queue(default_concurrency_limit=4).launch(server_name="127.0.0.1", server_port=port,
-                                                   prevent_thread_lock=True, quiet=True, **app.launch_options())
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
+                **app.launch_options())
     try:
         yield f"http://127.0.0.1:{port}/", demo
     finally:

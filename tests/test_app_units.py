@@ -233,3 +233,80 @@ def test_a_doubtful_prediction_is_headed_not_sure() -> None:
     assert list(label_value(sure))[:2] == ["7", "9"]
     assert list(label_value(doubtful))[:2] == ["not sure: 4?", "5"]
     assert label_value(doubtful)["not sure: 4?"] == pytest.approx(0.45)
+
+
+def test_the_sketchpad_checks_drawings_sent_ahead_of_their_event() -> None:
+    """Issue 12, items 1 and 4: the page sends its drawing to ``accept_blobs`` first; Gradio decodes it later.
+
+    The pixel limit must hold on that path too, and drawings never claimed by an event (or sent by a
+    script) must not pile up in memory, nor may a forged layer number grow a list to its size.
+    """
+    import io
+
+    import gradio as gr
+    from gradio.components.image_editor import AcceptBlobs, EditorData
+    from PIL import Image
+
+    from demo import inputs
+
+    def send(pad: inputs.Sketchpad, blob_id: str, png: bytes, index: int | None = None) -> None:
+        kind = "composite" if index is None else "layer"
+        pad.accept_blobs(AcceptBlobs(data={"type": kind, "index": index, "id": blob_id, "file": b""},
+                                     files=[(f"{kind}.png", png)]))
+
+    def png(image: Image.Image) -> bytes:
+        out = io.BytesIO()
+        image.save(out, "PNG", optimize=True)
+        return out.getvalue()
+
+    pad = inputs.Sketchpad(type="pil", image_mode="RGBA")
+    send(pad, "bomb", png(Image.new("1", (6000, 6000), 1)))  # 11 KB, 36 megapixels
+    with pytest.raises(gr.Error, match="36.0 megapixels is too large"):
+        pad.preprocess(EditorData(id="bomb", background=None, layers=[], composite=None))
+    small = png(Image.new("RGBA", (20, 20), "white"))
+    for i in range(3 * inputs.MAX_PENDING_DRAWINGS):
+        send(pad, f"stroke-{i}", small)
+    assert len(pad.blob_storage) == inputs.MAX_PENDING_DRAWINGS
+    with pytest.raises(gr.Error, match="too many layers"):
+        send(pad, "forged", small, index=10**9)
+    value = pad.preprocess(EditorData(id=f"stroke-{3 * inputs.MAX_PENDING_DRAWINGS - 1}", background=None,
+                                      layers=[], composite=None))
+    assert value["composite"].size == (20, 20) and pad.get_block_name() == "imageeditor"
+
+
+def test_old_temporary_files_are_deleted_while_requests_add_more(tmp_path: Path) -> None:
+    """Issue 12, item 4: Gradio's own delete_cache iterates the live set of files while request threads add to it,
+    dies on "Set changed size during iteration" and never deletes again; the app's cleanup must keep going."""
+    import threading
+    import time
+    from types import SimpleNamespace
+
+    from demo.temp_files import delete_old_files
+
+    files = set()
+    for i in range(5_000):  # most listed files are gone already: each costs one lstat
+        files.add(str(tmp_path / f"gone-{i}.png"))
+    old = [tmp_path / f"old-{i}" / "drawing.png" for i in range(50)]
+    for path in old:
+        path.parent.mkdir()
+        path.write_bytes(b"png")
+    files |= {str(p) for p in old}
+    demo = SimpleNamespace(blocks={}, temp_file_sets=[files])
+    adding = threading.Event()
+
+    def requests_add_files() -> None:
+        for i in range(20_000):  # as uploads and outputs do, from other threads, while the cleanup runs
+            if adding.is_set():
+                return
+            files.add(str(tmp_path / f"new-{i}.png"))
+            time.sleep(0)  # let the other thread run between additions
+
+    thread = threading.Thread(target=requests_add_files)
+    thread.start()
+    try:
+        for _ in range(2):
+            delete_old_files(demo, age=0)  # must not raise "Set changed size during iteration"
+    finally:
+        adding.set()
+        thread.join()
+    assert not any(p.exists() or p.parent.exists() for p in old)  # the files and their folders

@@ -1,8 +1,8 @@
 """The benchmark scripts run end to end in their quick modes (CI smoke; the figures are not judged here).
 
 The full runs, whose figures go in the README, are ``python -m bench.speed``,
-``python -m bench.app``, ``python -m bench.load``, ``python -m bench.profile_steps`` and
-``python -m bench.drawn``.
+``python -m bench.app``, ``python -m bench.load``, ``python -m bench.profile_steps``, ``python -m bench.soak``
+and ``python -m bench.drawn``.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 @pytest.mark.slow
 @pytest.mark.parametrize("script,rows", [("speed", 4 + len(gpu_figures(""))), ("app", 3), ("load", 5),
-                                         ("profile_steps", 6),
+                                         ("profile_steps", 6), ("soak", 2),
                                          ("drawn", 28)])  # drawn: 4 models x 5 sets, not-sure x 2 x 2, 4 more
 def test_bench_quick_mode_runs_and_writes_its_table(script: str, rows: int, tmp_path: Path, data_dir: Path) -> None:
     out = tmp_path / f"{script}.json"

@@ -134,3 +134,121 @@ def test_a_save_killed_mid_write_leaves_the_previous_checkpoint_readable(tmp_pat
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         assert load_checkpoint(path).model_name == "pytorch-example"
+
+
+# --- Hardening (issue 12): a bomb, a full disk and odd files must all end in a clear CheckpointError. ---
+
+
+def _deflated_bomb(path: Path, megabytes: int) -> Path:
+    """A checkpoint of the right shape whose one tensor unpacks to ``megabytes`` MB, deflated to a few hundred KB."""
+    import io
+    import zipfile
+
+    raw = io.BytesIO()
+    torch.save({"format": "mnist-demo-checkpoint", "model": "tiny-vgg", "metadata": {},
+                "state_dict": {"w": torch.zeros(megabytes * 2**18)}}, raw)  # megabytes MB of float32 zeros
+    raw.seek(0)
+    with zipfile.ZipFile(raw) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, src.read(info.filename))
+    return path
+
+
+def test_a_zip_bomb_checkpoint_is_refused_before_unpacking(tmp_path: Path) -> None:
+    """Item 3: 1 MB on disk, 1 GB unpacked cost 1.75 GB in ``predict --checkpoint``; it must cost nothing."""
+    import subprocess
+    import sys
+
+    bomb = _deflated_bomb(tmp_path / "bomb.pt", 160)
+    assert bomb.stat().st_size < 1_000_000 < 64 * 2**20  # it passes the file-size limit
+    with pytest.raises(CheckpointError, match=r"bomb\.pt: unpacks to 168 MB.*refused before unpacking"):
+        load_checkpoint(bomb)
+    # The peak memory of a fresh process loading it: no more than for a tiny bad file (importing torch dominates).
+    # (VmHWM, not ru_maxrss: the latter keeps the parent's peak from before the exec.)
+    repo = Path(__file__).resolve().parent.parent
+    (tmp_path / "text.pt").write_text("not a checkpoint")
+    script = ("import re, sys\nfrom mnist_core.checkpoint import load_checkpoint\n"
+              "try:\n    load_checkpoint(sys.argv[1])\nexcept Exception:\n    pass\n"
+              "print(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1))\n")
+    peaks = {name: int(subprocess.run([sys.executable, "-c", script, str(tmp_path / name)], cwd=repo, check=True,
+                                      capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(repo)},
+                                      timeout=120).stdout) / 1024 for name in ("text.pt", "bomb.pt")}
+    assert peaks["bomb.pt"] < peaks["text.pt"] + 64, peaks  # MB
+
+
+def test_a_failed_write_says_the_real_reason(tmp_path: Path) -> None:
+    """Item 6: under a file-size limit torch said "unexpected pos" (a RuntimeError the rescue never caught)."""
+    import subprocess
+    import sys
+
+    script = ("import resource, sys\nfrom mnist_core.checkpoint import CheckpointError, save_checkpoint\n"
+              "from mnist_core.models import build_model\n"
+              "resource.setrlimit(resource.RLIMIT_FSIZE, (51_200, 51_200))  # ulimit -f 50: no file over 50 KB\n"
+              "try:\n    save_checkpoint(sys.argv[1], 'drawing-cnn', build_model('drawing-cnn'))\n"
+              "except CheckpointError as exc:\n    print('CheckpointError:', exc)\n")
+    repo = Path(__file__).resolve().parent.parent
+    proc = subprocess.run([sys.executable, "-c", script, str(tmp_path / "m.pt")], cwd=repo, capture_output=True,
+                          text=True, env={**os.environ, "PYTHONPATH": str(repo)}, timeout=120)
+    assert "CheckpointError:" in proc.stdout and "File too large" in proc.stdout, proc.stdout + proc.stderr[-2000:]
+    assert os.listdir(tmp_path) == []  # no partial or temporary file left
+
+
+def test_any_failed_write_is_rescued_under_a_pt_name(tmp_path: Path, monkeypatch) -> None:
+    """Item 6: the rescue runs whatever the failure, never overwrites an earlier rescue, and keeps ``.pt``."""
+    from mnist_core.checkpoint import save_with_rescue
+
+    rescue = tmp_path / "rescued"
+    out_dir = tmp_path / "runs"
+    out_dir.mkdir()
+    saved, failures = save_with_rescue(out_dir, "tiny-vgg", build_model("tiny-vgg"), metadata={"epochs": 1},
+                                       rescue_folders=[rescue], rescue_name="tiny-vgg-fast.pt")
+    assert saved == rescue / "tiny-vgg-fast.pt" and load_checkpoint(saved).metadata["epochs"] == 1
+    assert failures and "is a folder" in failures[0]
+
+    real_save = ckpt_mod.torch.save
+    calls = []
+
+    def fails_once(obj, fh, *args, **kwargs):  # what torch raises when the disk gives out under it
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 64 vs 0")
+        return real_save(obj, fh, *args, **kwargs)
+
+    monkeypatch.setattr(ckpt_mod.torch, "save", fails_once)
+    saved, failures = save_with_rescue(tmp_path / "m.pt", "tiny-vgg", build_model("tiny-vgg"), metadata={},
+                                       rescue_folders=[rescue], rescue_name="m.pt")
+    assert saved == rescue / "m.pt" and "unexpected pos" in failures[0]
+    assert (rescue / "tiny-vgg-fast.pt").exists()  # the earlier rescue is still there
+
+
+def _odd_files(folder: Path) -> dict[str, str]:
+    """Files that once escaped as tracebacks or wrong messages, and the words that must describe each."""
+    import shutil
+
+    shutil.copy("/etc/passwd", folder / "passwd.pt")
+    torch.save({"format": "mnist-demo-checkpoint", "model": "tiny-vgg", "metadata": "a string",
+                "state_dict": build_model("tiny-vgg").state_dict()}, folder / "string-metadata.pt")
+    torch.save({"format": "mnist-demo-checkpoint", "model": ["tiny-vgg"], "state_dict": {}}, folder / "list-model.pt")
+    torch.save({"format": "mnist-demo-checkpoint", "model": "tiny-vgg", "metadata": {"test_accuracy": "99%"},
+                "state_dict": build_model("tiny-vgg").state_dict()}, folder / "text-accuracy.pt")
+    (folder / "zero.pt").symlink_to("/dev/zero")
+    os.mkfifo(folder / "pipe.pt")
+    (folder / "folder.pt").mkdir()
+    return {"passwd.pt": "is a text file", "string-metadata.pt": "its metadata is str",
+            "list-model.pt": "made for model a list", "text-accuracy.pt": "'test_accuracy' is str, not a number",
+            "zero.pt": "is a character device (it links to /dev/zero)", "pipe.pt": "is a named pipe",
+            "folder.pt": "is a folder"}
+
+
+def test_every_bad_file_becomes_a_checkpoint_error_saying_what_it_is(tmp_path: Path) -> None:
+    """Item 7: one bad file in assets/ stopped the app; each must be reported, by name, and the rest loaded."""
+    from mnist_core.checkpoint import discover_checkpoints
+
+    expected = _odd_files(tmp_path)
+    save_checkpoint(tmp_path / "good.pt", "tiny-vgg", build_model("tiny-vgg"))
+    for name, words in expected.items():
+        with pytest.raises(CheckpointError) as err:
+            load_checkpoint(tmp_path / name)
+        assert str(err.value).startswith(f"{tmp_path / name}: ") and words in str(err.value), str(err.value)
+    found, errors = discover_checkpoints(tmp_path)
+    assert [c.path.name for c in found] == ["good.pt"] and len(errors) == len(expected)

@@ -13,6 +13,7 @@ import pytest
 from mnist_core.checkpoint import load_checkpoint
 
 REPO = Path(__file__).resolve().parent.parent
+SHIPPED = str(REPO / "assets" / "tiny-vgg-seed004.pt")
 
 
 def cli(*args: str, cwd: Path, data_dir: Path | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
@@ -86,6 +87,11 @@ def test_models_lists_names_and_parameter_counts(tmp_path: Path) -> None:
     (("train", "--epochs", "0"), "epochs must be"),
     (("train", "--lr", "nan"), "learning rate must be"),
     (("eval", "--checkpoint", "nope.pt"), "nope.pt: no such checkpoint file"),
+    # Issue 12, item 10: these were tracebacks.
+    (("eval", "--checkpoint", SHIPPED, "--batch-size", "0"), "must be at least 1"),
+    (("eval", "--checkpoint", SHIPPED, "--device", "bogus"),
+     "unknown device 'bogus'; this machine has: cpu"),
+    (("train", "--epochs", "1", "--device", "cuda:99"), "this machine has: cpu"),
 ])
 def test_user_errors_exit_non_zero_with_one_clear_line(args, needle: str, tmp_path: Path, data_dir: Path) -> None:
     proc = cli(*args, cwd=tmp_path, data_dir=data_dir)
@@ -135,3 +141,37 @@ def test_predict_defaults_to_the_shipped_drawing_model(tmp_path: Path) -> None:
     proc = cli("predict", "blue-seven.png", "--json", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["label"] == 7
+
+
+def test_ctrl_c_while_importing_ends_with_one_line(tmp_path: Path) -> None:
+    """Item 10: a Ctrl-C during the seconds torch takes to import was a traceback through importlib."""
+    import re
+    import signal
+
+    proc = subprocess.Popen([sys.executable, "-X", "importtime", "-m", "mnist_core", "models"], cwd=tmp_path, text=True,
+                            env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    for line in proc.stderr:  # -X importtime: one line as each module finishes importing
+        if re.search(r"\|\s+torch\.", line):  # torch has begun, and importing the rest of it takes a second or more
+            break
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130 and "error: interrupted" in err and "Traceback" not in err, err[-2000:]
+
+
+def test_bad_files_give_one_line_never_a_traceback_or_a_hang(tmp_path: Path) -> None:
+    """Item 7: a copy of /etc/passwd, a string for metadata, an image that is a named pipe (predict hung)."""
+    import shutil
+
+    import torch
+
+    from mnist_core.models import build_model
+
+    shutil.copy("/etc/passwd", tmp_path / "passwd.pt")
+    torch.save({"format": "mnist-demo-checkpoint", "model": "tiny-vgg", "metadata": "a string",
+                "state_dict": build_model("tiny-vgg").state_dict()}, tmp_path / "meta.pt")
+    os.mkfifo(tmp_path / "pipe.png")
+    for args, named in ((("predict", "--checkpoint", "passwd.pt", "x.png"), "passwd.pt: is a text file"),
+                        (("eval", "--checkpoint", "meta.pt"), "meta.pt: its metadata is str"),
+                        (("predict", "pipe.png"), "pipe.png: is a named pipe")):
+        proc = cli(*args, cwd=tmp_path, timeout=60)
+        assert proc.returncode == 1 and "Traceback" not in proc.stderr and named in proc.stderr, proc.stderr[-2000:]

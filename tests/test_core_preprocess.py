@@ -144,3 +144,19 @@ def test_the_bounding_box_is_exact_at_full_resolution() -> None:
     canvas[:, :, 3] = 255
     canvas[203:598, 301:342, :3] = (200, 30, 30)  # opaque white background, red ink
     assert ink_bbox(_InkSource(canvas)) == (203, 598, 301, 342)
+
+
+def test_image_files_are_checked_before_they_are_decoded(tmp_path) -> None:
+    """Issue 12, items 1 and 7: the size an image declares is checked unread; a named pipe is refused unopened."""
+    import os
+
+    from mnist_core.preprocess import MAX_IMAGE_PIXELS, load_image_file
+
+    bomb = tmp_path / "bomb.png"
+    Image.new("1", (5000, 5000), 1).save(bomb, optimize=True)  # 10 KB on disk, 100 MB as RGBA
+    with pytest.raises(ImageInputError, match=r"bomb\.png: 25\.0 megapixels is too large .* limit is 16\.8"):
+        load_image_file(bomb)
+    assert MAX_IMAGE_PIXELS < 25_000_000 < 2 * MAX_IMAGE_PIXELS  # refused by our check, not PIL's own
+    os.mkfifo(tmp_path / "pipe.png")
+    with pytest.raises(ImageInputError, match="pipe.png: is a named pipe"):
+        load_image_file(tmp_path / "pipe.png")

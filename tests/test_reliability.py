@@ -19,6 +19,7 @@ from gradio_client import Client
 from PIL import Image, ImageDraw
 from test_app_api import draw_digit, sketch, top_label
 
+from bench.app import connect, free_port, rss_mb, send_event, start_app
 from demo.draw_tab import PROMPT
 
 REPO = Path(__file__).resolve().parent.parent
@@ -69,12 +70,15 @@ def test_degenerate_drawings_get_an_answer_not_an_error(client: Client, seven, t
     still_serving(client, seven)
 
 
-def test_a_huge_drawing_is_read_within_the_upload_limit(client: Client, seven, tmp_path: Path) -> None:
-    img = Image.new("L", (10000, 10000), 255)
-    ImageDraw.Draw(img).line([(2500, 2000), (7500, 2000), (4500, 8500)], fill=0, width=550)
-    img.save(tmp_path / "huge.png", optimize=True)
-    assert (tmp_path / "huge.png").stat().st_size < 10_000_000
-    assert top_label(client.predict(sketch(tmp_path / "huge.png"), api_name="/predict"))[0] == "7"
+def test_a_drawing_at_the_pixel_limit_is_read(client: Client, seven, tmp_path: Path) -> None:
+    from mnist_core.preprocess import MAX_IMAGE_PIXELS
+
+    side = int(MAX_IMAGE_PIXELS ** 0.5)  # 4096 x 4096: a large photo; one more row would be refused (below)
+    img = Image.new("L", (side, side), 255)
+    ImageDraw.Draw(img).line([(side // 4, side // 5), (3 * side // 4, side // 5), (9 * side // 20, 17 * side // 20)],
+                             fill=0, width=side // 18)
+    img.save(tmp_path / "large.png", optimize=True)
+    assert top_label(client.predict(sketch(tmp_path / "large.png"), api_name="/predict"))[0] == "7"
     still_serving(client, seven)
 
 
@@ -87,12 +91,33 @@ def test_a_file_over_the_upload_limit_is_refused(client: Client, seven, tmp_path
     still_serving(client, seven)
 
 
-def test_a_non_image_payload_gets_a_message(client: Client, seven, tmp_path: Path) -> None:
-    notes = tmp_path / "notes.png"
-    notes.write_text("this is not a picture")
+def _broken_image(kind: str, folder: Path) -> Path:
+    path = folder / ("drawing.svg" if kind == "svg" else "drawing.png")
+    if kind == "text":
+        path.write_text("this is not a picture")
+    elif kind == "svg":
+        path.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="800" height="800">'
+                        '<path d="M200 160 L600 160 L360 680" stroke="black" stroke-width="40"/></svg>')
+    else:  # a real PNG cut in half: its header is fine, its pixels are not all there
+        _canvas("RGB").save(path)
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    return path
+
+
+@pytest.mark.parametrize("kind", ["text", "truncated", "svg"])
+def test_an_unreadable_drawing_gets_the_same_message_as_anywhere_else(client: Client, seven, tmp_path: Path,
+                                                                      kind: str) -> None:
+    """Issue 12, item 9: Gradio decodes before the app, and answered "upstream Gradio app has raised an exception"."""
+    from demo.inputs import DRAWING
+    from mnist_core.preprocess import ImageInputError, load_image_file
+
+    path = _broken_image(kind, tmp_path)
+    with pytest.raises(ImageInputError) as expected:  # what mnist_core (the CLI) says of the same file
+        load_image_file(path, name=DRAWING)
     with pytest.raises(Exception) as err:
-        client.predict(sketch(notes), api_name="/predict")
-    assert "Traceback" not in str(err.value)
+        client.predict(sketch(path), api_name="/predict")
+    assert str(expected.value) in str(err.value) and "not a readable image" in str(err.value)
+    assert "Traceback" not in str(err.value) and "/tmp" not in str(err.value)  # no server path either
     still_serving(client, seven)
 
 
@@ -254,3 +279,172 @@ def test_models_of_visitors_who_left_are_freed(app_server: tuple[str, Any], seve
     assert tracked_session(finished.session_hash) is None and tracked_session(leaving.session_hash) is None
     assert left_mid_run.closed and not left_mid_run.entries
     still_serving(Client(url, verbose=False), seven)
+
+
+# --- Issue 12: hostile requests against resources, and what the app exposes. ---------------------------------------
+
+
+def test_forged_inputs_get_a_clear_message(app_server: tuple[str, Any], client: Client, seven) -> None:
+    """Item 8: a list as the model, NaN and infinity as numbers, forged gallery indexes, fn_index 999."""
+    url, demo = app_server
+    index_of = {fn.fn.__name__: i for i, fn in demo.fns.items() if fn.fn is not None}
+    with pytest.raises(Exception, match="Model: expected one of the choices, got a list"):
+        client.predict(seven, ["tiny-vgg-seed004.pt"], api_name="/predict")
+    cases = [("run", ["tiny-vgg", "fast", float("nan"), 64, 0.1, 1, None], None, "Epochs: must be a finite number"),
+             ("run", ["tiny-vgg", "fast", 1, float("inf"), 0.1, 1, None], None, "Batch size: must be a finite number"),
+             ("pick_mistake", [None, None], {"index": 1e9, "value": None}, "not in the gallery"),
+             ("pick_mistake", [None, None], {"index": None, "value": None}, "not in the gallery")]
+    for name, data, event_data, needle in cases:
+        done = send_event(url, index_of[name], data, event_data=event_data)
+        assert not done["success"] and needle in done["output"]["error"], (name, done)
+    assert send_event(url, 999, []) == {"status": 404, "detail": "No such function: fn_index 999."}
+    still_serving(client, seven)
+
+
+def test_a_huge_value_is_neither_echoed_nor_logged(app_server: tuple[str, Any], client: Client, seven,
+                                                   capfd: pytest.CaptureFixture[str]) -> None:
+    """Item 5: a 50 MB model name came back in the error and wrote a 52 MB line to the server's log."""
+    import httpx
+
+    with pytest.raises(Exception) as err:
+        client.predict(seven, "x" * 500_000, api_name="/predict")
+    assert "500,000 characters is not one of the choices" in str(err.value) and len(str(err.value)) < 1_000
+    body = json.dumps({"data": [None, "x" * 2_000_000], "fn_index": 0, "session_hash": "huge"})
+    refused = httpx.post(f"{app_server[0]}gradio_api/queue/join", content=body,
+                         headers={"Content-Type": "application/json"})
+    assert refused.status_code == 413 and len(refused.text) < 200  # not even read past the limit
+    still_serving(client, seven)
+    logged = capfd.readouterr()  # this process's output holds the in-process server's log
+    assert max(map(len, (logged.out + logged.err).splitlines()), default=0) < 5_000
+
+
+def test_monitoring_is_off(app_server: tuple[str, Any]) -> None:
+    """Item 11: /monitoring/summary was open without login and listed every function and its call count."""
+    for page in ("monitoring", "monitoring/summary"):
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(f"{app_server[0]}{page}", timeout=30)
+        assert err.value.code == 403
+
+
+class PeakRSS:
+    """The peak growth of a process's resident memory while the ``with`` block runs, sampled every 10 ms."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.growth_mb, self._stop = pid, 0.0, None
+
+    def __enter__(self) -> PeakRSS:
+        import threading
+
+        start, self._stop = rss_mb(self.pid)[0], threading.Event()
+
+        def sample() -> None:
+            while not self._stop.is_set():
+                self.growth_mb = max(self.growth_mb, rss_mb(self.pid)[0] - start)
+                self._stop.wait(0.01)
+
+        self._thread = threading.Thread(target=sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+@pytest.fixture(scope="module")
+def app_process(tmp_path_factory: pytest.TempPathFactory, data_dir: Path, seven) -> dict[str, Any]:
+    """``python app.py`` in its own process, as deployed, so its memory and temporary folder can be measured.
+
+    Its temporary files are deleted after 5 s and it keeps 20 sessions (``$MNIST_TEMP_MAX_AGE``,
+    ``$MNIST_MAX_SESSIONS``), so the tests see both limits at work in seconds.
+    """
+    import os
+
+    folder = tmp_path_factory.mktemp("app-process")
+    env = {**os.environ, "GRADIO_TEMP_DIR": str(folder / "gradio"), "MNIST_TEMP_MAX_AGE": "5",
+           "MNIST_MAX_SESSIONS": "20", "GRADIO_ANALYTICS_ENABLED": "False"}
+    port = free_port()
+    proc = start_app(port, env)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        client = connect(url, timeout=180)
+        still_serving(client, seven)  # warm: the first prediction allocates what every later one reuses
+        yield {"url": url, "pid": proc.pid, "temp": folder / "gradio", "client": client}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_a_decompression_bomb_is_refused_before_decoding(app_process: dict[str, Any], seven, tmp_path: Path) -> None:
+    """Item 1: a 37 KB PNG of 13000 x 13000 cost the server 2 GB and 7 s; here 6000 x 6000 (36 megapixels)."""
+    import time
+
+    bomb = tmp_path / "bomb.png"
+    img = Image.new("1", (6000, 6000), 1)
+    ImageDraw.Draw(img).line([(1500, 1200), (4500, 1200), (2700, 5100)], fill=0, width=330)
+    img.save(bomb, optimize=True)
+    assert bomb.stat().st_size < 100_000
+    started = time.monotonic()
+    with PeakRSS(app_process["pid"]) as rss, pytest.raises(Exception, match="36.0 megapixels is too large"):
+        app_process["client"].predict(sketch(bomb), api_name="/predict")
+    assert rss.growth_mb < 60 and time.monotonic() - started < 20, rss.growth_mb
+    still_serving(app_process["client"], seven)
+
+
+def _upload(url: str, *paths: Path) -> list[str]:
+    import httpx
+
+    files = [("files", (p.name, p.read_bytes())) for p in paths]
+    answer = httpx.post(f"{url}gradio_api/upload", files=files, timeout=60)
+    answer.raise_for_status()
+    return answer.json()
+
+
+def test_heavy_work_cannot_bypass_the_queue(app_process: dict[str, Any], seven, tmp_path: Path) -> None:
+    """Item 2: POST /gradio_api/run/predict ran outside the queue: 8 large drawings at once took +3.4 GB."""
+    import uuid
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    _canvas("RGB", size=3500).save(tmp_path / "large.png")  # 12 megapixels: allowed, but costly to decode
+    url = app_process["url"]
+    paths = _upload(url, *[tmp_path / "large.png"] * 4)
+
+    def direct(path: str) -> int:
+        value = {"background": None, "layers": [], "composite": {"path": path, "meta": {"_type": "gradio.FileData"}}}
+        body = {"data": [value, None, None], "session_hash": uuid.uuid4().hex}  # drawing, model, session state
+        return httpx.post(f"{url}gradio_api/run/predict", json=body, timeout=120).status_code
+
+    with PeakRSS(app_process["pid"]) as rss, ThreadPoolExecutor(4) as pool:
+        statuses = list(pool.map(direct, paths))
+    assert statuses == [404] * 4 and rss.growth_mb < 60, (statuses, rss.growth_mb)
+    still_serving(app_process["client"], seven)  # the same drawing through the queue (gradio_client) is served
+
+
+def test_temporary_files_and_sessions_stay_bounded(app_process: dict[str, Any], tmp_path: Path) -> None:
+    """Item 4: uploads stayed forever, and every new session kept ~160 KB of Gradio state (300: +44-60 MB)."""
+    import time
+    import uuid
+
+    import httpx
+
+    (tmp_path / "junk.bin").write_bytes(bytes(1_000_000))
+    url, pid = app_process["url"], app_process["pid"]
+    junk = Path(_upload(url, tmp_path / "junk.bin")[0])
+    assert junk.exists() and app_process["temp"] in junk.parents
+
+    def new_sessions(count: int) -> None:
+        with httpx.Client(timeout=30) as http:
+            for _ in range(count):
+                http.post(f"{url}gradio_api/run/stop", json={"data": [], "session_hash": uuid.uuid4().hex})
+
+    new_sessions(40)  # past the limit of 20, so what is measured next is the steady state
+    before = rss_mb(pid)[0]
+    new_sessions(300)
+    grown = rss_mb(pid)[0] - before
+    assert grown < 15, f"{grown:.1f} MB for 300 new sessions"
+    deadline = time.monotonic() + 30
+    while junk.exists() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not junk.exists(), "an upload was kept past $MNIST_TEMP_MAX_AGE"

@@ -1,0 +1,122 @@
+"""Requests refused before Gradio reads them: oversized bodies, and functions that do not exist.
+
+Gradio answers ``fn_index`` 999 or an unknown ``/run/NAME`` with an HTTP 500 and a
+traceback in the log, parses a JSON body of any size (a 50 MB "model name" came back in the
+error and went into the log), and reads every file of a component request into memory. This
+ASGI middleware, installed through ``launch(app_kwargs=...)`` (:func:`middleware`), reads the
+body of those POST requests first, refuses one over its route's limit with 413, and one
+naming no function of the app with 404, each with a short JSON ``detail`` like FastAPI's.
+Everything else passes through untouched, and the body it read is handed on unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from starlette.middleware import Middleware
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+#: An event's JSON names its uploaded files and carries a few values: never anywhere near this.
+MAX_EVENT_BODY = 1_000_000
+#: The page's sketchpad sends each image of a 560 x 560 canvas to a component function (a PNG of at most ~1.3 MB).
+MAX_COMPONENT_BODY = 4_000_000
+
+_EVENT = re.compile(r"/gradio_api/(?:queue/join|(?:run|api|call|call/v2)/(?P<name>[^/]+))/?$")
+_COMPONENT = re.compile(r"/gradio_api/component_server/?$")
+
+
+def _limit(path: str) -> int | None:
+    if _EVENT.search(path):
+        return MAX_EVENT_BODY
+    if _COMPONENT.search(path):
+        return MAX_COMPONENT_BODY
+    return None
+
+
+def unknown_function(blocks: Any, path: str, body: bytes) -> str | None:
+    """Why an event request names no function of ``blocks`` (a reason to show), or ``None`` if it names one."""
+    try:
+        data = json.loads(body)
+    except ValueError:  # not JSON: Gradio answers that itself (422)
+        return None
+    if not isinstance(data, dict):
+        return None
+    fn_index = data.get("fn_index")
+    if fn_index is not None:
+        if isinstance(fn_index, bool) or not isinstance(fn_index, int) or fn_index not in blocks.fns:
+            return f"No such function: fn_index {str(fn_index)[:20]}."
+        return None
+    match = _EVENT.search(path)
+    name = match["name"] if match else None
+    if name is not None and name not in {fn.api_name for fn in blocks.fns.values()}:
+        return f"No such endpoint: /{name[:60]}."
+    return None
+
+
+async def _answer(send: Send, status: int, detail: str) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+class RequestGuard:
+    """The ASGI middleware: see the module's docstring."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        limit = _limit(scope["path"]) if scope["type"] == "http" and scope.get("method") == "POST" else None
+        if limit is None:
+            await self.app(scope, receive, send)
+            return
+        too_large = f"Request too large: at most {limit // 1000:,} KB here."
+        declared = dict(scope.get("headers") or []).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > limit:
+            await _answer(send, 413, too_large)
+            return
+        body = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            if len(body) > limit:
+                await _answer(send, 413, too_large)
+                return
+            if not message.get("more_body"):
+                break
+        blocks = getattr(scope.get("app"), "get_blocks", lambda: None)()
+        problem = unknown_function(blocks, scope["path"], bytes(body)) if blocks and limit == MAX_EVENT_BODY else None
+        if problem:
+            await _answer(send, 404, problem)
+            return
+        await self.app(scope, _replay(bytes(body), receive), send)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that gives the body already read once, then whatever comes next (a disconnect)."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+def middleware() -> list[Middleware]:
+    """What ``launch(app_kwargs={"middleware": ...})`` takes to install :class:`RequestGuard`."""
+    return [Middleware(RequestGuard)]

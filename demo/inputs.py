@@ -1,0 +1,155 @@
+"""Input components that check what a request sends before Gradio or the app use it.
+
+A browser sends what the page allows, but anyone can send anything to the app's endpoints
+(``fn_index`` and all): a list where a model name goes, NaN or infinity in a number box,
+50 MB of text for a dropdown, a non-image, a truncated PNG or a decompression bomb as a
+drawing. Gradio's own preprocessing would turn these into tracebacks ("upstream Gradio app
+has raised an exception"), echo the 50 MB back and into the log, or decode the bomb. Each
+class here is the Gradio component of the same name with a ``preprocess`` that refuses such
+values first, with a short ``gr.Error`` the visitor can read, then lets Gradio do the rest.
+Their messages are bounded: nothing a request sends is echoed at length.
+
+The refusals are not logged with a traceback (``print_exception=False``): they are the
+visitor's mistakes, shown to the visitor, and a flood of them must not flood the log.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from io import BytesIO
+from typing import Any
+
+import gradio as gr
+from gradio.components.base import server
+from gradio.components.image_editor import AcceptBlobs
+from gradio.data_classes import FileData
+
+from mnist_core.preprocess import ImageInputError, open_image, unreadable_image
+
+#: Longest value a dropdown accepts (the longest real choice is a file name or a key like "session-12").
+MAX_CHOICE_CHARS = 200
+#: Longest text of a refusal shown to the visitor.
+MAX_MESSAGE_CHARS = 300
+#: Drawings uploaded by the page's sketchpad but not yet used by an event, at most (oldest dropped first).
+MAX_PENDING_DRAWINGS = 64
+#: What the messages call a drawing (never the server's temporary path).
+DRAWING = "the drawing"
+_PENDING_LOCK = threading.Lock()
+
+
+def shorten(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """``text`` cut to ``limit`` characters, saying how much was cut, so no request is echoed at length."""
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text) - limit:,} more characters)"
+
+
+def refuse(component: gr.components.Component, problem: str) -> gr.Error:
+    """A ``gr.Error`` naming the input by its label: "Epochs: must be a finite number, got nan"."""
+    name = component.label or component.elem_id or type(component).__name__
+    return gr.Error(shorten(f"{name}: {problem}"), print_exception=False)
+
+
+def _kind(value: Any) -> str:
+    return "nothing" if value is None else f"a {type(value).__name__}"
+
+
+def _checked(component: gr.components.Component, preprocess: Any, payload: Any) -> Any:
+    """Gradio's own preprocessing of a value already checked here, its errors bounded and made readable."""
+    try:
+        return preprocess(payload)
+    except gr.Error as exc:
+        raise gr.Error(shorten(str(exc.message)), print_exception=False) from None
+    except Exception as exc:  # anything Gradio's preprocessing did not foresee: a message, not a traceback
+        raise refuse(component, f"this value cannot be used ({shorten(str(exc), 100) or type(exc).__name__})") from None
+
+
+class Dropdown(gr.Dropdown):
+    """A single-choice ``gr.Dropdown`` that refuses anything but one short value before Gradio echoes it."""
+
+    def preprocess(self, payload: Any) -> Any:
+        if payload is not None:
+            if isinstance(payload, bool) or not isinstance(payload, (str, int, float)):
+                raise refuse(self, f"expected one of the choices, got {_kind(payload)}")
+            if isinstance(payload, str) and len(payload) > MAX_CHOICE_CHARS:
+                raise refuse(self, f"a value of {len(payload):,} characters is not one of the choices")
+        return _checked(self, super().preprocess, payload)
+
+
+class Number(gr.Number):
+    """A ``gr.Number`` that refuses text, lists, NaN and infinity (JSON from outside the page can carry them)."""
+
+    def preprocess(self, payload: Any) -> Any:
+        if payload is not None:
+            if isinstance(payload, bool) or not isinstance(payload, (int, float)):
+                raise refuse(self, f"expected a number, got {_kind(payload)}")
+            try:
+                finite = math.isfinite(payload)
+            except OverflowError:  # an integer too large for a float
+                finite = False
+            if not finite:
+                raise refuse(self, f"must be a finite number, got {shorten(str(payload), 20)}")
+        return _checked(self, super().preprocess, payload)
+
+
+class Checkbox(gr.Checkbox):
+    """A ``gr.Checkbox`` that accepts only true or false."""
+
+    def preprocess(self, payload: Any) -> Any:
+        if payload is not None and not isinstance(payload, bool):
+            raise refuse(self, f"expected true or false, got {_kind(payload)}")
+        return _checked(self, super().preprocess, payload)
+
+
+class Sketchpad(gr.Sketchpad):
+    """A ``gr.Sketchpad`` whose images are checked by their header before Gradio decodes them.
+
+    Gradio decodes the drawing (and would decode a 13000 x 13000 bomb, 2 GB) before the
+    app's function runs, so the check must be here: each image is opened with
+    ``mnist_core.preprocess.open_image``, which refuses too many pixels from the header
+    alone, and any decoding failure afterwards (a truncated file) gets the same message
+    ``mnist_core`` gives everywhere else. The page's sketchpad sends its images ahead of the
+    event, into memory (``accept_blobs``); images never claimed by an event (skipped by
+    ``trigger_mode="always_last"``, or sent by anyone) are kept at most ``MAX_PENDING_DRAWINGS``.
+    """
+
+    def get_block_name(self) -> str:
+        return "imageeditor"  # drawn by the page like gr.Sketchpad itself: the ImageEditor component
+
+    def preprocess(self, payload: Any) -> Any:
+        if payload is not None:
+            cached = self.blob_storage.get(payload.id) if payload.id is not None else None
+            source = cached if cached is not None else payload
+            for image in [source.background, source.composite, *(source.layers or [])]:
+                self._check(image)
+        return _checked(self, super().preprocess, payload)
+
+    def convert_and_format_image(self, file: FileData | None | bytes, flatten_on_white: bool = False) -> Any:
+        """Gradio's decoding, with the same message as ``mnist_core`` when the data turns out to be broken."""
+        try:
+            return super().convert_and_format_image(file, flatten_on_white)
+        except Exception as exc:
+            raise gr.Error(str(unreadable_image(DRAWING, exc)), print_exception=False) from None
+
+    @staticmethod
+    def _check(image: FileData | bytes | None) -> None:
+        if image is None:
+            return
+        source = image.path if isinstance(image, FileData) else BytesIO(image)
+        try:
+            open_image(source, DRAWING).close()
+        except ImageInputError as exc:
+            raise gr.Error(shorten(str(exc)), print_exception=False) from None
+
+    @server
+    def accept_blobs(self, data: AcceptBlobs) -> None:
+        """Keep an image the page sends ahead of its event, the oldest dropped beyond ``MAX_PENDING_DRAWINGS``.
+
+        A layer number no page sends is refused: Gradio would grow a list to that length.
+        """
+        index = data.data.get("index")
+        if index not in (None, "null", "") and not (str(index).isdigit() and int(index) < 16):
+            raise gr.Error("The drawing has too many layers.", print_exception=False)
+        with _PENDING_LOCK:
+            super().accept_blobs(data)
+            while len(self.blob_storage) > MAX_PENDING_DRAWINGS:
+                del self.blob_storage[next(iter(self.blob_storage))]  # dicts keep insertion order: the oldest
