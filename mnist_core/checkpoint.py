@@ -161,6 +161,21 @@ def _guess_model_name(state_dict: dict[str, torch.Tensor]) -> str | None:
     return None
 
 
+# Registered names whose network has changed shape, and the name the earlier shape goes by now.
+FORMER_SHAPES = {"drawing-cnn": "drawing-cnn-w24"}  # drawing-cnn was width 24 until it became width 32
+
+
+def _renamed_model(model_name: str, state_dict: dict[str, torch.Tensor]) -> str | None:
+    """The name a checkpoint's weights go by now when they were saved under a name that has changed shape.
+
+    A visitor's ``drawing-cnn`` saved before that network grew must keep loading, as the
+    ``drawing-cnn-w24`` it is. Only the renames listed in :data:`FORMER_SHAPES` are followed:
+    any other mismatch between a name and its weights is still refused.
+    """
+    former = FORMER_SHAPES.get(model_name)
+    return former if former is not None and _guess_model_name(state_dict) == former else None
+
+
 def _what_else_it_is(head: bytes) -> str | None:
     """``None`` for a zip archive (PyTorch's format since 1.6), else what the file is in words, by its first bytes."""
     if head.startswith(b"PK\x03\x04"):
@@ -291,6 +306,9 @@ def load_checkpoint(path: str | os.PathLike[str], *, map_location: str | torch.d
     else:
         raise CheckpointError(f"{path}: not an MNIST checkpoint (no weights found)")
 
+    renamed = _renamed_model(model_name, state_dict)
+    if renamed is not None:
+        metadata["saved_as"], model_name = model_name, renamed
     model = build_model(model_name)
     try:
         model.load_state_dict(state_dict)

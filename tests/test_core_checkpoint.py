@@ -37,6 +37,17 @@ def test_plain_state_dict_from_the_original_example_loads(tmp_path: Path) -> Non
     assert loaded.model_name == "pytorch-example" and _same_weights(model, loaded.model)
 
 
+def test_a_model_saved_under_a_name_that_has_since_changed_shape_still_loads(tmp_path: Path) -> None:
+    """Checkpoints saved when ``drawing-cnn`` was width 24 (before it became width 32) load as ``drawing-cnn-w24``."""
+    old_model = build_model("drawing-cnn-w24")
+    path = save_checkpoint(tmp_path / "mine.pt", "drawing-cnn", old_model, metadata={"epochs": 12})
+    loaded = load_checkpoint(path)
+    assert loaded.model_name == "drawing-cnn-w24" and _same_weights(old_model, loaded.model)
+    assert loaded.metadata["saved_as"] == "drawing-cnn" and loaded.metadata["epochs"] == 12
+    with pytest.raises(CheckpointError, match="do not fit model 'drawing-cnn'"):  # fits no model at all: still refused
+        load_checkpoint(save_checkpoint(tmp_path / "other.pt", "drawing-cnn", build_model("tiny-vgg")))
+
+
 class _Payload:
     """Unpickling this calls a function that writes a file: what a malicious checkpoint would do."""
 
