@@ -162,7 +162,7 @@ def _guess_model_name(state_dict: dict[str, torch.Tensor]) -> str | None:
 
 
 # Registered names whose network has changed shape, and the name the earlier shape goes by now.
-FORMER_SHAPES = {"drawing-cnn": "drawing-cnn-w24"}  # drawing-cnn was width 24 until it became width 32
+FORMER_SHAPES = {"drawing-cnn": "drawing-cnn-w24"}  # drawing-cnn was width 24 until it became width 40
 
 
 def _renamed_model(model_name: str, state_dict: dict[str, torch.Tensor]) -> str | None:

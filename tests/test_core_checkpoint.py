@@ -38,7 +38,7 @@ def test_plain_state_dict_from_the_original_example_loads(tmp_path: Path) -> Non
 
 
 def test_a_model_saved_under_a_name_that_has_since_changed_shape_still_loads(tmp_path: Path) -> None:
-    """Checkpoints saved when ``drawing-cnn`` was width 24 (before it became width 32) load as ``drawing-cnn-w24``."""
+    """Checkpoints saved when ``drawing-cnn`` was width 24 (before it became width 40) load as ``drawing-cnn-w24``."""
     old_model = build_model("drawing-cnn-w24")
     path = save_checkpoint(tmp_path / "mine.pt", "drawing-cnn", old_model, metadata={"epochs": 12})
     loaded = load_checkpoint(path)
