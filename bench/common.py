@@ -61,7 +61,8 @@ def machine() -> dict[str, str | int]:
                 break
     except OSError:
         pass
-    return {"cpu": cpu, "cores": os.cpu_count() or 0, "torch_threads": torch.get_num_threads(),
+    return {"cpu": cpu, "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+            "cores": os.cpu_count() or 0, "torch_threads": torch.get_num_threads(),
             "torch": str(torch.__version__), "python": platform.python_version(),
             "gpu": torch.cuda.get_device_name() if torch.cuda.is_available() else "none"}
 
@@ -83,7 +84,8 @@ def report(title: str, rows: list[Row], out: Path, command: str) -> None:
         note = f" ({r.note})" if r.note else ""
         print(f"| {r.figure} | {r.value}{note} | {r.target} | {met} |")
     info = machine()
-    print(f"\nMachine: {info['cpu']}, {info['cores']} cores, torch {info['torch']}, GPU: {info['gpu']}")
+    print(f"\nMachine: {info['cpu']} ({info['cpu_capability']}), {info['cores']} cores, torch {info['torch']}, "
+          f"GPU: {info['gpu']}")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"title": title, "command": command, "commit": git_commit(), "machine": info,
                                "rows": [asdict(r) for r in rows]}, indent=2))

@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parent.parent
 @pytest.mark.slow
 @pytest.mark.parametrize("script,rows", [("speed", 4 + len(gpu_figures(""))), ("app", 3), ("load", 5),
                                          ("profile_steps", 6), ("soak", 2),
-                                         ("drawn", 28)])  # drawn: 4 models x 5 sets, not-sure x 2 x 2, 4 more
+                                         ("drawn", 29)])  # drawn: 4 models x 5 sets, not-sure x 2 x 2, 5 more
 def test_bench_quick_mode_runs_and_writes_its_table(script: str, rows: int, tmp_path: Path, data_dir: Path) -> None:
     out = tmp_path / f"{script}.json"
     proc = subprocess.run([sys.executable, "-m", f"bench.{script}", "--quick", "--out", str(out)], cwd=REPO,
