@@ -1,10 +1,11 @@
 """The Draw tab's lesson in dataset bias: the same drawing, read by two models taught by different writers.
 
 One model learnt from MNIST alone, whose digits were written in the United States; the
-other (the default) also learnt from Spanish and Swiss writers. Both are the same network
-trained the same way, so when they disagree the only reason is who wrote their training
-digits. Teachers draw a European ``1`` (a long upstroke) or a ``7`` with a crossbar and
-let the class see the first model fail.
+other (the default) also learnt from Spanish and Swiss writers, and saw some MNIST 1s given
+the long upstroke those writers use. Both are the same design of network, trained with the
+same drawing distortions (the MNIST-only one is narrower, and reads MNIST as well), so when
+they disagree, the reason is whose digits they learnt from. Teachers draw a European ``1``
+(a long upstroke) or a ``7`` with a crossbar and let the class see the first model fail.
 """
 
 from __future__ import annotations
