@@ -148,8 +148,10 @@ def test_ctrl_c_while_importing_ends_with_one_line(tmp_path: Path) -> None:
     import re
     import signal
 
+    # As from a terminal: Ctrl-C not ignored (a job started in the background by a script inherits SIGINT ignored).
     proc = subprocess.Popen([sys.executable, "-X", "importtime", "-m", "mnist_core", "models"], cwd=tmp_path, text=True,
-                            env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     for line in proc.stderr:  # -X importtime: one line as each module finishes importing
         if re.search(r"\|\s+torch\.", line):  # torch has begun, and importing the rest of it takes a second or more
             break
