@@ -56,17 +56,13 @@ class Prediction:
 
 @torch.inference_mode()
 def probabilities_for(model: nn.Module, digit_image: torch.Tensor) -> torch.Tensor:
-    """(10,) class probabilities for one MNIST-style image (28, 28) in [0, 1].
-
-    Without autograd: nothing here needs gradients, so no graph is recorded or kept alive.
-    """
+    """(10,) class probabilities for one MNIST-style image (28, 28) in [0, 1]."""
     was_training = model.training
     if was_training:
         model.eval()
     try:
         device = next(model.parameters()).device
-        with torch.no_grad():
-            out = model(normalize(digit_image[None]).to(device))  # (1, 10) logits or log-probabilities
+        out = model(normalize(digit_image[None]).to(device))  # (1, 10) logits or log-probabilities
     finally:
         if was_training:
             model.train()
