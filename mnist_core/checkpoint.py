@@ -165,15 +165,11 @@ def _guess_model_name(state_dict: dict[str, torch.Tensor]) -> str | None:
 FORMER_SHAPES = {"drawing-cnn": "drawing-cnn-w24"}  # drawing-cnn was width 24 until it became width 40
 
 
-def _renamed_model(model_name: str, state_dict: dict[str, torch.Tensor]) -> str | None:
-    """The name a checkpoint's weights go by now when they were saved under a name that has changed shape.
-
-    A visitor's ``drawing-cnn`` saved before that network grew must keep loading, as the
-    ``drawing-cnn-w24`` it is. Only the renames listed in :data:`FORMER_SHAPES` are followed:
-    any other mismatch between a name and its weights is still refused.
-    """
-    former = FORMER_SHAPES.get(model_name)
-    return former if former is not None and _guess_model_name(state_dict) == former else None
+def _build_and_load(model_name: str, state_dict: dict[str, torch.Tensor]) -> nn.Module:
+    """The registered model ``model_name`` holding ``state_dict``; raises what ``load_state_dict`` raises."""
+    model = build_model(model_name)
+    model.load_state_dict(state_dict)
+    return model
 
 
 def _what_else_it_is(head: bytes) -> str | None:
@@ -306,16 +302,18 @@ def load_checkpoint(path: str | os.PathLike[str], *, map_location: str | torch.d
     else:
         raise CheckpointError(f"{path}: not an MNIST checkpoint (no weights found)")
 
-    renamed = _renamed_model(model_name, state_dict)
-    if renamed is not None:
-        metadata["saved_as"], model_name = model_name, renamed
-    model = build_model(model_name)
     try:
-        model.load_state_dict(state_dict)
+        model = _build_and_load(model_name, state_dict)
     except Exception as exc:  # wrong names or shapes (RuntimeError), or values torch cannot copy in
-        lines = str(exc).splitlines()
-        raise CheckpointError(f"{path}: its weights do not fit model {model_name!r} "
-                              f"({lines[1].strip() if len(lines) > 1 else short_reason(exc)})") from exc
+        # A name that has changed shape (FORMER_SHAPES): a visitor's drawing-cnn saved before that network grew
+        # loads as the drawing-cnn-w24 it is. Any other mismatch between a name and its weights is refused.
+        former = FORMER_SHAPES.get(model_name)
+        if former is None or _guess_model_name(state_dict) != former:
+            lines = str(exc).splitlines()
+            raise CheckpointError(f"{path}: its weights do not fit model {model_name!r} "
+                                  f"({lines[1].strip() if len(lines) > 1 else short_reason(exc)})") from exc
+        metadata["saved_as"], model_name = model_name, former
+        model = _build_and_load(model_name, state_dict)
     model.eval()
     metadata.setdefault("model", model_name)
     return Checkpoint(model_name=model_name, model=model, metadata=metadata, path=path)
