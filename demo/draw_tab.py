@@ -119,13 +119,15 @@ def build(context: AppContext, session: gr.State) -> DrawTab:
     inside_open = gr.State(True)
     digit_state = gr.State(None)  # the last 28x28 input, so the inside views need not preprocess again
 
-    def lesson_for(digit: torch.Tensor | None) -> Any:
-        """Both models' readings of the 28x28 input (a forward pass each: well under a millisecond)."""
+    def lesson_for(prediction: Prediction | None, used: torch.nn.Module | None = None) -> Any:
+        """Both models' readings of the 28x28 input. The model ``used`` for ``prediction`` (usually the default,
+        one of the pair) is not run again: only the other pays a forward pass."""
         if len(pair) != 2:
             return gr.skip()
-        if digit is None:
+        if prediction is None:
             return lesson_html(None, None)
-        return lesson_html(*(probabilities_for(m, digit) for m in pair))
+        return lesson_html(*(prediction.probabilities if m is used else probabilities_for(m, prediction.digit_image)
+                             for m in pair))
 
     def on_draw(sketch_value: Any, key: str | None, models: SessionModels | None
                 ) -> tuple[Any, go.Figure, np.ndarray | None, np.ndarray | None, Any]:
@@ -136,7 +138,7 @@ def build(context: AppContext, session: gr.State) -> DrawTab:
             return PROMPT, probability_figure(None), None, None, lesson_for(None)
         digit = prediction.digit_image.numpy()
         return (label_value(prediction), probability_figure(prediction.probabilities.numpy()), enlarge(digit), digit,
-                lesson_for(prediction.digit_image))
+                lesson_for(prediction, require_entry(catalog, models, key).model))
 
     def on_inside(digit: np.ndarray | None, key: str | None, models: SessionModels | None,
                   is_open: bool) -> tuple[Any, Any]:
