@@ -4,7 +4,7 @@
 - ``seed004``: the tiny-VGG recipe (Adam lr 1e-3, batch 32, 3 epochs, cross-entropy).
 - ``fast``: the shortest wall time to 99% test accuracy on a 2-core CPU.
 - ``drawing``: the default drawing model: MNIST plus European handwriting beyond it (see
-  :mod:`mnist_core.handwriting`), the distortions that drawings have and the European 1 and 7
+  :mod:`mnist_core.handwriting`), the distortions that drawings have and the European 1
   (see :mod:`mnist_core.augment`), and 5,000 training images held out to calibrate its confidence.
 """
 
@@ -139,7 +139,7 @@ RECIPES: dict[str, Recipe] = {
         Recipe(
             name="drawing", model="drawing-cnn",
             description="the default drawing model: MNIST plus European handwriting (15% of each batch from "
-                        "UJI pen strokes, 15% from the numbers scans, training writers only), some 1s and 7s "
+                        "UJI pen strokes, 15% from the numbers scans, training writers only), some 1s "
                         "written the European way, drawing-like distortions (scale, rotation, shear, shift, "
                         "elastic, stroke width) and non-digits taught as 'not sure'; SGD one-cycle, 16 epochs; "
                         "calibrated on 5,000 held-out MNIST images and the sources' validation writers",
