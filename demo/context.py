@@ -14,6 +14,8 @@ from mnist_core.recipes import Recipe
 from mnist_core.runs import TrainingData, load_training_data
 
 TRAIN_CONCURRENCY_ENV = "MNIST_TRAIN_CONCURRENCY"
+
+
 def default_train_concurrency() -> int:
     """Simultaneous training runs: ``$MNIST_TRAIN_CONCURRENCY`` or 1 (two runs on a CPU only halve each other)."""
     return env_int(TRAIN_CONCURRENCY_ENV, 1)
