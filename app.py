@@ -29,7 +29,7 @@ import torch  # noqa: E402
 from demo.context import TRAIN_CONCURRENCY_ENV
 from demo.http_guard import middleware
 from demo.limits import max_sessions
-from demo.ui import CSS, JS, THEME, build_demo
+from demo.ui import CSS, THEME, build_demo
 from mnist_core.memory import return_freed_memory_to_the_system
 from mnist_core.preprocess import limit_decoded_pixels
 
@@ -42,7 +42,7 @@ MAX_UPLOAD = "10mb"
 
 
 def launch_options(monitoring: bool = False) -> dict[str, Any]:
-    """What ``demo.launch`` needs besides the address: the look, the page script (Gradio 6 takes them
+    """What ``demo.launch`` needs besides the address: the look (Gradio 6 takes it
     here), and the limits that keep one visitor from taking the server down.
 
     - uploads of at most ``MAX_UPLOAD``;
@@ -51,7 +51,7 @@ def launch_options(monitoring: bool = False) -> dict[str, Any]:
     - Gradio's ``/monitoring`` pages off unless ``monitoring``: they are open without login and list
       every function and how often it was called.
     """
-    return {"theme": THEME, "css": CSS, "js": JS, "max_file_size": MAX_UPLOAD,
+    return {"theme": THEME, "css": CSS, "max_file_size": MAX_UPLOAD,
             "state_session_capacity": max_sessions(), "enable_monitoring": monitoring,
             "app_kwargs": {"middleware": middleware()}}
 

@@ -22,13 +22,13 @@ import torch
 from demo import inputs
 from demo.charts import probability_figure
 from demo.context import AppContext
+from demo.drawing_pad import Drawing, DrawingPad, answer_stamp
 from demo.lesson import lesson_html
 from demo.models_state import SessionModels, find_entry, model_choices, require_entry
 from demo.pictures import feature_maps_html, placeholder_html, saliency_html, zoom_pixels
 from mnist_core.predict import Prediction, predict_drawing, probabilities_for
 from mnist_core.preprocess import ImageInputError, sketch_to_mnist
 from mnist_core.saliency import explain
-from mnist_core.strokes import SKETCHPAD_BRUSH_RADIUS, SKETCHPAD_CANVAS, SKETCHPAD_COLOURS
 
 PROMPT = "Draw a digit"
 #: The 28x28 input is shown this many times larger, each pixel a crisp square.
@@ -41,7 +41,6 @@ class DrawTab:
     """The components other tabs need to reach (the model list is refreshed after training)."""
 
     model: gr.Dropdown
-    sketch: gr.Sketchpad
 
 
 def composite_of(sketch: Any) -> Any:
@@ -69,9 +68,8 @@ def label_value(prediction: Prediction) -> dict[str, float]:
     return {(f"not sure: {k}?" if k == best else k): v for k, v in top.items()}
 
 
-def _predict(context: AppContext, sketch: Any, key: str | None, session: SessionModels | None) -> Prediction | None:
+def _predict(context: AppContext, image: Any, key: str | None, session: SessionModels | None) -> Prediction | None:
     entry = require_entry(context.catalog, session, key)
-    image = composite_of(sketch)
     if image is None:
         return None
     try:
@@ -81,35 +79,32 @@ def _predict(context: AppContext, sketch: Any, key: str | None, session: Session
 
 
 def build(context: AppContext, session: gr.State) -> DrawTab:
-    """Lay out the Draw tab inside the current ``gr.Tab`` and wire its events."""
+    """Lay out the Draw tab inside the current ``gr.Tab`` and wire its events.
+
+    The canvas and the answer sit side by side, sized so both fit one screen (a phone stacks
+    them, the answer straight under the canvas); the model picker and the rest come after.
+    """
     catalog = context.catalog
-    with gr.Row(equal_height=False):
-        with gr.Column(scale=5, min_width=420):
-            sketch = inputs.Sketchpad(
-                label="Draw one digit, big, in the middle",
-                type="pil", image_mode="RGBA", canvas_size=(SKETCHPAD_CANVAS, SKETCHPAD_CANVAS),
-                height=SKETCHPAD_CANVAS + 120,
-                layers=False, transforms=(), buttons=[],
-                brush=gr.Brush(default_size=SKETCHPAD_BRUSH_RADIUS, colors=list(SKETCHPAD_COLOURS),
-                               default_color=SKETCHPAD_COLOURS[0], color_mode="defaults"),
-                eraser=gr.Eraser(default_size=30), elem_id="sketchpad",
-            )
-            with gr.Row():
-                clear = gr.Button("Clear", variant="secondary", size="lg", elem_id="clear-button")
+    with gr.Row(equal_height=False, elem_id="draw-row"):
+        with gr.Column(scale=5, min_width=300):
+            pad = DrawingPad(elem_id="sketchpad")
+        with gr.Column(scale=4, min_width=300):
+            label = gr.Label(value=PROMPT, num_top_classes=3, label="The model reads…", elem_id="prediction")
+            stamp = answer_stamp()
             model = inputs.Dropdown(choices=model_choices(catalog, None), value=catalog.default_key,
-                                label="Model", elem_id="draw-model",
-                                info="Pretrained checkpoints, and any model you train in the Train tab")
+                                    label="Model", elem_id="draw-model",
+                                    info="Pretrained checkpoints, and any model you train in the Train tab")
             if not catalog.entries:
                 gr.Markdown("**No pretrained model found in `assets/`.** Train one in the Train tab, "
                             "then pick it here.")
-        with gr.Column(scale=4, min_width=360):
-            label = gr.Label(value=PROMPT, num_top_classes=3, label="The model reads…", elem_id="prediction")
             # The same drawing read by a model that learnt from MNIST alone and by the default drawing model.
             pair = [catalog.entries[k].model for k in (catalog.mnist_only_key, catalog.default_key) if k]
             lesson = gr.HTML(lesson_html(None, None), elem_id="lesson", visible=len(pair) == 2)
-            bars = gr.Plot(value=probability_figure(None), label="All ten probabilities", elem_id="probabilities")
-            seen = gr.Image(value=None, label="What the model sees (28 × 28)", height=300, width=300,
-                            interactive=False, buttons=[], elem_id="model-input")
+            with gr.Row():
+                bars = gr.Plot(value=probability_figure(None), label="All ten probabilities",
+                               elem_id="probabilities", min_width=260)
+                seen = gr.Image(value=None, label="What the model sees (28 × 28)", height=280, width=280,
+                                interactive=False, buttons=[], elem_id="model-input", min_width=200)
     with gr.Accordion("Inside the network: why this answer?", open=True, elem_id="inside-accordion") as inside:
         gr.Markdown("**Saliency**: which strokes drove the answer. **Feature maps**: what each convolution layer "
                     "computed from the drawing, one small picture per filter (bright = strong response, "
@@ -129,16 +124,16 @@ def build(context: AppContext, session: gr.State) -> DrawTab:
         return lesson_html(*(prediction.probabilities if m is used else probabilities_for(m, prediction.digit_image)
                              for m in pair))
 
-    def on_draw(sketch_value: Any, key: str | None, models: SessionModels | None
-                ) -> tuple[Any, go.Figure, np.ndarray | None, np.ndarray | None, Any]:
-        """Every stroke: the top three digits, all ten probabilities, the 28x28 input (shown and kept), and
-        the two models of the lesson side by side."""
-        prediction = _predict(context, sketch_value, key, models)
+    def on_draw(drawing: Drawing, key: str | None, models: SessionModels | None
+                ) -> tuple[Any, go.Figure, np.ndarray | None, np.ndarray | None, Any, str]:
+        """Every stroke: the top three digits, all ten probabilities, the 28x28 input (shown and kept), the
+        two models of the lesson side by side, and which drawing this answers (the page's ``seq``)."""
+        prediction = _predict(context, drawing.image, key, models)
         if prediction is None:
-            return PROMPT, probability_figure(None), None, None, lesson_for(None)
+            return PROMPT, probability_figure(None), None, None, lesson_for(None), str(drawing.seq)
         digit = prediction.digit_image.numpy()
         return (label_value(prediction), probability_figure(prediction.probabilities.numpy()), enlarge(digit), digit,
-                lesson_for(prediction, require_entry(catalog, models, key).model))
+                lesson_for(prediction, require_entry(catalog, models, key).model), str(drawing.seq))
 
     def on_inside(digit: np.ndarray | None, key: str | None, models: SessionModels | None,
                   is_open: bool) -> tuple[Any, Any]:
@@ -172,30 +167,27 @@ def build(context: AppContext, session: gr.State) -> DrawTab:
 
     def api_predict(sketch_value: Any, key: str | None, models: SessionModels | None) -> Any:
         """The API's answer: {digit: confidence} for the top three, or the prompt for a blank canvas."""
-        prediction = _predict(context, sketch_value, key, models)
+        prediction = _predict(context, composite_of(sketch_value), key, models)
         return PROMPT if prediction is None else prediction.top(3)
 
-    outputs = [label, bars, seen, digit_state, lesson]
+    outputs = [label, bars, seen, digit_state, lesson, stamp]
     listen = {"show_progress": "hidden", "trigger_mode": "always_last", "concurrency_limit": 4,
               "concurrency_id": "predict", "api_visibility": "private"}
     then = {"show_progress": "hidden", "concurrency_limit": 4, "concurrency_id": "inside",
             "api_visibility": "private"}
     inside_inputs = [digit_state, model, session, inside_open]
-    for trigger in (sketch.change, model.change):
-        trigger(on_draw, [sketch, model, session], outputs, **listen).then(
+    # One event per stroke (and per Undo or Clear): the pad sends the whole drawing at pen-up.
+    for trigger in (pad.change, model.change):
+        trigger(on_draw, [pad, model, session], outputs, **listen).then(
             on_inside, inside_inputs, [saliency, feature_maps], **then)
     inside.expand(lambda: True, None, inside_open, queue=False, api_visibility="private").then(
         on_inside, inside_inputs, [saliency, feature_maps], **then)
     inside.collapse(lambda: False, None, inside_open, queue=False, api_visibility="private")
-    # Clear presses the sketchpad's own "Clear canvas" (setting the value to None from Python works only
-    # once: a second None is no change) and re-selects the brush, which Gradio 6 drops on clearing;
-    # the displays are reset here directly rather than waiting for a change event.
-    clear.click(lambda: (PROMPT, probability_figure(None), None, None, lesson_for(None),
-                         placeholder_html(INSIDE_PROMPT), ""),
-                None, [*outputs, saliency, feature_maps], show_progress="hidden",
-                js="() => { if (window.mnistClear) window.mnistClear(); }", api_visibility="private")
 
-    # The documented API endpoint: same inputs, but only the label-confidence dict comes back.
+    # The documented API endpoints take the drawing as gr.Sketchpad sends it (a dict whose "composite" is an
+    # image), so gradio_client scripts written for a sketchpad keep working; only the label-confidence dict
+    # (or the explanation) comes back.
+    sketch = inputs.Sketchpad(visible=False, type="pil", image_mode="RGBA", elem_id="api-sketchpad")
     api_button = gr.Button(visible=False)
     api_label = gr.Label(visible=False, num_top_classes=3)
     api_button.click(api_predict, [sketch, model, session], api_label, api_name="predict",
@@ -203,4 +195,4 @@ def build(context: AppContext, session: gr.State) -> DrawTab:
     api_explain_button, api_json = gr.Button(visible=False), gr.JSON(visible=False)
     api_explain_button.click(api_explain, [sketch, model, session], api_json, api_name="explain",
                      show_progress="hidden", concurrency_limit=4, concurrency_id="inside")
-    return DrawTab(model=model, sketch=sketch)
+    return DrawTab(model=model)

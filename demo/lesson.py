@@ -5,7 +5,8 @@ other (the default) also learnt from Spanish and Swiss writers, and saw some MNI
 the long upstroke those writers use. Both are the same design of network, trained with the
 same drawing distortions (the MNIST-only one is narrower, and reads MNIST as well), so when
 they disagree, the reason is whose digits they learnt from. Teachers draw a European ``1``
-(a long upstroke) or a ``7`` with a crossbar and let the class see the first model fail.
+(a long upstroke) and let the class see the first model read a 7. (A ``7`` with a crossbar is no
+such lesson: both models read it, MNIST has crossed 7s enough, so the prompt does not suggest it.)
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ MNIST_ONLY_TITLE = "Learnt from MNIST alone"
 DRAWING_TITLE = "Learnt from MNIST + European handwriting"
 WHY = ("Why they differ: MNIST was written by US Census Bureau staff and US high-school students, who rarely "
        "give a 1 a long upstroke or a 7 a crossbar. The second model also learnt from Spanish and Swiss writers.")
-AGREE = "Both agree. Now draw a 1 with a long upstroke, or a 7 with a crossbar, as much of Europe writes them."
+AGREE = "Both agree. Now draw a 1 with a long upstroke from the left, as much of Europe writes it."
 PROMPT = "Draw a digit: two models, taught by different writers, read it side by side."
 
 

@@ -6,7 +6,7 @@ import os
 
 import gradio as gr
 
-from demo import confusion_tab, dataset_tab, draw_tab, lesson, model_tab, pictures, train_tab
+from demo import confusion_tab, dataset_tab, draw_tab, drawing_pad, lesson, model_tab, pictures, train_tab
 from demo.context import AppContext
 from demo.limits import temp_cleanup
 from demo.models_state import SessionModels, end_session, free_session
@@ -14,53 +14,33 @@ from demo.temp_files import start_cleanup
 
 TITLE = "MNIST live: watch a neural network learn to read digits"
 
-#: Large type and a roomy sketchpad: the app is projected in classrooms.
+#: Large type, and a canvas sized so that it and the answer fit one screen: the app is projected in
+#: classrooms, run on laptops (1280 x 800) and opened on phones (390 x 844). ``--pad-size`` is the
+#: canvas's side: what the screen's height leaves after the title, tabs and the canvas's toolbar.
+#: On a projector the page uses the whole width, and the type grows with it.
 CSS = """
-.gradio-container { max-width: 1500px !important; }
-#app-title h1 { font-size: 2.2rem; margin-bottom: 0; }
+.gradio-container { max-width: 1880px !important; margin: 0 auto !important; }
+#app-title h1 { font-size: 2rem; margin: 0; line-height: 1.2; }
+#app-title p { margin: 0.2rem 0 0; }
+#sketchpad { --pad-size: clamp(280px, calc(100vh - 250px), 620px); }
 #prediction .output-class { font-size: 4rem !important; }
 #model-input img { image-rendering: pixelated; }
 .tab-container button, button[role="tab"] { font-size: 1.15rem !important; font-weight: 600; }
 #train-status h3 { margin: 0.2rem 0; }
 #layer-table, #per-class { font-size: 1.05rem; }
-""" + pictures.CSS + lesson.CSS
+@media (min-width: 1600px) {
+  body { font-size: 1.15rem; }
+  #sketchpad { --pad-size: clamp(280px, calc(100vh - 270px), 760px); }
+}
+@media (max-width: 640px) {
+  #app-title h1 { font-size: 1.3rem; }
+  #app-title p { display: none; }
+  #prediction .output-class { font-size: 2.6rem !important; }
+  .gradio-container { padding: 0 6px !important; }
+}
+""" + pictures.CSS + lesson.CSS + drawing_pad.CSS
 
 THEME = gr.themes.Soft(primary_hue="blue", text_size="lg")
-
-#: Gradio 6's sketchpad opens with no tool selected ("select the draw tool to start"), has no
-#: Python option for a default tool, and drops the tool again when its value is cleared. This
-#: page script selects the brush once the page has loaded, and defines ``window.mnistClear`` for
-#: the Clear button: it presses the sketchpad's own "Clear canvas" and selects the brush again, so
-#: a visitor can always draw straight away. The sketchpad carries ``data-brush-ready`` while the
-#: brush is selected, so a test can wait for exactly that instead of a fixed time. Buttons are
-#: found by their label, else by their place (brush and eraser are the last two, "Clear canvas"
-#: the sixth), so a translated label still works.
-JS = """
-() => {
-  const pick = (deadline) => {
-    const pad = document.querySelector('#sketchpad');
-    const buttons = pad ? Array.from(pad.querySelectorAll('button')) : [];
-    const brush = buttons.find((b) => b.getAttribute('aria-label') === 'Brush') || buttons[buttons.length - 2];
-    if (pad && pad.querySelector('canvas') && brush) {
-      brush.click();
-      pad.dataset.brushReady = '1';  // a signal for tests (and scripts) that drawing works now
-      return;
-    }
-    if (Date.now() < deadline) setTimeout(() => pick(deadline), 200);
-  };
-  window.mnistSelectBrush = () => setTimeout(() => pick(Date.now() + 5000), 150);
-  window.mnistClear = () => {
-    const pad = document.querySelector('#sketchpad');
-    const buttons = pad ? Array.from(pad.querySelectorAll('button')) : [];
-    const trash = buttons.find((b) => b.getAttribute('aria-label') === 'Clear canvas') || buttons[5];
-    if (pad) delete pad.dataset.brushReady;
-    if (trash) trash.click();
-    window.mnistSelectBrush();
-  };
-  setTimeout(() => pick(Date.now() + 20000), 300);
-}
-"""
-
 
 #: Events run at once per event listener without a limit of its own (the heavy ones all set theirs).
 DEFAULT_CONCURRENCY = 4

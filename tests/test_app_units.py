@@ -310,3 +310,39 @@ def test_old_temporary_files_are_deleted_while_requests_add_more(tmp_path: Path)
         adding.set()
         thread.join()
     assert not any(p.exists() or p.parent.exists() for p in old)  # the files and their folders
+
+
+def test_the_drawing_pad_reads_its_canvas_and_refuses_anything_else() -> None:
+    """The Draw tab's canvas sends ``{"seq", "png"}`` with each stroke: a real PNG becomes the image the model
+    reads, a blank canvas ``None``; anything a script might send instead gets a short message, and a PNG that
+    declares too many pixels is refused before it is decoded."""
+    import base64
+    import io
+
+    import gradio as gr
+    from PIL import Image
+
+    from demo.drawing_pad import MAX_DATA_URL_CHARS, PNG_DATA_URL, DrawingPad
+
+    def data_url(image: Image.Image) -> str:
+        out = io.BytesIO()
+        image.save(out, "PNG", optimize=True)
+        return PNG_DATA_URL + base64.b64encode(out.getvalue()).decode()
+
+    pad = DrawingPad()
+    canvas = Image.new("RGBA", (560, 560), "white")
+    drawing = pad.preprocess({"seq": 3, "png": data_url(canvas)})
+    assert drawing.seq == 3 and drawing.image.size == (560, 560)
+    assert pad.preprocess({"seq": 4, "png": None}).image is None
+    assert pad.preprocess(None).image is None
+
+    bomb = data_url(Image.new("1", (6000, 6000), 1))  # 11 KB of PNG, 36 megapixels
+    truncated = data_url(canvas)[:-40]
+    for payload, message in [("<svg>", "expected a drawing"), ({"seq": "1", "png": None}, "expected a drawing"),
+                             ({"seq": 1, "png": "data:image/svg+xml;base64,AAAA"}, "expected a PNG"),
+                             ({"seq": 1, "png": PNG_DATA_URL + "A" * MAX_DATA_URL_CHARS}, "too large"),
+                             ({"seq": 1, "png": PNG_DATA_URL + "not base64!"}, "damaged"),
+                             ({"seq": 1, "png": bomb}, "36.0 megapixels is too large"),
+                             ({"seq": 1, "png": truncated}, "not a readable image")]:
+        with pytest.raises(gr.Error, match=message):
+            pad.preprocess(payload)

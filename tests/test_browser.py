@@ -50,7 +50,7 @@ def page(browser: Any, app_server: tuple[str, Any]) -> Iterator[Any]:
     pg = context.new_page()
     pg.set_default_timeout(30_000)
     pg.goto(url)
-    pg.wait_for_selector("#sketchpad canvas")
+    wait_for_canvas(pg)
     yield pg
     context.close()
 
@@ -75,19 +75,23 @@ def stroke(page: Any, points: list[tuple[float, float]], steps: int = 4) -> None
     page.mouse.up()
 
 
-def wait_for_brush(page: Any) -> None:
-    """Wait until the page script has selected the brush (after load, and again after Clear)."""
-    page.wait_for_selector("#sketchpad[data-brush-ready]", state="attached")
+def wait_for_canvas(page: Any) -> None:
+    """Wait until the drawing pad's script has run and the canvas takes strokes."""
+    page.wait_for_selector("#sketchpad[data-ready] canvas")
+
+
+def wait_for_answer(page: Any) -> str:
+    """Wait for the answer to the newest drawing (the pad's ``seq``) and return the top digit shown."""
+    page.wait_for_function("""() => {
+        const pad = document.querySelector('#sketchpad');
+        return pad && pad.dataset.seq && pad.dataset.answered === pad.dataset.seq;
+    }""", timeout=20_000)
+    assert "stale" not in (page.locator("#prediction").get_attribute("class") or "")
+    return top_prediction(page)
 
 
 def top_prediction(page: Any) -> str:
     return page.locator("#prediction .output-class").inner_text().strip()
-
-
-def wait_for_label(page: Any, text: str) -> None:
-    page.wait_for_function(
-        f"() => document.querySelector('#prediction .output-class')?.innerText.trim() === {text!r}",
-        timeout=20_000)
 
 
 def wait_for_images(page: Any, selector: str, count: int, timeout: int = 30_000) -> None:
@@ -98,29 +102,44 @@ def wait_for_images(page: Any, selector: str, count: int, timeout: int = 30_000)
 
 def test_draw_a_digit_and_read_it(page: Any) -> None:
     # Ready to draw at once: no "select the draw tool" step for the visitor.
-    page.wait_for_function("() => document.querySelectorAll('#sketchpad canvas').length > 0")
     assert top_prediction(page) == "Draw a digit"
-    wait_for_brush(page)
     stroke(page, SEVEN)
-    wait_for_label(page, "7")
-    assert page.locator("#model-input img").count() == 1
+    assert wait_for_answer(page) == "7"
+    page.wait_for_selector("#model-input img")
     shot(page, "draw-seven")
 
-    # Clear empties the canvas and keeps the brush: the next digit is read on its own, twice over.
+    # Clear empties the canvas: the next digit is read on its own, twice over.
     for digit, points in (("1", ONE), ("7", SEVEN)):
         page.locator("#clear-button").click()
-        wait_for_label(page, "Draw a digit")
-        wait_for_brush(page)
+        assert wait_for_answer(page) == "Draw a digit"
         stroke(page, points)
-        wait_for_label(page, digit)
+        assert wait_for_answer(page) == digit
+
+
+def test_every_stroke_sends_the_whole_drawing_once_and_undo_takes_one_back(page: Any) -> None:
+    """A two-stroke 4: the answer is for both strokes, each stroke is one event and no upload; Undo removes
+    the last stroke. (Gradio's own sketchpad uploaded the canvas 24-36 times per stroke.)"""
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    stroke(page, [(0.30, 0.15), (0.22, 0.55), (0.72, 0.55)])
+    wait_for_answer(page)
+    stroke(page, [(0.60, 0.25), (0.60, 0.90)])
+    assert wait_for_answer(page) == "4"
+    assert page.evaluate("document.querySelector('#sketchpad').dataset.seq") == "2"
+    assert sum("/upload" in u or "/component_server" in u for u in requests) == 0
+    assert sum("/queue/join" in u for u in requests) <= 4  # per stroke: the answer, then the inside views
+
+    page.locator("#undo-button").click()
+    assert wait_for_answer(page) != "4"
+    page.locator("#undo-button").click()
+    assert wait_for_answer(page) == "Draw a digit"
 
 
 def test_the_lesson_sets_a_model_that_learnt_from_mnist_alone_beside_the_drawing_model(page: Any) -> None:
     """A 1 with a long upstroke, as much of Europe writes it: MNIST alone reads a 7, the drawing model a 1."""
     assert "two models" in page.locator("#lesson").inner_text()  # before drawing: what the view is for
-    wait_for_brush(page)
     stroke(page, EUROPEAN_ONE)
-    wait_for_label(page, "1")
+    assert wait_for_answer(page) == "1"
     page.wait_for_selector("#lesson .lesson-differ")
     mnist_alone, drawing = page.locator("#lesson .lesson-digit").all_inner_texts()
     assert (mnist_alone.rstrip("?"), drawing) == ("7", "1")
@@ -194,7 +213,7 @@ def test_closing_the_tab_ends_the_run(browser: Any, app_server: tuple[str, Any])
 def test_every_tab_renders(page: Any) -> None:
     """Screenshots of each tab (the README's come from these) and a check that each shows its content."""
     stroke(page, SEVEN)
-    wait_for_label(page, "7")
+    assert wait_for_answer(page) == "7"
     # Inside the network: two saliency overlays and one feature-map grid per convolution layer.
     wait_for_images(page, "#saliency-view img", 2)
     wait_for_images(page, "#feature-maps-view img", 2)
