@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from demo.cores import CoreShare
 from demo.limits import env_int
 from demo.models_state import ModelCatalog, load_catalog
 from mnist_core.data import MNISTData, MNISTUnavailableError, load_mnist, locate_mnist
@@ -28,6 +29,7 @@ class AppContext:
     catalog: ModelCatalog
     data_dir: str | None = None
     train_concurrency: int = 1
+    cores: CoreShare = field(default_factory=CoreShare)  # lent to a lone training run, taken back by predictions
 
     @classmethod
     def create(cls, data_dir: str | os.PathLike[str] | None = None, assets_dir: str | os.PathLike[str] | None = None,

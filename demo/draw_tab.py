@@ -128,6 +128,7 @@ def build(context: AppContext, session: gr.State) -> DrawTab:
                 ) -> tuple[Any, go.Figure, np.ndarray | None, np.ndarray | None, Any, str]:
         """Every stroke: the top three digits, all ten probabilities, the 28x28 input (shown and kept), the
         two models of the lesson side by side, and which drawing this answers (the page's ``seq``)."""
+        context.cores.note_prediction()
         prediction = _predict(context, drawing.image, key, models)
         if prediction is None:
             return PROMPT, probability_figure(None), None, None, lesson_for(None), str(drawing.seq)

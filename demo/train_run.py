@@ -36,9 +36,10 @@ from mnist_core.recipes import Recipe
 from mnist_core.runs import FinishedRun, TrainingData, finish_run
 from mnist_core.train import EpochEvent, FinishedEvent, StartEvent, StepEvent, TrainEvent, init_model, train
 
-#: Seconds between two probe-strip redraws (and so chart updates): ~3 a second reads as live without
-#: flooding the browser.
-UPDATE_INTERVAL = 0.3
+#: Seconds between two probe-strip redraws (and so chart updates). Each update redraws a plotly chart and ten
+#: pictures in the browser: at 0.3 s a software-rendered page was busy nearly all the time and took 15-23 s to
+#: register a click on Stop. Once a second still reads as live (``python -m bench.browser`` measures it).
+UPDATE_INTERVAL = 1.0
 
 #: Where a stop flag that crossed into a ZeroGPU worker is signalled (the worker is forked on the same machine).
 STOP_DIR = Path(tempfile.gettempdir()) / "mnist-demo-stops"

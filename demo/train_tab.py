@@ -65,12 +65,13 @@ def clock(seconds: float | None) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
-def step_status(event: StepEvent, recipe: Recipe, accuracies: list[float]) -> str:
-    """Progress line while training: where we are, how fast, how long left."""
+def step_status(event: StepEvent, recipe: Recipe, accuracies: list[float], threads: int | None = None) -> str:
+    """Progress line while training: where we are, how fast (on how many CPU threads), how long left."""
     remaining = (event.total_steps - event.global_step) * recipe.batch_size / max(event.images_per_sec, 1e-9)
     acc = f" · last test accuracy **{accuracies[-1]:.2%}**" if accuracies else ""
+    on = f" on {threads} CPU thread{'s' if threads != 1 else ''}" if threads else ""
     return (f"### Epoch {event.epoch} of {recipe.epochs} · step {event.step:,} of {event.steps_per_epoch:,}\n"
-            f"**{event.images_per_sec:,.0f}** images/s · elapsed **{clock(event.elapsed)}** · "
+            f"**{event.images_per_sec:,.0f}** images/s{on} · elapsed **{clock(event.elapsed)}** · "
             f"ETA **{clock(remaining)}** · loss {event.loss:.4f}{acc}")
 
 
@@ -202,6 +203,7 @@ def build(context: AppContext, session: gr.State, model_dropdowns: list[gr.Dropd
         accuracies: list[float] = []
         finished: FinishedEvent | None = None
         trained: Trained | None = None
+        on_cpu = False
         runner = train_on_device(chosen, data, stop_flag, context.data_dir)
         try:
             for item in runner:
@@ -210,6 +212,9 @@ def build(context: AppContext, session: gr.State, model_dropdowns: list[gr.Dropd
                     continue
                 event = item.event
                 if isinstance(event, StartEvent):
+                    on_cpu = event.device == "cpu"  # a GPU run (ZeroGPU: another process) needs no cores lent
+                    if on_cpu:
+                        context.cores.update(len(ACTIVE_RUNS))
                     curve = TrainingCurve(steps_per_epoch=event.steps_per_epoch, epochs=event.epochs)
                     yield out(training_figure(curve),
                               f"### Training {chosen.model} ({count_parameters_of(chosen.model):,} parameters) "
@@ -217,8 +222,10 @@ def build(context: AppContext, session: gr.State, model_dropdowns: list[gr.Dropd
                               f"{chosen.batch_size} images", strip=item.probes, weights=item.filters)
                 elif isinstance(event, StepEvent):
                     curve.add_loss(event.global_step, event.loss)
-                    if item.probes is not None:  # train_on_device redraws the probes a few times a second
-                        yield out(training_figure(curve), step_status(event, chosen, accuracies), strip=item.probes)
+                    if item.probes is not None:  # train_on_device redraws the probes about once a second
+                        threads = context.cores.update(len(ACTIVE_RUNS)) if on_cpu else None
+                        yield out(training_figure(curve), step_status(event, chosen, accuracies, threads),
+                                  strip=item.probes)
                 elif isinstance(event, EpochEvent):
                     curve.add_accuracy(event.epoch, event.test_accuracy)
                     accuracies.append(event.test_accuracy)
@@ -230,7 +237,10 @@ def build(context: AppContext, session: gr.State, model_dropdowns: list[gr.Dropd
                     finished = event
                     if models.closed:
                         break  # nobody will see this model: do not finish it
-                    if event.status != "diverged" and (event.test_accuracy is None or chosen.holdout):
+                    if event.status == "stopped":  # said at once: the class sees Stop worked
+                        yield out(text=f"### Stopped at step {event.global_step:,}\nMeasuring the model on the "
+                                       "test set…", buttons=(skip, gr.Button(interactive=False)))
+                    elif event.status != "diverged" and (event.test_accuracy is None or chosen.holdout):
                         yield out(text="Run ended; measuring and calibrating the model…")
         finally:
             # Reached on normal completion, on Stop, and when Gradio closes the generator because the
@@ -238,6 +248,7 @@ def build(context: AppContext, session: gr.State, model_dropdowns: list[gr.Dropd
             stop_flag.set()
             runner.close()
             stop_flag.discard()
+            context.cores.release()
             if session_id:
                 with _ACTIVE_LOCK:
                     if ACTIVE_RUNS.get(session_id) is stop_flag:
@@ -271,7 +282,7 @@ def build(context: AppContext, session: gr.State, model_dropdowns: list[gr.Dropd
     start.click(run, [model, recipe, epochs, batch, lr, seed, session],
                 [chart, status, session, *model_dropdowns, start, stop, probes, filters],
                 concurrency_limit=context.train_concurrency, concurrency_id="train", api_name="train",
-                show_progress="minimal")
+                show_progress="minimal", show_progress_on=status)  # the queue position; not a spinner on every output
     stop.click(stop_for_request, None, None, queue=False, show_progress="hidden", api_name="stop")
     return TrainTab(start=start, stop=stop, chart=chart, status=status)
 

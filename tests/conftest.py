@@ -103,3 +103,16 @@ def client(app_server: tuple[str, Any]):
     from gradio_client import Client
 
     return Client(app_server[0], verbose=False)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Headless Debian chromium, launched once for the browser tests (see ``tests/pages.py``)."""
+    from playwright.sync_api import sync_playwright
+
+    from bench.browser import CHROMIUM, LAUNCH_ARGS
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
+        yield b
+        b.close()

@@ -8,39 +8,27 @@ Screenshots of every step (and of every tab) go to ``test-artifacts/``.
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+from tests.pages import (
+    BROWSER,
+    EUROPEAN_ONE,
+    ONE,
+    SEVEN,
+    shot,
+    stroke,
+    top_prediction,
+    wait_for_answer,
+    wait_for_canvas,
+    wait_for_images,
+)
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                       reason=f"no chromium at {CHROMIUM} (install Debian's chromium or set CHROMIUM_PATH)"),
-]
-
-SEVEN = [(0.28, 0.22), (0.72, 0.22), (0.45, 0.82)]
-ONE = [(0.42, 0.27), (0.52, 0.15), (0.52, 0.85)]
-EUROPEAN_ONE = [(0.30, 0.45), (0.55, 0.15), (0.55, 0.85)]  # a long upstroke
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                                    "--disable-component-update", "--no-first-run"])
-        yield b
-        b.close()
+pytestmark = BROWSER
 
 
 @pytest.fixture
@@ -53,51 +41,6 @@ def page(browser: Any, app_server: tuple[str, Any]) -> Iterator[Any]:
     wait_for_canvas(pg)
     yield pg
     context.close()
-
-
-def shot(page: Any, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-def stroke(page: Any, points: list[tuple[float, float]], steps: int = 4) -> None:
-    """Draw one stroke through ``points`` (fractions of the sketchpad canvas) with the mouse.
-
-    Few moves per segment: software-rendered headless chromium takes ~0.3 s per pointer move.
-    """
-    box = page.locator("#sketchpad canvas").first.bounding_box()
-    x0, y0, w, h = box["x"], box["y"], box["width"], box["height"]
-    page.mouse.move(x0 + w * points[0][0], y0 + h * points[0][1])
-    page.mouse.down()
-    for (ax, ay), (bx, by) in zip(points, points[1:], strict=False):
-        for t in range(1, steps + 1):
-            page.mouse.move(x0 + w * (ax + (bx - ax) * t / steps), y0 + h * (ay + (by - ay) * t / steps))
-    page.mouse.up()
-
-
-def wait_for_canvas(page: Any) -> None:
-    """Wait until the drawing pad's script has run and the canvas takes strokes."""
-    page.wait_for_selector("#sketchpad[data-ready] canvas")
-
-
-def wait_for_answer(page: Any) -> str:
-    """Wait for the answer to the newest drawing (the pad's ``seq``) and return the top digit shown."""
-    page.wait_for_function("""() => {
-        const pad = document.querySelector('#sketchpad');
-        return pad && pad.dataset.seq && pad.dataset.answered === pad.dataset.seq;
-    }""", timeout=20_000)
-    assert "stale" not in (page.locator("#prediction").get_attribute("class") or "")
-    return top_prediction(page)
-
-
-def top_prediction(page: Any) -> str:
-    return page.locator("#prediction .output-class").inner_text().strip()
-
-
-def wait_for_images(page: Any, selector: str, count: int, timeout: int = 30_000) -> None:
-    """Wait until ``count`` images under ``selector`` have loaded with a size (a broken one has naturalWidth 0)."""
-    page.wait_for_function(f"""() => Array.from(document.querySelectorAll({selector!r}))
-        .filter((img) => img.complete && img.naturalWidth > 0).length >= {count}""", timeout=timeout)
 
 
 def test_draw_a_digit_and_read_it(page: Any) -> None:

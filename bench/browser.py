@@ -1,0 +1,220 @@
+"""What a class feels in the browser: start-up, pen-up to answer, uploads per stroke, Stop while training.
+
+Drives the real app (``python app.py`` in a subprocess, as a teacher starts it) with headless
+Debian chromium through Playwright, and measures what people wait for:
+
+- start-up: process start until the page is served, and until the canvas takes strokes;
+- a drawing session (1280 x 800): for every stroke, pen-up until the answer *for the whole
+  drawing* is on the page (timed in the page itself: a ``pointerup`` listener and the pad's
+  ``data-answered`` stamp), and the requests each stroke makes (uploads, events);
+- a training run (1920 x 1080, the ``fast`` recipe): while it streams, how often a 100 ms
+  timer managed to fire and the main thread's long tasks (a busy page answers clicks late);
+  then Stop until the run has ended, and (unless ``--quick``) a whole ``fast`` run in the tab.
+
+Headless chromium renders in software here, so absolute times are pessimistic for a real
+laptop; the counts and the ratios are not. ``python -m bench.browser`` prints a table and
+writes ``bench/results/browser.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from bench.app import free_port, start_app
+from bench.common import REPO, Row, percentile, report
+
+#: Debian's chromium (``playwright install`` cannot run here); the tests use the same.
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+#: Chromium's flags: no sandbox (containers), software rendering, nothing fetched from outside.
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+               "--no-first-run"]
+
+#: Digits as strokes through points (fractions of the canvas): one- and two-stroke digits.
+DIGITS: dict[str, list[list[tuple[float, float]]]] = {
+    "1 (European)": [[(0.30, 0.45), (0.55, 0.15), (0.55, 0.85)]],
+    "7": [[(0.28, 0.22), (0.72, 0.22), (0.45, 0.82)]],
+    "4": [[(0.30, 0.15), (0.22, 0.55), (0.72, 0.55)], [(0.60, 0.25), (0.60, 0.90)]],
+    "7 (crossed)": [[(0.28, 0.2), (0.72, 0.2), (0.45, 0.85)], [(0.42, 0.52), (0.68, 0.52)]],
+}
+
+#: Installed in the page before a drawing session: pen-up times, and how long until the answer for the
+#: newest drawing (the pad's ``data-answered`` equals its ``data-seq``).
+MEASURE_STROKES = """() => {
+  window.__penUps = [];
+  window.__latencies = [];
+  document.addEventListener('pointerup', () => window.__penUps.push(performance.now()), true);
+  const pad = document.querySelector('#sketchpad');
+  new MutationObserver(() => {
+    if (pad.dataset.answered === pad.dataset.seq && window.__penUps.length > window.__latencies.length) {
+      window.__latencies.push(performance.now() - window.__penUps[window.__latencies.length]);
+    }
+  }).observe(pad, {attributes: true, attributeFilter: ['data-answered']});
+}"""
+
+#: Installed while training streams: a 100 ms timer's ticks and the main thread's long tasks (> 50 ms).
+MEASURE_MAIN_THREAD = """() => {
+  window.__ticks = 0;
+  window.__long = [];
+  window.__timer = setInterval(() => { window.__ticks += 1; }, 100);
+  new PerformanceObserver((list) => { for (const e of list.getEntries()) window.__long.push(e.duration); })
+    .observe({type: 'longtask', buffered: false});
+}"""
+
+
+#: True once the Train tab's status line contains the text given as the argument.
+STATUS_SAYS = "(text) => (document.querySelector('#train-status')?.innerText || '').includes(text)"
+
+
+def wait_served(url: str, deadline: float) -> float:
+    """Poll ``url`` until it answers 200; the time it did (monotonic)."""
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return time.monotonic()
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"{url} was not served in time")
+
+
+def stroke(page: Any, points: list[tuple[float, float]], steps: int = 8) -> None:
+    """One mouse stroke through ``points`` (fractions of the Draw tab's canvas), ``steps`` moves per segment."""
+    box = page.locator("#sketchpad canvas").bounding_box()
+    x0, y0, w, h = box["x"], box["y"], box["width"], box["height"]
+    page.mouse.move(x0 + w * points[0][0], y0 + h * points[0][1])
+    page.mouse.down()
+    for (ax, ay), (bx, by) in zip(points, points[1:], strict=False):
+        for t in range(1, steps + 1):
+            page.mouse.move(x0 + w * (ax + (bx - ax) * t / steps), y0 + h * (ay + (by - ay) * t / steps))
+    page.mouse.up()
+
+
+def wait_answered(page: Any) -> None:
+    page.wait_for_function("""() => { const p = document.querySelector('#sketchpad');
+        return p.dataset.seq && p.dataset.answered === p.dataset.seq; }""", timeout=30_000)
+
+
+def drawing_session(page: Any, rounds: int) -> list[Row]:
+    """Draw each digit ``rounds`` times (Clear between), timing every stroke in the page."""
+    page.evaluate(MEASURE_STROKES)
+    counts: list[dict[str, int]] = []
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    for _ in range(rounds):
+        for strokes in DIGITS.values():
+            for points in strokes:
+                before = len(requests)
+                stroke(page, points)
+                wait_answered(page)
+                page.wait_for_timeout(300)  # let any trailing requests of this stroke show up
+                made = requests[before:]
+                counts.append({"uploads": sum("/upload" in u or "/component_server" in u for u in made),
+                               "events": sum("/queue/join" in u for u in made)})
+            page.locator("#clear-button").click()
+            wait_answered(page)
+    latencies = [v / 1000 for v in page.evaluate("window.__latencies")]
+    p50, p95 = percentile(latencies, 50), percentile(latencies, 95)
+    uploads = max(c["uploads"] for c in counts)
+    events = statistics.median(c["events"] for c in counts)
+    return [
+        Row("Pen-up → answer for the whole drawing on screen (1280 × 800)",
+            f"p50 {p50:.2f} s, p95 {p95:.2f} s over {len(latencies)} strokes", "p50 <= 0.5 s", p50 <= 0.5,
+            numbers={"seconds": latencies}),
+        Row("Uploads per stroke (canvas sent to the server ahead of the event)",
+            f"at most {uploads}; events per stroke: median {events:g} (answer, then the inside views)",
+            "<= 1", uploads <= 1, numbers={"per_stroke": counts}),
+    ]
+
+
+def training_session(page: Any, stream_seconds: float, full_run: bool) -> list[Row]:
+    """Start the ``fast`` recipe, watch the main thread while it streams, press Stop; optionally a whole run."""
+    page.get_by_role("tab", name="Train").click()
+    page.locator("#start-button").click()
+    page.wait_for_function(STATUS_SAYS, arg="Epoch 1 of", timeout=120_000)
+    page.evaluate(MEASURE_MAIN_THREAD)
+    t0 = time.monotonic()
+    page.wait_for_timeout(stream_seconds * 1000)
+    ticks, long_tasks = page.evaluate("[window.__ticks, window.__long]")
+    elapsed = time.monotonic() - t0
+    expected = elapsed / 0.1
+    clicked = time.monotonic()
+    page.locator("#stop-button").click()
+    page.wait_for_function(STATUS_SAYS, arg="Stopped at step", timeout=120_000)
+    stop_seconds = time.monotonic() - clicked
+    stopped_at = page.locator("#train-status").inner_text()
+    page.wait_for_function(STATUS_SAYS, arg="Stopped: test accuracy", timeout=120_000)
+    measured_seconds = time.monotonic() - clicked
+    # The run really ended there: the final count of steps is the one the page showed at Stop.
+    steps_then = stopped_at.split("Stopped at step ", 1)[1].split()[0]
+    honest = f"{steps_then} steps" in page.locator("#train-status").inner_text()
+    rows = [
+        Row(f"100 ms timer firing while training streams ({elapsed:.0f} s)",
+            f"{ticks} of {expected:.0f} ({ticks / expected:.0%}); long tasks: {len(long_tasks)}, "
+            f"{sum(long_tasks) / 1000:.1f} s in all, longest {max(long_tasks, default=0):.0f} ms",
+            ">= 80% of ticks", ticks / expected >= 0.8,
+            numbers={"ticks": ticks, "expected": expected, "long_tasks_ms": long_tasks}),
+        Row("Stop → training ended, on screen (\"Stopped at step N\")",
+            f"{stop_seconds:.2f} s; the stopped model measured and calibrated after {measured_seconds:.1f} s"
+            + ("" if honest else " (the final step count differs from the one shown at Stop!)"),
+            "<= 1 s", stop_seconds <= 1 and honest,
+            numbers={"seconds": stop_seconds, "measured_seconds": measured_seconds}),
+    ]
+    if full_run:
+        page.locator("#start-button").click()
+        started = time.monotonic()
+        page.wait_for_function(STATUS_SAYS, arg="Finished: test accuracy", timeout=600_000)
+        whole = time.monotonic() - started
+        status = page.locator("#train-status").inner_text().splitlines()[0]
+        rows.append(Row("A whole `fast` run in the Train tab (Start → Finished)", f"{whole:.1f} s ({status})",
+                        "reported", None, numbers={"seconds": whole}))
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smoke run: one round of digits, no whole run")
+    parser.add_argument("--rounds", type=int, default=4, help="times each digit is drawn (default 4)")
+    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "browser.json")
+    args = parser.parse_args(argv)
+    from playwright.sync_api import sync_playwright
+
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"}
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    started = time.monotonic()
+    proc = start_app(port, env)
+    try:
+        served = wait_served(url, started + 180) - started
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
+            page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+            page.goto(url)
+            page.wait_for_selector("#sketchpad[data-ready] canvas", timeout=120_000)
+            usable = time.monotonic() - started
+            rows = [Row("`python app.py` → page served / canvas takes strokes",
+                        f"{served:.1f} s / {usable:.1f} s", "reported", None,
+                        numbers={"served": served, "usable": usable})]
+            rows += drawing_session(page, 1 if args.quick else args.rounds)
+            page.context.close()
+            page = browser.new_context(viewport={"width": 1920, "height": 1080}).new_page()
+            page.goto(url)
+            page.wait_for_selector("#sketchpad[data-ready] canvas", timeout=120_000)
+            rows += training_session(page, 5 if args.quick else 15, full_run=not args.quick)
+            browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    report("In the browser" + (" (quick smoke run: figures not comparable)" if args.quick else ""), rows,
+           args.out, "python -m bench.browser" + (" --quick" if args.quick else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""The Draw tab fits the screens it is used on, and a finger can draw on a phone.
+
+At a laptop's 1280 x 800, a projector's 1920 x 1080 and a phone's 390 x 844, everything
+needed to draw and read the answer (the canvas, Clear, the top digit) must be on screen
+without scrolling, and nothing may stick out sideways. On the phone a digit is drawn with
+real touch events (Chrome DevTools' ``Input.dispatchTouchEvent``): the page must not scroll
+under the finger, and the answer must be the digit drawn. Screenshots go to ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.pages import ARTIFACTS, BROWSER, EUROPEAN_ONE, wait_for_answer, wait_for_canvas
+
+pytestmark = BROWSER
+
+SCREENS = {"laptop": (1280, 800), "projector": (1920, 1080), "phone": (390, 844)}
+
+#: The box of each element, in the viewport's coordinates, with the viewport's size and scroll.
+BOXES = """(selectors) => {
+  const boxes = {};
+  for (const s of selectors) {
+    const r = document.querySelector(s)?.getBoundingClientRect();
+    boxes[s] = r ? {top: r.top, bottom: r.bottom, left: r.left, right: r.right, width: r.width} : null;
+  }
+  return {boxes, width: innerWidth, height: innerHeight, scrollY: scrollY,
+          scrollWidth: document.scrollingElement.scrollWidth};
+}"""
+
+NEEDED = ["#sketchpad canvas", "#clear-button", "#prediction .output-class"]
+
+
+def open_on(browser: Any, url: str, name: str) -> Any:
+    """A new page at ``url`` on screen ``name`` (a phone has touch and a dense display), ready to draw."""
+    width, height = SCREENS[name]
+    phone = name == "phone"
+    context = browser.new_context(viewport={"width": width, "height": height}, is_mobile=phone, has_touch=phone,
+                                  device_scale_factor=2 if phone else 1)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(url)
+    wait_for_canvas(page)
+    return page
+
+
+@pytest.fixture(params=list(SCREENS))
+def screen(request: pytest.FixtureRequest, browser: Any, app_server: tuple[str, Any]) -> Iterator[tuple[str, Any]]:
+    page = open_on(browser, app_server[0], request.param)
+    yield request.param, page
+    page.context.close()
+
+
+@pytest.fixture
+def phone(browser: Any, app_server: tuple[str, Any]) -> Iterator[Any]:
+    page = open_on(browser, app_server[0], "phone")
+    yield page
+    page.context.close()
+
+
+def test_canvas_clear_and_answer_fit_one_screen(screen: tuple[str, Any]) -> None:
+    name, page = screen
+    found = page.evaluate(BOXES, NEEDED)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"layout-draw-{name}.png"))
+    assert found["scrollY"] == 0
+    assert found["scrollWidth"] <= found["width"], "the page scrolls sideways"
+    for selector in NEEDED:
+        box = found["boxes"][selector]
+        assert box is not None, f"{selector} is missing"
+        assert 0 <= box["top"] and box["bottom"] <= found["height"], f"{selector} is below the fold at {name}"
+        assert 0 <= box["left"] and box["right"] <= found["width"], f"{selector} sticks out sideways at {name}"
+    canvas = found["boxes"]["#sketchpad canvas"]
+    assert canvas["width"] >= min(300, 0.75 * found["width"]), "the canvas is too small to draw on"
+
+
+def touch_stroke(page: Any, points: list[tuple[float, float]], steps: int = 8) -> list[float]:
+    """Draw through ``points`` (fractions of the canvas) with one finger; the page's scroll after each move."""
+    cdp = page.context.new_cdp_session(page)
+    box = page.locator("#sketchpad canvas").bounding_box()
+
+    def at(fx: float, fy: float) -> list[dict[str, float]]:
+        return [{"x": box["x"] + box["width"] * fx, "y": box["y"] + box["height"] * fy, "id": 1}]
+
+    scrolls = []
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": at(*points[0])})
+    for (ax, ay), (bx, by) in zip(points, points[1:], strict=False):
+        for t in range(1, steps + 1):
+            cdp.send("Input.dispatchTouchEvent",
+                     {"type": "touchMove", "touchPoints": at(ax + (bx - ax) * t / steps, ay + (by - ay) * t / steps)})
+            scrolls.append(page.evaluate("scrollY"))
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    return scrolls
+
+
+def test_a_finger_draws_on_a_phone_without_scrolling_the_page(phone: Any) -> None:
+    scrolls = touch_stroke(phone, EUROPEAN_ONE)
+    assert set(scrolls) == {0}, "the page scrolled while a finger drew"
+    assert wait_for_answer(phone) == "1"
+    phone.screenshot(path=str(ARTIFACTS / "layout-draw-phone-touch.png"))
