@@ -346,3 +346,30 @@ def test_the_drawing_pad_reads_its_canvas_and_refuses_anything_else() -> None:
                              ({"seq": 1, "png": truncated}, "not a readable image")]:
         with pytest.raises(gr.Error, match=message):
             pad.preprocess(payload)
+
+
+def test_a_lone_training_run_borrows_every_core_and_a_prediction_takes_them_back() -> None:
+    """The app trains with one torch thread so that predictions keep a core; a run alone on the app gets every
+    core, and gives them back the moment anyone asks for a prediction, or a second run starts."""
+    from demo.cores import CoreShare
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        share = CoreShare(quiet_seconds=60, cores=4)
+        assert share.update(runs_active=1) == 4 and torch.get_num_threads() == 4
+        assert share.update(runs_active=2) == 1  # two runs: one thread each
+        assert share.update(runs_active=1) == 4
+        share.note_prediction()
+        assert torch.get_num_threads() == 1  # taken back before the prediction runs
+        assert share.update(runs_active=1) == 1  # and not lent again while visitors draw
+        share.release()
+        assert torch.get_num_threads() == 1
+
+        quiet = CoreShare(quiet_seconds=0, cores=4)
+        quiet.note_prediction()
+        assert quiet.update(runs_active=1) == 4  # the last prediction is long enough ago
+        quiet.release()
+        assert torch.get_num_threads() == 1 and not quiet.lent
+    finally:
+        torch.set_num_threads(before)
