@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,16 +43,6 @@ DEFAULT_RECIPE = "fast"
 #: The stop flag of each session's running training, by Gradio session hash.
 ACTIVE_RUNS: dict[str, RunStop] = {}
 _ACTIVE_LOCK = threading.Lock()
-
-
-@dataclass
-class TrainTab:
-    """The components the app needs to reach."""
-
-    start: gr.Button
-    stop: gr.Button
-    chart: gr.Plot
-    status: gr.Markdown
 
 
 def clock(seconds: float | None) -> str:
@@ -108,8 +98,34 @@ def _load_data_with_progress(context: AppContext, recipe: Recipe) -> Iterator[st
     yield result["data"]
 
 
+@dataclass
+class TrainView:
+    """What a run updates: the form's buttons, the live displays, and every model picker of the app."""
+
+    start: gr.Button
+    stop: gr.Button
+    status: gr.Markdown
+    chart: gr.Plot
+    probes: gr.HTML
+    filters: gr.HTML
+    session: gr.State
+    pickers: list[gr.Dropdown]
+    select: gr.Dropdown  # the picker that also switches to the new model (the Draw tab's)
+
+    def outputs(self) -> list[Any]:
+        """In the order the ``/train`` endpoint has always returned them (``gradio_client`` reads by position)."""
+        return [self.chart, self.status, self.session, *self.pickers, self.start, self.stop, self.probes,
+                self.filters]
+
+    def running(self) -> dict[Any, Any]:
+        return {self.start: gr.Button(interactive=False), self.stop: gr.Button(interactive=True)}
+
+    def idle(self) -> dict[Any, Any]:
+        return {self.start: gr.Button(interactive=True), self.stop: gr.Button(interactive=False)}
+
+
 def build(context: AppContext, session: gr.State, model_dropdowns: list[gr.Dropdown],
-          select_dropdown: gr.Dropdown) -> TrainTab:
+          select_dropdown: gr.Dropdown) -> None:
     """Lay out the Train tab and wire Start/Stop; ``model_dropdowns`` get the new model when a run ends.
 
     ``select_dropdown`` (the Draw tab's) also switches to the new model, so the class can
@@ -120,23 +136,7 @@ def build(context: AppContext, session: gr.State, model_dropdowns: list[gr.Dropd
                     "progress shown below). The Draw tab works without it.", elem_id="mnist-missing")
     with gr.Row(equal_height=False):
         with gr.Column(scale=1, min_width=300):
-            recipe = inputs.Dropdown(choices=list(RECIPES), value=DEFAULT_RECIPE, label="Recipe", elem_id="recipe")
-            recipe_info = gr.Markdown(f"*{RECIPES[DEFAULT_RECIPE].description}*")
-            model = inputs.Dropdown(choices=[(f"{name} ({count_parameters_of(name):,} parameters)", name)
-                                         for name in MODELS],
-                                value=RECIPES[DEFAULT_RECIPE].model, label="Model", elem_id="train-model")
-            with gr.Row():
-                epochs = inputs.Number(value=RECIPES[DEFAULT_RECIPE].epochs, precision=0, label="Epochs",
-                                   minimum=1, elem_id="epochs")
-                batch = inputs.Number(value=RECIPES[DEFAULT_RECIPE].batch_size, precision=0, label="Batch size",
-                                  minimum=1, elem_id="batch-size")
-            with gr.Row():
-                lr = inputs.Number(value=RECIPES[DEFAULT_RECIPE].lr, label="Learning rate", elem_id="lr")
-                seed = inputs.Number(value=RECIPES[DEFAULT_RECIPE].seed, precision=0, label="Seed", minimum=0,
-                                 elem_id="seed")
-            with gr.Row():
-                start = gr.Button("▶ Start", variant="primary", size="lg", elem_id="start-button")
-                stop = gr.Button("■ Stop", variant="stop", size="lg", interactive=False, elem_id="stop-button")
+            settings, start, stop = _settings_form()
         with gr.Column(scale=3):
             status = gr.Markdown("Choose a recipe and press **Start**. The chart shows the training loss "
                                  "after every step and the test accuracy after every epoch.", elem_id="train-status")
@@ -149,142 +149,176 @@ def build(context: AppContext, session: gr.State, model_dropdowns: list[gr.Dropd
             gr.Markdown("**The first convolution layer's filters**, redrawn after every epoch: they start as "
                         "random noise and take on structure as the network learns.")
             filters = gr.HTML(placeholder_html("Shown once training starts."), elem_id="train-filters")
-
-    recipe.change(recipe_defaults, recipe, [model, epochs, batch, lr, seed, recipe_info],
-                  show_progress="hidden", api_visibility="private")
+    view = TrainView(start, stop, status, chart, probes, filters, session, model_dropdowns, select_dropdown)
 
     def run(model_name: str, recipe_name: str, n_epochs: float | None, batch_size: float | None,
             learning_rate: float | None, seed_value: float | None, models: SessionModels | None,
-            request: gr.Request) -> Iterator[tuple[Any, ...]]:
+            request: gr.Request) -> Iterator[dict[Any, Any]]:
         """Train with the chosen settings, streaming the chart; at the end add the model to this session."""
-        try:
-            chosen = get_recipe(recipe_name, model=model_name,
-                                epochs=None if n_epochs is None else int(n_epochs),
-                                batch_size=None if batch_size is None else int(batch_size),
-                                lr=None if learning_rate is None else float(learning_rate),
-                                seed=None if seed_value is None else int(seed_value))
-        except (InvalidRecipeError, UnknownModelError, ValueError, TypeError) as exc:
-            raise gr.Error(f"Cannot train with these settings: {exc}") from None
+        chosen = _chosen_recipe(model_name, recipe_name, n_epochs, batch_size, learning_rate, seed_value)
         models = models if isinstance(models, SessionModels) else SessionModels()
-        skip = gr.skip()
-        running = (gr.Button(interactive=False), gr.Button(interactive=True))
-        idle = (gr.Button(interactive=True), gr.Button(interactive=False))
-
-        def out(chart_value: Any = skip, text: Any = skip, state: Any = skip, dropdowns: Any = None,
-                buttons: tuple[Any, Any] = (skip, skip), strip: Any = skip, weights: Any = skip) -> tuple[Any, ...]:
-            return (chart_value, text, state, *(dropdowns or [skip] * len(model_dropdowns)), *buttons, strip,
-                    weights)
-
-        yield out(text="Loading MNIST…", buttons=running)
-        data = None
-        try:
-            for item in _load_data_with_progress(context, chosen):
-                if isinstance(item, str):
-                    yield out(text=f"**{item}**")
-                else:
-                    data = item
-        except MNISTUnavailableError as exc:
-            gr.Warning("MNIST is not available, so training cannot start. The Draw tab still works.")
-            yield out(text=f"**MNIST is not available:** {exc}", buttons=idle)
+        yield {**view.running(), status: "Loading MNIST…"}
+        data = yield from _loaded_data(context, chosen, view)
+        if data is None:
             return
-        except HandwritingUnavailableError as exc:
-            gr.Warning(f"Recipe {chosen.name} also trains on handwriting beyond MNIST, which is not available. "
-                       "Other recipes still work.")
-            yield out(text=f"**Handwriting data is not available:** {exc}", buttons=idle)
-            return
+        outcome = yield from _train_streaming(context, chosen, data, models, view, session_id_of(request))
+        yield _finished(context, chosen, models, view, *outcome)
 
-        stop_flag = RunStop()
-        session_id = session_id_of(request)
-        if session_id:
-            with _ACTIVE_LOCK:
-                ACTIVE_RUNS[session_id] = stop_flag
-        track_session(session_id, models)
-        curve = TrainingCurve(epochs=chosen.epochs)
-        accuracies: list[float] = []
-        finished: FinishedEvent | None = None
-        trained: Trained | None = None
-        on_cpu = False
-        runner = train_on_device(chosen, data, stop_flag, context.data_dir)
-        try:
-            for item in runner:
-                if isinstance(item, Trained):
-                    trained = item
-                    continue
-                event = item.event
-                if isinstance(event, StartEvent):
-                    on_cpu = event.device == "cpu"  # a GPU run (ZeroGPU: another process) needs no cores lent
-                    if on_cpu:
-                        context.cores.update(len(ACTIVE_RUNS))
-                    curve = TrainingCurve(steps_per_epoch=event.steps_per_epoch, epochs=event.epochs)
-                    yield out(training_figure(curve),
-                              f"### Training {chosen.model} ({count_parameters_of(chosen.model):,} parameters) "
-                              f"on {event.device}\n{event.epochs} epochs × {event.steps_per_epoch:,} steps of "
-                              f"{chosen.batch_size} images", strip=item.probes, weights=item.filters)
-                elif isinstance(event, StepEvent):
-                    curve.add_loss(event.global_step, event.loss)
-                    if item.probes is not None:  # train_on_device redraws the probes about once a second
-                        threads = context.cores.update(len(ACTIVE_RUNS)) if on_cpu else None
-                        yield out(training_figure(curve), step_status(event, chosen, accuracies, threads),
-                                  strip=item.probes)
-                elif isinstance(event, EpochEvent):
-                    curve.add_accuracy(event.epoch, event.test_accuracy)
-                    accuracies.append(event.test_accuracy)
-                    yield out(training_figure(curve),
-                              f"### Epoch {event.epoch} of {event.epochs} done: test accuracy "
-                              f"**{event.test_accuracy:.2%}** (elapsed {clock(event.elapsed)})",
-                              strip=item.probes, weights=item.filters)
-                elif isinstance(event, FinishedEvent):
-                    finished = event
-                    if models.closed:
-                        break  # nobody will see this model: do not finish it
-                    if event.status == "stopped":  # said at once: the class sees Stop worked
-                        yield out(text=f"### Stopped at step {event.global_step:,}\nMeasuring the model on the "
-                                       "test set…", buttons=(skip, gr.Button(interactive=False)))
-                    elif event.status != "diverged" and (event.test_accuracy is None or chosen.holdout):
-                        yield out(text="Run ended; measuring and calibrating the model…")
-        finally:
-            # Reached on normal completion, on Stop, and when Gradio closes the generator because the
-            # visitor left: in every case no further step may run.
-            stop_flag.set()
-            runner.close()
-            stop_flag.discard()
-            context.cores.release()
-            if session_id:
-                with _ACTIVE_LOCK:
-                    if ACTIVE_RUNS.get(session_id) is stop_flag:
-                        del ACTIVE_RUNS[session_id]
-        if models.closed:  # the page was closed during the run: nothing is kept for a session that ended
-            yield out(text="**The page was closed during training, so this model was not kept.**", buttons=idle)
-            return
-
-        if finished is None or finished.status == "diverged" or trained is None:
-            message = finished.message if finished else "training ended unexpectedly"
-            gr.Warning(f"Training failed: {message}")
-            yield out(training_figure(curve), f"**Training failed:** {message}. The model was not kept.",
-                      buttons=idle)
-            return
-
-        metadata, evaluation = trained.run.metadata, trained.run.evaluation
-        done = metadata["epochs_trained"]
-        entry = models.add(chosen.model, trained.model, metadata, evaluation=evaluation)
-        verb = "Stopped" if finished.status == "stopped" else "Finished"
-        why = " (the GPU time this Space gives one run was used up)" if trained.out_of_time else ""
-        summary = (f"### {verb}: test accuracy {entry.metadata['test_accuracy']:.2%}\n"
-                   f"{finished.global_step:,} steps ({done:.1f} of {chosen.epochs} epochs){why} in "
-                   f"{clock(finished.elapsed)}, of which {clock(finished.train_seconds)} training. "
-                   f"Try it in the **Draw** tab: it is selected there as “{entry.label}”.")
-        choices = model_choices(context.catalog, models)
-        dropdowns = [gr.Dropdown(choices=choices, value=entry.key) if dd is select_dropdown
-                     else gr.Dropdown(choices=choices) for dd in model_dropdowns]
-        yield out(training_figure(curve), summary, models, dropdowns, idle, strip=trained.probes,
-                  weights=trained.filters)
-
-    start.click(run, [model, recipe, epochs, batch, lr, seed, session],
-                [chart, status, session, *model_dropdowns, start, stop, probes, filters],
+    start.click(run, [*settings, session], view.outputs(),
                 concurrency_limit=context.train_concurrency, concurrency_id="train", api_name="train",
                 show_progress="minimal", show_progress_on=status)  # the queue position; not a spinner on every output
     stop.click(stop_for_request, None, None, queue=False, show_progress="hidden", api_name="stop")
-    return TrainTab(start=start, stop=stop, chart=chart, status=status)
+
+
+def _settings_form() -> tuple[list[Any], gr.Button, gr.Button]:
+    """The recipe picker and the fields it fills (model, epochs, batch, lr, seed), then Start and Stop."""
+    first = RECIPES[DEFAULT_RECIPE]
+    recipe = inputs.Dropdown(choices=list(RECIPES), value=DEFAULT_RECIPE, label="Recipe", elem_id="recipe")
+    recipe_info = gr.Markdown(f"*{first.description}*")
+    model = inputs.Dropdown(choices=[(f"{name} ({count_parameters_of(name):,} parameters)", name) for name in MODELS],
+                            value=first.model, label="Model", elem_id="train-model")
+    with gr.Row():
+        epochs = inputs.Number(value=first.epochs, precision=0, label="Epochs", minimum=1, elem_id="epochs")
+        batch = inputs.Number(value=first.batch_size, precision=0, label="Batch size", minimum=1,
+                              elem_id="batch-size")
+    with gr.Row():
+        lr = inputs.Number(value=first.lr, label="Learning rate", elem_id="lr")
+        seed = inputs.Number(value=first.seed, precision=0, label="Seed", minimum=0, elem_id="seed")
+    with gr.Row():
+        start = gr.Button("▶ Start", variant="primary", size="lg", elem_id="start-button")
+        stop = gr.Button("■ Stop", variant="stop", size="lg", interactive=False, elem_id="stop-button")
+    recipe.change(recipe_defaults, recipe, [model, epochs, batch, lr, seed, recipe_info],
+                  show_progress="hidden", api_visibility="private")
+    return [model, recipe, epochs, batch, lr, seed], start, stop
+
+
+def _chosen_recipe(model_name: str, recipe_name: str, n_epochs: float | None, batch_size: float | None,
+                   learning_rate: float | None, seed_value: float | None) -> Recipe:
+    """The recipe with the form's values, or a ``gr.Error`` saying what is wrong with them."""
+    try:
+        return get_recipe(recipe_name, model=model_name,
+                          epochs=None if n_epochs is None else int(n_epochs),
+                          batch_size=None if batch_size is None else int(batch_size),
+                          lr=None if learning_rate is None else float(learning_rate),
+                          seed=None if seed_value is None else int(seed_value))
+    except (InvalidRecipeError, UnknownModelError, ValueError, TypeError) as exc:
+        raise gr.Error(f"Cannot train with these settings: {exc}") from None
+
+
+def _loaded_data(context: AppContext, chosen: Recipe, view: TrainView
+                 ) -> Generator[dict[Any, Any], None, TrainingData | None]:
+    """Stream the loading messages; return the data, or ``None`` after saying why there is none."""
+    try:
+        for item in _load_data_with_progress(context, chosen):
+            if isinstance(item, str):
+                yield {view.status: f"**{item}**"}
+            else:
+                return item
+    except MNISTUnavailableError as exc:
+        gr.Warning("MNIST is not available, so training cannot start. The Draw tab still works.")
+        yield {**view.idle(), view.status: f"**MNIST is not available:** {exc}"}
+    except HandwritingUnavailableError as exc:
+        gr.Warning(f"Recipe {chosen.name} also trains on handwriting beyond MNIST, which is not available. "
+                   "Other recipes still work.")
+        yield {**view.idle(), view.status: f"**Handwriting data is not available:** {exc}"}
+    return None
+
+
+def _train_streaming(context: AppContext, chosen: Recipe, data: TrainingData, models: SessionModels,
+                     view: TrainView, session_id: str | None
+                     ) -> Generator[dict[Any, Any], None, tuple[TrainingCurve, FinishedEvent | None, Trained | None]]:
+    """Run :func:`~demo.train_run.train_on_device`, turning its events into page updates.
+
+    The run is registered under ``session_id`` (so Stop and the page's unload find it) for
+    exactly as long as it trains. Returns the chart's points, the last event and the trained
+    model (``None`` if the run diverged or nobody is left to see it).
+    """
+    stop_flag = RunStop()
+    if session_id:
+        with _ACTIVE_LOCK:
+            ACTIVE_RUNS[session_id] = stop_flag
+    track_session(session_id, models)
+    curve = TrainingCurve(epochs=chosen.epochs)
+    accuracies: list[float] = []
+    finished: FinishedEvent | None = None
+    trained: Trained | None = None
+    on_cpu = False
+    runner = train_on_device(chosen, data, stop_flag, context.data_dir)
+    try:
+        for item in runner:
+            if isinstance(item, Trained):
+                trained = item
+                continue
+            event = item.event
+            if isinstance(event, StartEvent):
+                on_cpu = event.device == "cpu"  # a GPU run (ZeroGPU: another process) needs no cores lent
+                if on_cpu:
+                    context.cores.update(len(ACTIVE_RUNS))
+                curve = TrainingCurve(steps_per_epoch=event.steps_per_epoch, epochs=event.epochs)
+                yield {view.chart: training_figure(curve), view.probes: item.probes, view.filters: item.filters,
+                       view.status: f"### Training {chosen.model} ({count_parameters_of(chosen.model):,} "
+                                    f"parameters) on {event.device}\n{event.epochs} epochs × "
+                                    f"{event.steps_per_epoch:,} steps of {chosen.batch_size} images"}
+            elif isinstance(event, StepEvent):
+                curve.add_loss(event.global_step, event.loss)
+                if item.probes is not None:  # train_on_device redraws the probes about once a second
+                    threads = context.cores.update(len(ACTIVE_RUNS)) if on_cpu else None
+                    yield {view.chart: training_figure(curve), view.probes: item.probes,
+                           view.status: step_status(event, chosen, accuracies, threads)}
+            elif isinstance(event, EpochEvent):
+                curve.add_accuracy(event.epoch, event.test_accuracy)
+                accuracies.append(event.test_accuracy)
+                yield {view.chart: training_figure(curve), view.probes: item.probes, view.filters: item.filters,
+                       view.status: f"### Epoch {event.epoch} of {event.epochs} done: test accuracy "
+                                    f"**{event.test_accuracy:.2%}** (elapsed {clock(event.elapsed)})"}
+            elif isinstance(event, FinishedEvent):
+                finished = event
+                if models.closed:
+                    break  # nobody will see this model: do not finish it
+                if event.status == "stopped":  # said at once: the class sees Stop worked
+                    yield {view.stop: gr.Button(interactive=False),
+                           view.status: f"### Stopped at step {event.global_step:,}\nMeasuring the model on the "
+                                        "test set…"}
+                elif event.status != "diverged" and (event.test_accuracy is None or chosen.holdout):
+                    yield {view.status: "Run ended; measuring and calibrating the model…"}
+    finally:
+        # Reached on normal completion, on Stop, and when Gradio closes the generator because the
+        # visitor left: in every case no further step may run.
+        stop_flag.set()
+        runner.close()
+        stop_flag.discard()
+        context.cores.release()
+        if session_id:
+            with _ACTIVE_LOCK:
+                if ACTIVE_RUNS.get(session_id) is stop_flag:
+                    del ACTIVE_RUNS[session_id]
+    return curve, finished, trained
+
+
+def _finished(context: AppContext, chosen: Recipe, models: SessionModels, view: TrainView, curve: TrainingCurve,
+              finished: FinishedEvent | None, trained: Trained | None) -> dict[Any, Any]:
+    """The page at the end of a run: the new model added to the session and every picker, or why not."""
+    if models.closed:  # the page was closed during the run: nothing is kept for a session that ended
+        return {**view.idle(), view.status: "**The page was closed during training, so this model was not kept.**"}
+    if finished is None or finished.status == "diverged" or trained is None:
+        message = finished.message if finished else "training ended unexpectedly"
+        gr.Warning(f"Training failed: {message}")
+        return {**view.idle(), view.chart: training_figure(curve),
+                view.status: f"**Training failed:** {message}. The model was not kept."}
+    metadata, evaluation = trained.run.metadata, trained.run.evaluation
+    done = metadata["epochs_trained"]
+    entry = models.add(chosen.model, trained.model, metadata, evaluation=evaluation)
+    verb = "Stopped" if finished.status == "stopped" else "Finished"
+    why = " (the GPU time this Space gives one run was used up)" if trained.out_of_time else ""
+    summary = (f"### {verb}: test accuracy {entry.metadata['test_accuracy']:.2%}\n"
+               f"{finished.global_step:,} steps ({done:.1f} of {chosen.epochs} epochs){why} in "
+               f"{clock(finished.elapsed)}, of which {clock(finished.train_seconds)} training. "
+               f"Try it in the **Draw** tab: it is selected there as “{entry.label}”.")
+    choices = model_choices(context.catalog, models)
+    pickers = {picker: gr.Dropdown(choices=choices, value=entry.key) if picker is view.select
+               else gr.Dropdown(choices=choices) for picker in view.pickers}
+    return {**view.idle(), **pickers, view.chart: training_figure(curve), view.status: summary,
+            view.session: models, view.probes: trained.probes, view.filters: trained.filters}
 
 
 def count_parameters_of(name: str) -> int:
