@@ -171,22 +171,25 @@ def build(context: AppContext, session: gr.State, model_dropdowns: list[gr.Dropd
 
 
 def _settings_form() -> tuple[list[Any], gr.Button, gr.Button]:
-    """The recipe picker and the fields it fills (model, epochs, batch, lr, seed), then Start and Stop."""
+    """Start and Stop first (on a laptop screen the form is taller than the window), then the recipe
+    picker and the fields it fills: model, epochs, batch size, learning rate, seed."""
     first = RECIPES[DEFAULT_RECIPE]
+    with gr.Row():
+        start = gr.Button("▶ Start", variant="primary", size="lg", elem_id="start-button", min_width=120)
+        stop = gr.Button("■ Stop", variant="stop", size="lg", interactive=False, elem_id="stop-button",
+                         min_width=120)
     recipe = inputs.Dropdown(choices=list(RECIPES), value=DEFAULT_RECIPE, label="Recipe", elem_id="recipe")
     recipe_info = gr.Markdown(f"*{first.description}*")
     model = inputs.Dropdown(choices=[(f"{name} ({count_parameters_of(name):,} parameters)", name) for name in MODELS],
                             value=first.model, label="Model", elem_id="train-model")
     with gr.Row():
-        epochs = inputs.Number(value=first.epochs, precision=0, label="Epochs", minimum=1, elem_id="epochs")
+        epochs = inputs.Number(value=first.epochs, precision=0, label="Epochs", minimum=1, elem_id="epochs",
+                               min_width=120)
         batch = inputs.Number(value=first.batch_size, precision=0, label="Batch size", minimum=1,
-                              elem_id="batch-size")
+                              elem_id="batch-size", min_width=120)
     with gr.Row():
-        lr = inputs.Number(value=first.lr, label="Learning rate", elem_id="lr")
-        seed = inputs.Number(value=first.seed, precision=0, label="Seed", minimum=0, elem_id="seed")
-    with gr.Row():
-        start = gr.Button("▶ Start", variant="primary", size="lg", elem_id="start-button")
-        stop = gr.Button("■ Stop", variant="stop", size="lg", interactive=False, elem_id="stop-button")
+        lr = inputs.Number(value=first.lr, label="Learning rate", elem_id="lr", min_width=120)
+        seed = inputs.Number(value=first.seed, precision=0, label="Seed", minimum=0, elem_id="seed", min_width=120)
     recipe.change(recipe_defaults, recipe, [model, epochs, batch, lr, seed, recipe_info],
                   show_progress="hidden", api_visibility="private")
     return [model, recipe, epochs, batch, lr, seed], start, stop
