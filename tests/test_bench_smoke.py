@@ -1,12 +1,13 @@
 """The benchmark scripts run end to end in their quick modes (CI smoke; the figures are not judged here).
 
 The full runs, whose figures go in the README, are ``python -m bench.speed``,
-``python -m bench.app``, ``python -m bench.load``, ``python -m bench.profile_steps``, ``python -m bench.soak``
-and ``python -m bench.drawn``.
+``python -m bench.flops``, ``python -m bench.app``, ``python -m bench.load``, ``python -m bench.profile_steps``,
+``python -m bench.soak`` and ``python -m bench.drawn``. Every result names the machine it was measured on.
 """
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import subprocess
@@ -16,13 +17,14 @@ from pathlib import Path
 import pytest
 import torch
 
+from bench.common import describe_machine, machine
 from bench.speed import NO_GPU, gpu_figures
 
 REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("script,rows", [("speed", 4 + len(gpu_figures(""))), ("app", 3), ("load", 5),
+@pytest.mark.parametrize("script,rows", [("speed", 4 + len(gpu_figures(""))), ("flops", 2), ("app", 3), ("load", 5),
                                          ("profile_steps", 6), ("soak", 2),
                                          ("drawn", 29)])  # drawn: 4 models x 5 sets, not-sure x 2 x 2, 5 more
 def test_bench_quick_mode_runs_and_writes_its_table(script: str, rows: int, tmp_path: Path, data_dir: Path) -> None:
@@ -34,7 +36,34 @@ def test_bench_quick_mode_runs_and_writes_its_table(script: str, rows: int, tmp_
     assert "| figure | measured | target | met |" in proc.stdout
     result = json.loads(out.read_text())
     assert len(result["rows"]) == rows and result["machine"]["cores"] >= 1
+    assert result["machine"]["cpu_capability"] == torch.backends.cpu.get_cpu_capability()
+    assert {"cpu", "bf16_native", "isa_flags", "fp32_peak_gflops", "fp32_peak_how"} <= set(result["machine"])
     assert all(row["value"] for row in result["rows"])
     gpu = [row for row in result["rows"] if row["figure"].startswith("GPU (")]
     if script == "speed" and not torch.cuda.is_available():  # said plainly, never left out or guessed
         assert len(gpu) == len(gpu_figures("")) and all(row["value"] == NO_GPU and row["met"] is None for row in gpu)
+
+
+def test_machine_names_the_cpu_its_isa_bf16_and_a_peak() -> None:
+    info = machine()
+    assert info["cpu"] and info["cpu_capability"] == torch.backends.cpu.get_cpu_capability()
+    assert isinstance(info["bf16_native"], bool) and info["cores"] >= 1
+    if info["clock_ghz"]:  # cores x clock x FLOPs per cycle, at least SSE's 16 per cycle
+        assert info["fp32_peak_gflops"] >= info["clock_ghz"] * 16 * 0.99
+    line = describe_machine(info)
+    assert info["cpu"] in line and str(info["cpu_capability"]) in line
+    assert "not recorded" in describe_machine({"cpu": "AMD EPYC", "cores": 2})
+    assert describe_machine({}) == "machine not recorded"
+
+
+def test_every_bench_writes_its_json_through_the_common_report() -> None:
+    """One writer (bench.common.write_results, via report) puts the machine in every result file."""
+    for script in sorted((REPO / "bench").glob("*.py")):
+        if script.name in ("common.py", "__init__.py", "report.py"):
+            continue
+        tree = ast.parse(script.read_text())
+        names = {node.attr if isinstance(node, ast.Attribute) else node.id
+                 for node in ast.walk(tree) if isinstance(node, ast.Attribute | ast.Name)}
+        assert not names & {"write_text", "dump", "write_bytes"}, f"{script.name} writes a file itself"
+        if '"--out"' in script.read_text():
+            assert "report" in names, f"{script.name} takes --out but does not write it with bench.common.report"
