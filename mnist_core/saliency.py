@@ -27,6 +27,7 @@ from torch import nn
 
 from mnist_core.data import IMAGE_SIZE, normalize
 from mnist_core.introspect import ELEMENTWISE, Call, record_leaf_calls
+from mnist_core.modes import eval_mode
 
 #: The score Grad-CAM differentiates is the input of a final (log-)softmax, if the model ends in one:
 #: a log-probability saturates for a confident answer (its gradient is ~0, and float32 noise takes over).
@@ -118,22 +119,17 @@ def explain(model: nn.Module, inputs: torch.Tensor, target: int | None = None) -
     else:
         x = normalize(inputs.reshape(1, IMAGE_SIZE, IMAGE_SIZE))  # (1, 1, 28, 28)
     x = x.to(device).detach().requires_grad_(True)
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.enable_grad():
-            out, calls = record_leaf_calls(model, x)  # out: (1, 10)
-            scores = out
-            if calls and isinstance(calls[-1][1], _SOFTMAX) and calls[-1][2] is out:
-                # The logits are the input of that last step: the output of the call before it.
-                scores = calls[-2][2] if len(calls) > 1 else out
-            probabilities = F.softmax(out.detach().float(), dim=1)[0].cpu()  # (10,)
-            cls = int(probabilities.argmax()) if target is None else int(target)
-            blocks = _conv_blocks(calls)
-            wanted = [x] + ([blocks[-1][2]] if blocks else [])
-            grads = torch.autograd.grad(scores[0, cls], wanted, allow_unused=True)
-    finally:
-        model.train(was_training)
+    with eval_mode(model), torch.enable_grad():
+        out, calls = record_leaf_calls(model, x)  # out: (1, 10)
+        scores = out
+        if calls and isinstance(calls[-1][1], _SOFTMAX) and calls[-1][2] is out:
+            # The logits are the input of that last step: the output of the call before it.
+            scores = calls[-2][2] if len(calls) > 1 else out
+        probabilities = F.softmax(out.detach().float(), dim=1)[0].cpu()  # (10,)
+        cls = int(probabilities.argmax()) if target is None else int(target)
+        blocks = _conv_blocks(calls)
+        wanted = [x] + ([blocks[-1][2]] if blocks else [])
+        grads = torch.autograd.grad(scores[0, cls], wanted, allow_unused=True)
 
     # Input gradient: |d score / d x|, (1, 1, 28, 28) -> (28, 28).
     input_gradient = _scale_to_unit(grads[0].detach()[0, 0].abs().float().cpu())
