@@ -233,7 +233,10 @@ def mnist_stroke_width(images: torch.Tensor) -> float:
 
 
 def _dilate(ink: np.ndarray, radius: int) -> np.ndarray:
-    """Grow strokes by ``radius`` px: 3x3 square and plus-shaped max filters in turn (an octagon, nearly round)."""
+    """Grow strokes by ``radius`` px: 3x3 square and plus-shaped max filters in turn (an octagon, nearly round).
+
+    Our own: PIL's ``MaxFilter`` (square only) and ``max_pool2d`` took 3-7x and 3-4x as long on an 80x80 drawing.
+    """
     out = np.pad(ink, radius)
     for i in range(radius):
         p = np.pad(out, 1)
