@@ -43,10 +43,6 @@ class Prediction:
         """True when the model is not sure: its confidence is below ``CONFIDENT``; show "not sure"."""
         return self.confidence < CONFIDENT
 
-    @property
-    def is_confident(self) -> bool:
-        return not self.uncertain
-
     def top(self, k: int = 3) -> dict[str, float]:
         """The ``k`` most likely digits as {"7": 0.93, ...}, most likely first."""
         values, indices = self.probabilities.topk(k)

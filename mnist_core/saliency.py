@@ -136,7 +136,7 @@ def explain(model: nn.Module, inputs: torch.Tensor, target: int | None = None) -
     gradcam = torch.zeros(IMAGE_SIZE, IMAGE_SIZE)
     cam_layer = None
     if blocks:
-        conv_name, last_name, acts = blocks[-1]
+        _, last_name, acts = blocks[-1]
         cam_layer = last_name
         grad = grads[1]
         if grad is not None:
@@ -147,15 +147,3 @@ def explain(model: nn.Module, inputs: torch.Tensor, target: int | None = None) -
     feature_maps = [FeatureMaps(conv, last, out_.detach()[0].float().cpu()) for conv, last, out_ in blocks]
     return Explanation(probabilities=probabilities, target=cls, feature_maps=feature_maps, gradcam=gradcam,
                        input_gradient=input_gradient, cam_layer=cam_layer)
-
-
-def ink_contrast(saliency: torch.Tensor, image: torch.Tensor, threshold: float = 0.3) -> tuple[float, float]:
-    """Mean saliency on the ink (pixels above ``threshold``) and on the background of a (28, 28) [0, 1] image.
-
-    A saliency map that follows the strokes gives the first number clearly above the second; the tests
-    use this, and it is a number a class can read off the overlay too.
-    """
-    ink = image > threshold
-    on = float(saliency[ink].mean()) if ink.any() else 0.0
-    off = float(saliency[~ink].mean()) if (~ink).any() else 0.0
-    return on, off
