@@ -28,7 +28,7 @@ import torch  # noqa: E402
 
 from demo.context import TRAIN_CONCURRENCY_ENV
 from demo.http_guard import middleware
-from demo.limits import max_sessions
+from demo.limits import env_int, max_sessions
 from demo.ui import CSS, THEME, build_demo
 from mnist_core.memory import return_freed_memory_to_the_system
 from mnist_core.preprocess import limit_decoded_pixels
@@ -63,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME") or DEFAULT_HOST,
                         help="address to listen on; 0.0.0.0 for the whole network "
                              f"(default: $GRADIO_SERVER_NAME, else {DEFAULT_HOST})")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT") or DEFAULT_PORT),
+    parser.add_argument("--port", type=int, default=env_int("GRADIO_SERVER_PORT", DEFAULT_PORT, maximum=65535),
                         help=f"port (default: $GRADIO_SERVER_PORT, else {DEFAULT_PORT})")
     parser.add_argument("--share", action="store_true",
                         help="also publish a temporary public gradio.live link (off by default)")
@@ -91,8 +91,7 @@ def app_torch_threads() -> int:
     Space, a laptop), two 2-thread workloads fight over the cores and both slow down many times
     over; with one thread each, a training run keeps one core and the predictions the other.
     """
-    value = os.environ.get(TORCH_THREADS_ENV, "").strip()
-    return max(1, int(value)) if value.isdigit() else 1
+    return env_int(TORCH_THREADS_ENV, 1)
 
 
 return_freed_memory_to_the_system()  # the app trains again and again: its memory must not creep up

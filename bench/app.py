@@ -28,6 +28,7 @@ from gradio_client import Client, handle_file
 from PIL import Image, ImageDraw
 
 from bench.common import REPO, Row, percentile, report
+from demo.limits import EVENT_CONCURRENCY
 
 #: gradio_client opens a new httpx client for every request, and each one builds a TLS context by
 #: loading the whole CA bundle, even for plain http: measured here ~60 ms of CPU per prediction,
@@ -142,8 +143,8 @@ def bench_predict_vs_noop(folder: Path, n: int) -> Row:
         noop_out = gr.Label(visible=False)
         gr.Button(visible=False).click(lambda sketch: {"0": 1.0}, noop_in, noop_out, api_name="noop")
     port = free_port()
-    wrapper.queue(default_concurrency_limit=4).launch(server_port=port, prevent_thread_lock=True, quiet=True,
-                                                      **app.launch_options())
+    wrapper.queue(default_concurrency_limit=EVENT_CONCURRENCY).launch(
+        server_port=port, prevent_thread_lock=True, quiet=True, **app.launch_options())
     try:
         client = new_client(f"http://127.0.0.1:{port}/")
         sketch = sketch_value(sketch_file(folder))

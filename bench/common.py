@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 
 REPO = Path(__file__).resolve().parent.parent
@@ -40,12 +41,8 @@ def time_calls(fn: Callable[[], object], repeat: int) -> list[float]:
     return out
 
 
-def percentile(values: list[float], q: float) -> float:
-    """The q-th percentile (0..100) by linear interpolation."""
-    s = sorted(values)
-    k = (len(s) - 1) * q / 100
-    lo, hi = int(k), min(int(k) + 1, len(s) - 1)
-    return s[lo] + (s[hi] - s[lo]) * (k - lo)
+#: The q-th percentile (0..100) of a list of timings, by linear interpolation.
+percentile = np.percentile
 
 
 def median(values: list[float]) -> float:

@@ -24,7 +24,7 @@ from demo.charts import confusion_figure, probability_figure
 from demo.context import AppContext
 from demo.models_state import ModelEntry, SessionModels, model_choices, require_entry
 from demo.pictures import saliency_html, thumbnail
-from mnist_core.data import NUM_CLASSES, MNISTData, MNISTUnavailableError
+from mnist_core.data import NUM_CLASSES, TEST_SIZE, MNISTData, MNISTUnavailableError
 from mnist_core.evaluate import Evaluation
 from mnist_core.saliency import explain
 
@@ -136,7 +136,7 @@ def build(context: AppContext, session: gr.State, tab: gr.Tab) -> gr.Dropdown:
             mistakes = gr.Gallery(label="Most confident mistakes", show_label=False, columns=6, height=520,
                                   object_fit="contain", allow_preview=False, elem_id="mistakes-gallery")
         with gr.Column(scale=2):
-            index = inputs.Number(value=None, precision=0, minimum=0, label="Test image number (0 to 9999)",
+            index = inputs.Number(value=None, precision=0, minimum=0, label=f"Test image number (0 to {TEST_SIZE - 1})",
                               elem_id="test-index")
             heading = gr.Markdown(elem_id="selected-heading")
             selected_bars = gr.Plot(value=probability_figure(None), label="Its ten probabilities",

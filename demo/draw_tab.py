@@ -24,6 +24,7 @@ from demo.charts import probability_figure
 from demo.context import AppContext
 from demo.drawing_pad import Drawing, DrawingPad, answer_stamp
 from demo.lesson import lesson_html
+from demo.limits import EVENT_CONCURRENCY
 from demo.models_state import SessionModels, find_entry, model_choices, require_entry
 from demo.pictures import feature_maps_html, placeholder_html, saliency_html, zoom_pixels
 from mnist_core.predict import Prediction, predict_drawing, probabilities_for
@@ -172,9 +173,9 @@ def build(context: AppContext, session: gr.State) -> DrawTab:
         return PROMPT if prediction is None else prediction.top(3)
 
     outputs = [label, bars, seen, digit_state, lesson, stamp]
-    listen = {"show_progress": "hidden", "trigger_mode": "always_last", "concurrency_limit": 4,
+    listen = {"show_progress": "hidden", "trigger_mode": "always_last", "concurrency_limit": EVENT_CONCURRENCY,
               "concurrency_id": "predict", "api_visibility": "private"}
-    then = {"show_progress": "hidden", "concurrency_limit": 4, "concurrency_id": "inside",
+    then = {"show_progress": "hidden", "concurrency_limit": EVENT_CONCURRENCY, "concurrency_id": "inside",
             "api_visibility": "private"}
     inside_inputs = [digit_state, model, session, inside_open]
     # One event per stroke (and per Undo or Clear): the pad sends the whole drawing at pen-up.
@@ -192,8 +193,8 @@ def build(context: AppContext, session: gr.State) -> DrawTab:
     api_button = gr.Button(visible=False)
     api_label = gr.Label(visible=False, num_top_classes=3)
     api_button.click(api_predict, [sketch, model, session], api_label, api_name="predict",
-                     show_progress="hidden", concurrency_limit=4, concurrency_id="predict")
+                     show_progress="hidden", concurrency_limit=EVENT_CONCURRENCY, concurrency_id="predict")
     api_explain_button, api_json = gr.Button(visible=False), gr.JSON(visible=False)
     api_explain_button.click(api_explain, [sketch, model, session], api_json, api_name="explain",
-                     show_progress="hidden", concurrency_limit=4, concurrency_id="inside")
+                     show_progress="hidden", concurrency_limit=EVENT_CONCURRENCY, concurrency_id="inside")
     return DrawTab(model=model)

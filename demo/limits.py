@@ -1,7 +1,8 @@
-"""The app's limits on what it keeps: sessions in memory, temporary files on disk; each settable from the environment.
+"""The app's limits: events at once, sessions in memory, temporary files on disk; the last two settable from the
+environment, like ``$MNIST_TRAIN_CONCURRENCY``.
 
-Like ``$MNIST_TRAIN_CONCURRENCY``, these are the knobs of whoever runs the app (a Space's
-settings, a classroom server), not of its visitors.
+These are the knobs of whoever runs the app (a Space's settings, a classroom server), not of
+its visitors. :func:`env_int` reads every whole-number setting the app takes from the environment.
 """
 
 from __future__ import annotations
@@ -14,15 +15,28 @@ MAX_SESSIONS_ENV = "MNIST_MAX_SESSIONS"
 DEFAULT_TEMP_MAX_AGE = 600
 #: Browser sessions whose state Gradio keeps (about 200 KB each for this app), the least recently used dropped first.
 DEFAULT_MAX_SESSIONS = 100
+#: Events of one kind that run at once: predictions, explanations, and every listener without a limit of its
+#: own. Later ones wait in Gradio's queue, so a crowd of strokes cannot decode a crowd of images at once.
+EVENT_CONCURRENCY = 4
 
 
-def env_int(name: str, default: int) -> int:
-    """A whole-number setting from ``$name`` (at least 1), else ``default``; a clear error for anything else."""
+def env_int(name: str, default: int, minimum: int = 1, maximum: int | None = None) -> int:
+    """A whole-number setting from ``$name``, else ``default`` (unset or blank); a clear error for anything else.
+
+    A value that is not a whole number, or lies outside ``minimum``..``maximum``, is refused rather than
+    quietly replaced: whoever set it meant something, and should hear that it was not understood.
+    """
     value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    allowed = f"from {minimum} to {maximum}" if maximum is not None else f"at least {minimum}"
     try:
-        return max(1, int(value)) if value else default
+        number = int(value)
     except ValueError:
-        raise ValueError(f"{name} must be a whole number, got {value[:40]!r}") from None
+        number = None
+    if number is None or number < minimum or (maximum is not None and number > maximum):
+        raise ValueError(f"{name} must be a whole number {allowed}, got {value[:40]!r}")
+    return number
 
 
 def temp_cleanup() -> tuple[int, int]:

@@ -29,7 +29,7 @@ _DIVERGING = np.array([[33, 102, 172], [247, 247, 247], [178, 24, 43]], np.float
 _PAD_COLOUR = (255, 255, 255)
 
 
-def colourise(values: np.ndarray, anchors: np.ndarray = _SEQUENTIAL) -> np.ndarray:
+def colorize(values: np.ndarray, anchors: np.ndarray = _SEQUENTIAL) -> np.ndarray:
     """Map values in [0, 1] (any shape S) to uint8 RGB (S + (3,)) along the anchor colours."""
     v = np.clip(np.nan_to_num(np.asarray(values, np.float32)), 0, 1) * (len(anchors) - 1)
     low = np.minimum(v.astype(int), len(anchors) - 2)
@@ -37,7 +37,7 @@ def colourise(values: np.ndarray, anchors: np.ndarray = _SEQUENTIAL) -> np.ndarr
     return (anchors[low] * (1 - frac) + anchors[low + 1] * frac).round().astype(np.uint8)
 
 
-def normalise_each(maps: np.ndarray) -> np.ndarray:
+def normalize_each(maps: np.ndarray) -> np.ndarray:
     """Scale each map of (N, H, W) to [0, 1] on its own (min to max), so a weak map still shows its pattern.
 
     A constant map (e.g. a ReLU that is off everywhere) becomes all zero.
@@ -71,6 +71,8 @@ def tile(images: np.ndarray, columns: int, zoom: int = 1, pad: int = 2) -> np.nd
     """Lay (N, H, W) or (N, H, W, 3) uint8 images in a grid, each enlarged ``zoom`` times (pixels stay square).
 
     Returns one uint8 image with ``pad`` white pixels between tiles: (rows*(H*zoom+pad)-pad, ...).
+    Our own, not torchvision's ``make_grid``: the same pixels at the same speed (0.9-1.2x), but importing
+    torchvision for it would add about 1.5 s to the first Inside view.
     """
     images = np.asarray(images)
     if images.ndim == 3:
@@ -91,7 +93,7 @@ def feature_grid(maps: np.ndarray) -> np.ndarray:
     """One layer's (C, H, W) maps as a single RGB grid image, each map normalised on its own."""
     c, h, _ = maps.shape
     columns = 8 if c <= 32 else 16
-    return tile(colourise(normalise_each(maps)), columns, zoom_for(h))
+    return tile(colorize(normalize_each(maps)), columns, zoom_for(h))
 
 
 def overlay(image: np.ndarray, saliency: np.ndarray, zoom: int = 10) -> np.ndarray:
@@ -102,7 +104,7 @@ def overlay(image: np.ndarray, saliency: np.ndarray, zoom: int = 10) -> np.ndarr
     grey = np.repeat((np.clip(image, 0, 1) * 200 + 20)[..., None], 3, axis=-1)  # ink light grey on near-black
     s = np.clip(np.asarray(saliency, np.float32), 0, 1)[..., None]
     alpha = 0.85 * s
-    rgb = (grey * (1 - alpha) + colourise(s[..., 0], _HEAT) * alpha).round().astype(np.uint8)
+    rgb = (grey * (1 - alpha) + colorize(s[..., 0], _HEAT) * alpha).round().astype(np.uint8)
     return zoom_pixels(rgb, zoom)
 
 
@@ -111,7 +113,7 @@ def filter_grid(filters: np.ndarray) -> np.ndarray:
     f = np.asarray(filters, np.float32)
     peak = np.abs(f).max(axis=(1, 2), keepdims=True)
     scaled = 0.5 + 0.5 * f / np.where(peak > 0, peak, 1)  # [-peak, peak] -> [0, 1]
-    return tile(colourise(scaled, _DIVERGING), 8 if len(f) <= 32 else 16, zoom_for(f.shape[1], 36), pad=3)
+    return tile(colorize(scaled, _DIVERGING), 8 if len(f) <= 32 else 16, zoom_for(f.shape[1], 36), pad=3)
 
 
 def png_uri(image: np.ndarray) -> str:
@@ -178,7 +180,7 @@ def probe_strip_html(images: np.ndarray, labels: Sequence[int], probabilities: n
             guess = int(probabilities[i].argmax())
             caption = f"{guess} · {float(probabilities[i, guess]):.0%}"
             cls = "probe-right" if guess == int(true) else "probe-wrong"
-        picture = png_uri(zoom_pixels(img, 3))  # 84 x 84: crisp at the size it is shown
+        picture = png_uri(zoom_pixels(img, 3))  # 84 x 84, drawn in a 72-px box (CSS below): scaled down, never up
         cells.append(f'<figure class="probe {cls}"><img class="inside-img" src="{picture}" '
                      f'alt="test digit {int(true)}"><figcaption>{caption}</figcaption></figure>')
     return '<div class="probe-strip">' + "".join(cells) + "</div>"

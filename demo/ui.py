@@ -8,7 +8,7 @@ import gradio as gr
 
 from demo import confusion_tab, dataset_tab, draw_tab, drawing_pad, lesson, model_tab, pictures, train_tab
 from demo.context import AppContext
-from demo.limits import temp_cleanup
+from demo.limits import EVENT_CONCURRENCY, temp_cleanup
 from demo.models_state import SessionModels, end_session, free_session
 from demo.temp_files import start_cleanup
 
@@ -55,10 +55,6 @@ CSS = """
 
 THEME = gr.themes.Soft(primary_hue="blue", text_size="lg")
 
-#: Events run at once per event listener without a limit of its own (the heavy ones all set theirs).
-DEFAULT_CONCURRENCY = 4
-
-
 def build_demo(data_dir: str | os.PathLike[str] | None = None, assets_dir: str | os.PathLike[str] | None = None,
                train_concurrency: int | None = None) -> gr.Blocks:
     """The whole app, queued; ``data_dir`` is where MNIST is (or will be downloaded), ``assets_dir`` the checkpoints.
@@ -94,7 +90,7 @@ def build_demo(data_dir: str | os.PathLike[str] | None = None, assets_dir: str |
             gr.Markdown("Some checkpoints in `assets/` could not be used:\n\n" +
                         "\n".join(f"- {e}" for e in context.catalog.errors))
     start_cleanup(demo, *temp_cleanup())  # Gradio's own delete_cache stops for good under load
-    return demo.queue(api_open=False, default_concurrency_limit=DEFAULT_CONCURRENCY)
+    return demo.queue(api_open=False, default_concurrency_limit=EVENT_CONCURRENCY)
 
 
 def end_visit(request: gr.Request) -> None:

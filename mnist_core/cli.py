@@ -18,7 +18,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from mnist_core.checkpoint import CheckpointError, load_checkpoint, save_with_rescue
-from mnist_core.data import MNISTUnavailableError, load_mnist
+from mnist_core.data import TEST_SIZE, MNISTUnavailableError, load_mnist
 from mnist_core.device import DeviceError, pick_device
 from mnist_core.evaluate import evaluate
 from mnist_core.handwriting import HandwritingUnavailableError
@@ -79,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("eval", help="test a checkpoint on the MNIST test set",
                        description="Evaluate a checkpoint (ours, or a plain state_dict saved by the "
-                                   "pytorch/examples script) on the 10,000 test images.")
+                                   f"pytorch/examples script) on the {TEST_SIZE:,} test images.")
     p.add_argument("--checkpoint", type=Path, required=True, metavar="PATH", help="checkpoint file")
     p.add_argument("--json", action="store_true", help='print {"model", "accuracy", "test_loss"} as JSON')
     p.add_argument("--batch-size", type=positive_int, default=250, help="images per forward pass (default: 250)")

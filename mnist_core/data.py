@@ -10,8 +10,11 @@ Where the files come from, in order:
 2. It holds the four original ``.gz`` files: their checksums are verified and they are
    extracted into the project's cache (never into the data directory, which may be
    read-only).
-3. Nothing there: torchvision downloads them (with checksums) into the data directory,
-   or into the cache when the data directory cannot be written.
+3. Nothing there: torchvision's own ``MNIST(download=True)`` fetches them (its mirrors, its
+   checksums) into the data directory, or into the cache when that cannot be written.
+
+torchvision is imported only when files are read or fetched: it pulls in ``torch._dynamo``
+and more, about 1.5 s that the app need not spend before it serves its first page.
 
 If none of that works, :class:`MNISTUnavailableError` says which folder was looked in
 and how to fix it.
@@ -20,17 +23,14 @@ and how to fix it.
 from __future__ import annotations
 
 import functools
-import gzip
+import hashlib
 import os
-import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from torchvision.datasets import MNIST
-from torchvision.datasets.utils import check_integrity, download_and_extract_archive
 
 from mnist_core.paths import DATA_DIR_ENV, cache_dir, is_writable, resolve_data_dir
 
@@ -38,9 +38,18 @@ MEAN = 0.1307
 STD = 0.3081
 NUM_CLASSES = 10
 IMAGE_SIZE = 28
+#: Images in MNIST's training and test sets.
+TRAIN_SIZE = 60_000
+TEST_SIZE = 10_000
 
-#: (file name, md5) of the four original files, from torchvision's own definition.
-RESOURCES: tuple[tuple[str, str], ...] = tuple(MNIST.resources)
+#: (file name, md5) of the four original files, as torchvision's ``MNIST.resources`` lists them (a test checks
+#: that they agree): written out so that looking for the files does not import torchvision.
+RESOURCES: tuple[tuple[str, str], ...] = (
+    ("train-images-idx3-ubyte.gz", "f68b3c2dcbeaaa9fbdd348bbdeb94873"),
+    ("train-labels-idx1-ubyte.gz", "d53e105ee54ea40749a09fcbcd1e9432"),
+    ("t10k-images-idx3-ubyte.gz", "9fb629c4189551a2d022fa330f9573f3"),
+    ("t10k-labels-idx1-ubyte.gz", "ec29112dd5afa0611ce80d1b7f02629c"),
+)
 
 ProgressCallback = Callable[[str], None]
 
@@ -94,11 +103,20 @@ def _how_to_fix(root: Path) -> str:
     )
 
 
+def _md5_matches(path: Path, md5: str) -> bool:
+    """torchvision's ``check_integrity`` in hashlib: the app checks the files at every start, and importing
+    torchvision for it would cost that start about 1.5 s (``python -X importtime``)."""
+    try:
+        return hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest() == md5
+    except OSError:
+        return False
+
+
 def _extract_gz_into_cache(root: Path, progress: ProgressCallback | None) -> Path:
     """Verify the four ``.gz`` files under ``root`` and extract them into the cache; return the cache root."""
     raw = _raw_folder(root)
     for name, md5 in RESOURCES:
-        if not check_integrity(str(raw / name), md5):
+        if not _md5_matches(raw / name, md5):
             raise MNISTUnavailableError(
                 f"MNIST file {raw / name} is corrupt or truncated (its MD5 checksum is not {md5}). "
                 f"Delete it and let the project download it again, or replace it with the original file. "
@@ -107,41 +125,36 @@ def _extract_gz_into_cache(root: Path, progress: ProgressCallback | None) -> Pat
     cache_root = cache_dir() / "mnist"
     if _has_extracted(cache_root):
         return cache_root
+    from torchvision.datasets.utils import extract_archive
+
     target = _raw_folder(cache_root)
     target.mkdir(parents=True, exist_ok=True)
     for name, _ in RESOURCES:
         if progress:
             progress(f"Extracting {name}")
-        # Extract to a temporary name, then rename: a crash never leaves a half file under the real name.
-        fd, tmp = tempfile.mkstemp(dir=target, suffix=".part")
-        with os.fdopen(fd, "wb") as out, gzip.open(raw / name, "rb") as src:
-            shutil.copyfileobj(src, out)
-        os.replace(tmp, target / Path(name).stem)
+        # Our own step: torchvision writes straight to the final name, so a crash would leave a half file
+        # that the next start trusts. Extracted beside it first, the file appears whole or not at all.
+        with tempfile.TemporaryDirectory(dir=target) as tmp:
+            os.replace(extract_archive(str(raw / name), tmp), target / Path(name).stem)
     return cache_root
 
 
 def _download(root: Path, progress: ProgressCallback | None) -> Path:
-    """Download the four files with torchvision (checksummed) into ``root`` or, if read-only, the cache."""
+    """Fetch the four files with torchvision's ``MNIST(download=True)`` into ``root`` or, if read-only, the cache."""
+    from torchvision.datasets import MNIST
+
     target_root = root if is_writable(_raw_folder(root)) else cache_dir() / "mnist"
-    raw = _raw_folder(target_root)
-    raw.mkdir(parents=True, exist_ok=True)
-    for i, (name, md5) in enumerate(RESOURCES, start=1):
-        if (raw / Path(name).stem).is_file():
-            continue
-        if progress:
-            progress(f"Downloading MNIST file {i} of {len(RESOURCES)}: {name}")
-        errors = []
-        for mirror in MNIST.mirrors:
-            try:
-                download_and_extract_archive(f"{mirror}{name}", download_root=str(raw), filename=name, md5=md5)
-                break
-            except Exception as exc:  # network errors come in many types; each mirror is tried in turn
-                errors.append(f"{mirror}: {exc}")
-        else:
-            raise MNISTUnavailableError(
-                f"MNIST was not found in {_raw_folder(root).resolve()} and could not be downloaded "
-                f"({errors[-1] if errors else 'no mirror answered'}). " + _how_to_fix(root)
-            )
+    if progress:
+        progress(f"Downloading MNIST ({len(RESOURCES)} files, about 11 MB)")
+    try:
+        MNIST(str(target_root), train=False, download=True)  # every mirror in turn, each file checksummed
+    except Exception as exc:  # network errors come in many types
+        lines = str(exc).strip().splitlines()  # torchvision: "Error downloading NAME:", then each mirror's error
+        reason = " ".join(dict.fromkeys(lines[:1] + lines[-1:])) or type(exc).__name__
+        raise MNISTUnavailableError(
+            f"MNIST was not found in {_raw_folder(root).resolve()} and could not be downloaded "
+            f"({reason}). " + _how_to_fix(root)
+        ) from exc
     return target_root
 
 
@@ -168,6 +181,8 @@ def locate_mnist(data_dir: str | os.PathLike[str] | None = None, *, download: bo
 
 @functools.lru_cache(maxsize=4)
 def _load_cached(root: str) -> MNISTData:
+    from torchvision.datasets import MNIST
+
     try:
         train = MNIST(root, train=True, download=False)
         test = MNIST(root, train=False, download=False)

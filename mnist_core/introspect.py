@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from mnist_core.data import IMAGE_SIZE
+from mnist_core.modes import eval_mode
 
 
 @dataclass(frozen=True)
@@ -63,12 +64,8 @@ def record_leaf_calls(model: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, 
 def layer_summary(model: nn.Module) -> list[LayerInfo]:
     """The steps of ``model`` in the order they run on a (1, 1, 28, 28) input."""
     device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    try:
+    with eval_mode(model):
         _, calls = record_leaf_calls(model, torch.zeros(1, 1, IMAGE_SIZE, IMAGE_SIZE, device=device))
-    finally:
-        model.train(was_training)
     return [LayerInfo(name, type(module).__name__, tuple(output.shape[1:]),
                       sum(p.numel() for p in module.parameters()))
             for name, module, output in calls]

@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from mnist_core.data import normalize
+from mnist_core.evaluate import predict_proba
 from mnist_core.preprocess import sketch_to_mnist
 
 #: A prediction whose calibrated confidence is below this is "not sure" (chosen with bench/drawn.py:
@@ -44,29 +43,15 @@ class Prediction:
         """True when the model is not sure: its confidence is below ``CONFIDENT``; show "not sure"."""
         return self.confidence < CONFIDENT
 
-    @property
-    def is_confident(self) -> bool:
-        return not self.uncertain
-
     def top(self, k: int = 3) -> dict[str, float]:
         """The ``k`` most likely digits as {"7": 0.93, ...}, most likely first."""
         values, indices = self.probabilities.topk(k)
         return {str(int(i)): float(v) for v, i in zip(values, indices, strict=True)}
 
 
-@torch.inference_mode()
 def probabilities_for(model: nn.Module, digit_image: torch.Tensor) -> torch.Tensor:
-    """(10,) class probabilities for one MNIST-style image (28, 28) in [0, 1]."""
-    was_training = model.training
-    if was_training:
-        model.eval()
-    try:
-        device = next(model.parameters()).device
-        out = model(normalize(digit_image[None]).to(device))  # (1, 10) logits or log-probabilities
-    finally:
-        if was_training:
-            model.train()
-    return F.softmax(out.float(), dim=1)[0].cpu()
+    """(10,) class probabilities for one MNIST-style image (28, 28) in [0, 1]: :func:`predict_proba` for one."""
+    return predict_proba(model, digit_image[None])[0]  # (1, 28, 28) -> (1, 10) -> (10,)
 
 
 def predict_drawing(model: nn.Module, image: Any) -> Prediction | None:

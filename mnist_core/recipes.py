@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from mnist_core.augment import AUGMENTATIONS
+from mnist_core.data import TRAIN_SIZE
 from mnist_core.handwriting import SOURCES as HANDWRITING_SOURCES
 from mnist_core.models import get_model_spec
 
@@ -26,7 +27,8 @@ OPTIMIZERS = ("adadelta", "adam", "adamw", "sgd")
 SCHEDULERS = ("none", "step", "onecycle")
 
 MAX_EPOCHS = 100
-MAX_BATCH_SIZE = 60_000
+MAX_BATCH_SIZE = TRAIN_SIZE
+MAX_TEST_BATCH_SIZE = 100_000
 MAX_HOLDOUT = 20_000
 
 
@@ -90,8 +92,9 @@ class Recipe:
             raise InvalidRecipeError(f"warm-up fraction must be between 0 and 1, got {self.warmup_fraction}")
         if not 0 <= self.label_smoothing < 1:
             raise InvalidRecipeError(f"label smoothing must be in [0, 1), got {self.label_smoothing}")
-        if not 1 <= self.test_batch_size <= 100_000:
-            raise InvalidRecipeError(f"test batch size must be from 1 to 100000, got {self.test_batch_size}")
+        if not 1 <= self.test_batch_size <= MAX_TEST_BATCH_SIZE:
+            raise InvalidRecipeError(
+                f"test batch size must be from 1 to {MAX_TEST_BATCH_SIZE}, got {self.test_batch_size}")
         if self.augment not in AUGMENTATIONS:
             raise InvalidRecipeError(f"augment must be one of {', '.join(AUGMENTATIONS)}, got {self.augment!r}")
         if not isinstance(self.holdout, int) or not 0 <= self.holdout <= MAX_HOLDOUT:

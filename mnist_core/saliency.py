@@ -27,6 +27,7 @@ from torch import nn
 
 from mnist_core.data import IMAGE_SIZE, normalize
 from mnist_core.introspect import ELEMENTWISE, Call, record_leaf_calls
+from mnist_core.modes import eval_mode
 
 #: The score Grad-CAM differentiates is the input of a final (log-)softmax, if the model ends in one:
 #: a log-probability saturates for a confident answer (its gradient is ~0, and float32 noise takes over).
@@ -118,29 +119,24 @@ def explain(model: nn.Module, inputs: torch.Tensor, target: int | None = None) -
     else:
         x = normalize(inputs.reshape(1, IMAGE_SIZE, IMAGE_SIZE))  # (1, 1, 28, 28)
     x = x.to(device).detach().requires_grad_(True)
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.enable_grad():
-            out, calls = record_leaf_calls(model, x)  # out: (1, 10)
-            scores = out
-            if calls and isinstance(calls[-1][1], _SOFTMAX) and calls[-1][2] is out:
-                # The logits are the input of that last step: the output of the call before it.
-                scores = calls[-2][2] if len(calls) > 1 else out
-            probabilities = F.softmax(out.detach().float(), dim=1)[0].cpu()  # (10,)
-            cls = int(probabilities.argmax()) if target is None else int(target)
-            blocks = _conv_blocks(calls)
-            wanted = [x] + ([blocks[-1][2]] if blocks else [])
-            grads = torch.autograd.grad(scores[0, cls], wanted, allow_unused=True)
-    finally:
-        model.train(was_training)
+    with eval_mode(model), torch.enable_grad():
+        out, calls = record_leaf_calls(model, x)  # out: (1, 10)
+        scores = out
+        if calls and isinstance(calls[-1][1], _SOFTMAX) and calls[-1][2] is out:
+            # The logits are the input of that last step: the output of the call before it.
+            scores = calls[-2][2] if len(calls) > 1 else out
+        probabilities = F.softmax(out.detach().float(), dim=1)[0].cpu()  # (10,)
+        cls = int(probabilities.argmax()) if target is None else int(target)
+        blocks = _conv_blocks(calls)
+        wanted = [x] + ([blocks[-1][2]] if blocks else [])
+        grads = torch.autograd.grad(scores[0, cls], wanted, allow_unused=True)
 
     # Input gradient: |d score / d x|, (1, 1, 28, 28) -> (28, 28).
     input_gradient = _scale_to_unit(grads[0].detach()[0, 0].abs().float().cpu())
     gradcam = torch.zeros(IMAGE_SIZE, IMAGE_SIZE)
     cam_layer = None
     if blocks:
-        conv_name, last_name, acts = blocks[-1]
+        _, last_name, acts = blocks[-1]
         cam_layer = last_name
         grad = grads[1]
         if grad is not None:
@@ -151,15 +147,3 @@ def explain(model: nn.Module, inputs: torch.Tensor, target: int | None = None) -
     feature_maps = [FeatureMaps(conv, last, out_.detach()[0].float().cpu()) for conv, last, out_ in blocks]
     return Explanation(probabilities=probabilities, target=cls, feature_maps=feature_maps, gradcam=gradcam,
                        input_gradient=input_gradient, cam_layer=cam_layer)
-
-
-def ink_contrast(saliency: torch.Tensor, image: torch.Tensor, threshold: float = 0.3) -> tuple[float, float]:
-    """Mean saliency on the ink (pixels above ``threshold``) and on the background of a (28, 28) [0, 1] image.
-
-    A saliency map that follows the strokes gives the first number clearly above the second; the tests
-    use this, and it is a number a class can read off the overlay too.
-    """
-    ink = image > threshold
-    on = float(saliency[ink].mean()) if ink.any() else 0.0
-    off = float(saliency[~ink].mean()) if (~ink).any() else 0.0
-    return on, off

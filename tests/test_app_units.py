@@ -163,12 +163,12 @@ def test_app_builds_without_mnist_and_says_so(tmp_path: Path) -> None:
 
 
 def test_feature_grid_tiles_every_map_normalised_on_its_own() -> None:
-    from demo.pictures import feature_grid, normalise_each
+    from demo.pictures import feature_grid, normalize_each
 
     maps = np.zeros((20, 7, 7), np.float32)
     maps[0, 3, 3] = 0.001  # a weak map still reaches full brightness
     maps[1] = 5.0  # a constant map is shown dark, not as noise
-    scaled = normalise_each(maps)
+    scaled = normalize_each(maps)
     assert scaled[0].max() == 1.0 and scaled[1].max() == 0.0
     grid = feature_grid(maps)
     zoom = 7  # 7-pixel maps are enlarged to about 48 pixels
@@ -373,3 +373,53 @@ def test_a_lone_training_run_borrows_every_core_and_a_prediction_takes_them_back
         assert torch.get_num_threads() == 1 and not quiet.lent
     finally:
         torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("value", ["two", "1.5", "0", "-3"])
+def test_whole_number_settings_refuse_what_they_cannot_use(value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every whole-number environment setting goes through env_int: a bad value is refused, by name, never ignored."""
+    import app
+    from demo.limits import max_sessions, temp_cleanup
+
+    readers = {"MNIST_MAX_SESSIONS": max_sessions, "MNIST_TEMP_MAX_AGE": temp_cleanup,
+               app.TORCH_THREADS_ENV: app.app_torch_threads,
+               "GRADIO_SERVER_PORT": lambda: app.build_parser().parse_args([]).port}
+    for name, read in readers.items():
+        monkeypatch.setenv(name, value)
+        with pytest.raises(ValueError, match=f"{name} must be a whole number"):
+            read()
+        monkeypatch.delenv(name)
+
+
+def test_whole_number_settings_read_what_they_can(monkeypatch: pytest.MonkeyPatch) -> None:
+    import app
+    from demo.limits import env_int, max_sessions
+
+    monkeypatch.setenv("MNIST_MAX_SESSIONS", " 30 ")
+    monkeypatch.setenv(app.TORCH_THREADS_ENV, "3")
+    monkeypatch.setenv("GRADIO_SERVER_PORT", "7981")
+    assert (max_sessions(), app.app_torch_threads(), app.build_parser().parse_args([]).port) == (30, 3, 7981)
+    monkeypatch.setenv("GRADIO_SERVER_PORT", "70000")
+    with pytest.raises(ValueError, match="from 1 to 65535"):
+        app.build_parser()
+    assert env_int("MNIST_UNSET_SETTING", 7) == 7
+
+
+def test_every_queued_event_shares_one_concurrency_limit(tmp_path: Path) -> None:
+    """Predictions, explanations and the events without a limit of their own all run EVENT_CONCURRENCY at once."""
+    from demo.limits import EVENT_CONCURRENCY
+    from demo.ui import build_demo
+
+    demo = build_demo(data_dir=tmp_path / "no-data")
+    assert demo._queue.default_concurrency_limit == EVENT_CONCURRENCY
+    limits = {(dep.concurrency_id, dep.concurrency_limit) for dep in demo.fns.values()
+              if dep.concurrency_id in ("predict", "inside")}
+    assert limits == {("predict", EVENT_CONCURRENCY), ("inside", EVENT_CONCURRENCY)}
+
+
+def test_the_readme_names_every_recipe_the_train_tab_offers() -> None:
+    from mnist_core.recipes import RECIPES
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    listed = re.search(r"\*\*Train\*\*: choose a recipe \(([^)]*)\)", readme)
+    assert listed and set(re.findall(r"`([^`]+)`", listed.group(1))) == set(RECIPES)

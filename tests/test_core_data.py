@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 import torch
+import torchvision
 
-from mnist_core import data as data_mod
-from mnist_core.data import RESOURCES, MNISTUnavailableError, load_mnist, normalize
+from mnist_core.data import RESOURCES, TEST_SIZE, TRAIN_SIZE, MNISTUnavailableError, load_mnist, normalize
 from mnist_core.paths import resolve_data_dir
 
 REPO = Path(__file__).resolve().parent.parent
@@ -49,8 +49,8 @@ def test_data_dir_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_real_mnist_shapes_and_normalisation(mnist) -> None:
-    assert mnist.train_images.shape == (60000, 28, 28) and mnist.train_images.dtype == torch.uint8
-    assert mnist.test_images.shape == (10000, 28, 28)
+    assert mnist.train_images.shape == (TRAIN_SIZE, 28, 28) and mnist.train_images.dtype == torch.uint8
+    assert mnist.test_images.shape == (TEST_SIZE, 28, 28) and (TRAIN_SIZE, TEST_SIZE) == (60000, 10000)
     assert mnist.train_labels.shape == (60000,) and set(mnist.train_labels.unique().tolist()) == set(range(10))
     x = normalize(mnist.train_images[:10000])
     assert x.shape == (10000, 1, 28, 28)
@@ -93,7 +93,7 @@ def test_corrupt_gz_is_named_with_a_fix(tmp_path: Path) -> None:
 
 def test_missing_data_without_network_names_the_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # The real download code runs, against a local port where nothing listens: a network that says no.
-    monkeypatch.setattr(data_mod.MNIST, "mirrors", ["http://127.0.0.1:9/"])
+    monkeypatch.setattr(torchvision.datasets.MNIST, "mirrors", ["http://127.0.0.1:9/"])
     with pytest.raises(MNISTUnavailableError) as err:
         load_mnist(tmp_path / "empty")
     message = str(err.value)
@@ -128,3 +128,40 @@ def test_truncated_extracted_files_are_named_with_a_fix(tmp_path: Path) -> None:
     with pytest.raises(MNISTUnavailableError) as err:
         load_mnist(tmp_path, download=False)
     assert str(raw.resolve()) in str(err.value) and "Delete them" in str(err.value)
+
+
+def test_resources_are_torchvisions() -> None:
+    """The file names and checksums written out in mnist_core.data are torchvision's own."""
+    assert RESOURCES == tuple(torchvision.datasets.MNIST.resources)
+
+
+def test_finding_the_files_does_not_import_torchvision(data_dir: Path) -> None:
+    """torchvision costs about 1.5 s to import: the app looks for MNIST at start-up without it."""
+    code = ("import sys; from mnist_core.data import locate_mnist; locate_mnist(download=False); "
+            "print('torchvision' in sys.modules)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120,
+                          env={**os.environ, "MNIST_DATA_DIR": str(data_dir)})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "False"
+
+
+def test_interrupted_extraction_leaves_no_file_under_the_real_name(data_dir: Path, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A crash while a .gz is extracted into the cache leaves nothing the next start would trust."""
+    raw = tmp_path / "ro" / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for name, _ in RESOURCES:
+        (raw / name).symlink_to((data_dir / "MNIST" / "raw" / name).resolve())
+    monkeypatch.setenv("MNIST_CACHE_DIR", str(tmp_path / "cache"))
+    real = torchvision.datasets.utils._decompress
+
+    def crash_midway(from_path, to_path=None, remove_finished=False):
+        Path(to_path).write_bytes(b"half a file")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(torchvision.datasets.utils, "_decompress", crash_midway)
+    with pytest.raises(KeyboardInterrupt):
+        load_mnist(tmp_path / "ro", download=False)
+    assert not list((tmp_path / "cache").rglob("*-ubyte")), "no half file under a real name"
+    monkeypatch.setattr(torchvision.datasets.utils, "_decompress", real)
+    assert load_mnist(tmp_path / "ro", download=False).test_images.shape == (TEST_SIZE, 28, 28)

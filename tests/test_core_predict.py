@@ -40,7 +40,7 @@ def test_blank_canvases_give_no_prediction() -> None:
 def test_prediction_reports_its_answer_and_doubt() -> None:
     sure = Prediction(torch.tensor([0.01] * 9 + [0.91]), torch.zeros(28, 28))
     torn = Prediction(torch.tensor([0.45, 0.4] + [0.01875] * 8), torch.zeros(28, 28))
-    assert (sure.label, sure.is_confident, sure.uncertain) == (9, True, False)
+    assert (sure.label, sure.uncertain) == (9, False)
     assert (torn.label, torn.uncertain) == (0, True) and torn.confidence < CONFIDENT
     assert list(torn.top(2)) == ["0", "1"]
 
@@ -103,7 +103,7 @@ def test_european_and_american_ones_and_sevens_are_both_read(drawing_model, styl
     for radius in (12, 22, 34):
         for scale in (0.5, 0.8):
             prediction = predict_drawing(drawing_model.model, _sketch(strokes, radius, scale))
-            assert prediction.label == label and prediction.is_confident, (radius, scale, prediction.top(2))
+            assert prediction.label == label and not prediction.uncertain, (radius, scale, prediction.top(2))
 
 
 def test_the_model_that_learnt_from_mnist_alone_reads_a_european_one_as_seven() -> None:
@@ -120,7 +120,7 @@ def test_the_drawing_model_reads_drawn_digits(drawing_model, mnist) -> None:
     predictions = [predict_drawing(drawing_model.model, d.canvas) for d in drawings]
     correct = [p.label == d.label for p, d in zip(predictions, drawings, strict=True)]
     assert np.mean(correct) >= 0.95
-    assert np.mean([p.is_confident for p in predictions]) >= 0.9  # real digits rarely get a "not sure"
+    assert np.mean([not p.uncertain for p in predictions]) >= 0.9  # real digits rarely get a "not sure"
 
 
 def test_scribbles_and_pairs_of_digits_mostly_get_a_not_sure(drawing_model) -> None:

@@ -16,7 +16,15 @@ from mnist_core.data import normalize
 from mnist_core.introspect import layer_summary
 from mnist_core.models import MODELS, build_model
 from mnist_core.paths import ASSETS_DIR
-from mnist_core.saliency import explain, ink_contrast
+from mnist_core.saliency import explain
+
+
+def ink_contrast(saliency: torch.Tensor, image: torch.Tensor, threshold: float = 0.3) -> tuple[float, float]:
+    """Mean saliency on the ink (pixels above ``threshold``) and on the background of a (28, 28) [0, 1] image."""
+    ink = image > threshold
+    on = float(saliency[ink].mean()) if ink.any() else 0.0
+    off = float(saliency[~ink].mean()) if (~ink).any() else 0.0
+    return on, off
 
 
 def drawn_seven() -> torch.Tensor:
