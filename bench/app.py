@@ -25,9 +25,9 @@ from typing import Any
 
 import gradio as gr
 from gradio_client import Client, handle_file
-from PIL import Image, ImageDraw
 
 from bench.common import REPO, Row, percentile, report
+from bench.sketches import plain_digit
 from demo.limits import EVENT_CONCURRENCY
 
 #: gradio_client opens a new httpx client for every request, and each one builds a TLS context by
@@ -49,12 +49,9 @@ def free_port() -> int:
 
 
 def sketch_file(folder: Path) -> Path:
-    """A 7 drawn as the sketchpad sends it: 800x800 RGBA, black round brush on white."""
-    img = Image.new("RGBA", (800, 800), (255, 255, 255, 255))
-    d = ImageDraw.Draw(img)
-    d.line([(250, 200), (550, 200), (360, 620)], fill=(0, 0, 0, 255), width=30, joint="curve")
+    """A 7 drawn as the sketchpad sends it (:func:`bench.sketches.plain_digit`): 800x800 RGBA, black on white."""
     path = folder / "seven.png"
-    img.save(path)
+    plain_digit(7, width=30).save(path)
     return path
 
 

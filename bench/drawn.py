@@ -11,7 +11,7 @@ replaces, and the two seed models. Sets, each read by every model:
   writers no model here was trained or calibrated on). Pen strokes are painted as the Draw
   tab's sketchpad paints them, four times each with a different size, place and brush;
   scans are read once. Both go through ``sketch_to_mnist`` like a drawing;
-- synthetic drawings (:mod:`mnist_core.sketches`): single-stroke glyphs, and MNIST test
+- synthetic drawings (:mod:`bench.sketches`): single-stroke glyphs, and MNIST test
   digits redrawn along their skeletons;
 - the MNIST test set, as is.
 
@@ -35,6 +35,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from bench.common import REPO, Row, percentile, report
+from bench.sketches import drawn_digits, non_digits
 from mnist_core.calibration import expected_calibration_error, model_temperature
 from mnist_core.checkpoint import Checkpoint, discover_checkpoints, save_checkpoint
 from mnist_core.data import load_mnist, normalize
@@ -43,7 +44,6 @@ from mnist_core.handwriting import SOURCES, load_handwriting, locate_source, rea
 from mnist_core.predict import CONFIDENT, predict_drawing
 from mnist_core.preprocess import sketch_to_mnist
 from mnist_core.pretrained import choose_default, choose_mnist_only
-from mnist_core.sketches import drawn_digits, non_digits
 from mnist_core.strokes import draw_on_sketchpad
 
 #: Goals for the default model on each source's held-out writers (issue 11).

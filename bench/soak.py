@@ -22,10 +22,9 @@ import time
 import uuid
 from pathlib import Path
 
-from PIL import Image, ImageDraw
-
 from bench.app import connect, event_index, free_port, new_client, rss_mb, send_event, sketch_value, start_app
 from bench.common import REPO, Row, report
+from bench.sketches import plain_digit
 from demo.limits import DEFAULT_MAX_SESSIONS, MAX_SESSIONS_ENV, TEMP_MAX_AGE_ENV
 
 
@@ -44,10 +43,7 @@ def folder_mb(folder: Path) -> float:
 def drawing(path: Path, i: int) -> Path:
     """The i-th visitor's 7: 800 x 800 RGBA like the sketchpad, the strokes moved a little each time (a new upload)."""
     dx, dy = (i * 37) % 200 - 100, (i * 53) % 160 - 80
-    img = Image.new("RGBA", (800, 800), (255, 255, 255, 255))
-    ImageDraw.Draw(img).line([(250 + dx, 200 + dy), (550 + dx, 200 + dy), (360 + dx, 620 + dy)],
-                             fill=(0, 0, 0, 255), width=30, joint="curve")
-    img.save(path)
+    plain_digit(7, width=30, shift=(dx / 800, dy / 800)).save(path)
     return path
 
 

@@ -22,7 +22,7 @@ import torch
 from demo import inputs
 from demo.charts import confusion_figure, probability_figure
 from demo.context import AppContext
-from demo.models_state import ModelEntry, SessionModels, model_choices, require_entry
+from demo.models_state import ModelEntry, SessionModels, require_entry
 from demo.pictures import saliency_html, thumbnail
 from mnist_core.data import NUM_CLASSES, TEST_SIZE, MNISTData, MNISTUnavailableError
 from mnist_core.evaluate import Evaluation
@@ -110,8 +110,7 @@ def build(context: AppContext, session: gr.State, tab: gr.Tab) -> gr.Dropdown:
     with gr.Row(equal_height=False):
         with gr.Column(scale=3):
             with gr.Row():
-                model = inputs.Dropdown(choices=model_choices(catalog, None), value=catalog.default_key,
-                                    label="Model", scale=3, elem_id="confusion-model")
+                model = context.pickers.new(scale=3, elem_id="confusion-model")
                 normalise = inputs.Checkbox(value=False, label="Row-normalised (share of each true digit)",
                                         scale=1, elem_id="normalise")
             gr.Markdown("**Rows: the true digit. Columns: what the model predicted.** "

@@ -1,4 +1,4 @@
-"""What every tab needs to know about this app instance: its models, its data folder, its limits."""
+"""What every tab needs to know about this app instance: its models, its data folder, its limits, its visitors."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from pathlib import Path
 
 from demo.cores import CoreShare
 from demo.limits import env_int
-from demo.models_state import ModelCatalog, load_catalog
+from demo.models_state import ModelCatalog, ModelPickers, load_catalog
+from demo.sessions import Sessions
 from mnist_core.data import MNISTData, MNISTUnavailableError, load_mnist, locate_mnist
 from mnist_core.paths import ASSETS_DIR
 from mnist_core.recipes import Recipe
@@ -24,16 +25,25 @@ def default_train_concurrency() -> int:
 
 @dataclass(frozen=True)
 class AppContext:
-    """Settings fixed when the app is built, shared by every tab and visitor."""
+    """Settings fixed when the app is built, and the app's shared records, for every tab and visitor.
+
+    One per app (``build_demo`` makes it), so two apps in one process (the tests) share nothing.
+    """
 
     catalog: ModelCatalog
     data_dir: str | None = None
     train_concurrency: int = 1
     cores: CoreShare = field(default_factory=CoreShare)  # lent to a lone training run, taken back by predictions
+    sessions: Sessions = field(default_factory=Sessions)  # who is connected, running, and what they trained
+    pickers: ModelPickers = field(init=False)  # every tab's model list, refreshed when a run ends
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "pickers", ModelPickers(self.catalog))  # frozen: set once, here
 
     @classmethod
     def create(cls, data_dir: str | os.PathLike[str] | None = None, assets_dir: str | os.PathLike[str] | None = None,
                train_concurrency: int | None = None) -> AppContext:
+        """The context of a new app: the checkpoints of ``assets_dir`` (default ``assets/``) and no visitors yet."""
         folder = Path(assets_dir) if assets_dir is not None else ASSETS_DIR
         return cls(catalog=load_catalog(str(folder.resolve())),
                    data_dir=None if data_dir is None else str(data_dir),

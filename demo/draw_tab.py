@@ -25,7 +25,7 @@ from demo.context import AppContext
 from demo.drawing_pad import Drawing, DrawingPad, answer_stamp
 from demo.lesson import lesson_html
 from demo.limits import EVENT_CONCURRENCY
-from demo.models_state import SessionModels, find_entry, model_choices, require_entry
+from demo.models_state import SessionModels, find_entry, require_entry
 from demo.pictures import feature_maps_html, placeholder_html, saliency_html, zoom_pixels
 from mnist_core.predict import Prediction, predict_drawing, probabilities_for
 from mnist_core.preprocess import ImageInputError, sketch_to_mnist
@@ -92,9 +92,8 @@ def build(context: AppContext, session: gr.State) -> DrawTab:
         with gr.Column(scale=4, min_width=300):
             label = gr.Label(value=PROMPT, num_top_classes=3, label="The model reads…", elem_id="prediction")
             stamp = answer_stamp()
-            model = inputs.Dropdown(choices=model_choices(catalog, None), value=catalog.default_key,
-                                    label="Model", elem_id="draw-model",
-                                    info="Pretrained checkpoints, and any model you train in the Train tab")
+            model = context.pickers.new(follows_new_model=True, elem_id="draw-model",
+                                        info="Pretrained checkpoints, and any model you train in the Train tab")
             if not catalog.entries:
                 gr.Markdown("**No pretrained model found in `assets/`.** Train one in the Train tab, "
                             "then pick it here.")

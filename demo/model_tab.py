@@ -11,10 +11,9 @@ from typing import Any
 import gradio as gr
 import plotly.graph_objects as go
 
-from demo import inputs
 from demo.charts import model_diagram_figure
 from demo.context import AppContext
-from demo.models_state import SessionModels, model_choices, require_entry
+from demo.models_state import SessionModels, require_entry
 from demo.pictures import shape_text
 from mnist_core.introspect import diagram
 from mnist_core.models import MODELS, count_parameters
@@ -23,8 +22,7 @@ from mnist_core.models import MODELS, count_parameters
 def build(context: AppContext, session: gr.State, tab: gr.Tab) -> gr.Dropdown:
     """Lay out the Model tab; return its model dropdown (refreshed after training)."""
     catalog = context.catalog
-    model = inputs.Dropdown(choices=model_choices(catalog, None), value=catalog.default_key, label="Model",
-                        elem_id="layers-model")
+    model = context.pickers.new(elem_id="layers-model")
     header = gr.Markdown(elem_id="model-summary")
     picture = gr.Plot(label="The model, step by step: each box is a layer and the shape of what it outputs",
                       elem_id="model-diagram")

@@ -3,10 +3,11 @@
 Pretrained checkpoints are loaded once per process and shared by every visitor (they are
 read-only). Models trained in a browser session live in that session's :class:`SessionModels`,
 held in a ``gr.State``, so other visitors never see them. When the visitor leaves (the tab
-closes and Gradio runs the page's unload event) :func:`end_session` frees them at once;
+closes and Gradio runs the page's unload event) :meth:`demo.sessions.Sessions.end` frees them at once;
 Gradio itself would keep a closed session's state for an hour, although a reopened page is a
 new session that can never reach it. Each entry keeps its test-set evaluation once computed, so the Confusion tab is
-instant when a visitor switches back to a model.
+instant when a visitor switches back to a model. Every tab's model list is made by :class:`ModelPickers`,
+which remembers it so that a finished run can add its model to all of them.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 import gradio as gr
 from torch import nn
 
-from demo.limits import max_sessions
+from demo import inputs
 from mnist_core.checkpoint import Checkpoint, discover_checkpoints
 from mnist_core.data import MNISTData
 from mnist_core.evaluate import Evaluation, evaluate
@@ -148,57 +149,39 @@ class SessionModels:
         self.entries.clear()
 
 
-#: The sessions that have started a training run, by Gradio session hash, so that the page's
-#: unload event (which gets the hash but not the session's state) can free their models.
-_OPEN_SESSIONS: dict[str, SessionModels] = {}
-_OPEN_LOCK = threading.Lock()
-
-
-def track_session(session_id: str | None, models: SessionModels) -> None:
-    """Remember which :class:`SessionModels` belongs to ``session_id`` (a no-op without an id).
-
-    Called when the session starts a run, so its visitor is evidently there: if Gradio had
-    reported the page closed (a dropped connection that came back), the session keeps models again.
-    At most ``max_sessions()`` are remembered, like Gradio's own session state: a client that
-    never closes a page (a script) sends no unload event, and must not hold models forever.
-    The oldest is forgotten, not closed: its models live on while Gradio still keeps its state.
-    """
-    models.closed = False
-    if session_id:
-        with _OPEN_LOCK:
-            _OPEN_SESSIONS.pop(session_id, None)
-            _OPEN_SESSIONS[session_id] = models  # the most recent last
-            while len(_OPEN_SESSIONS) > max_sessions():
-                del _OPEN_SESSIONS[next(iter(_OPEN_SESSIONS))]
-
-
-def tracked_session(session_id: str) -> SessionModels | None:
-    """The models of a session that is still open, if it ever trained."""
-    with _OPEN_LOCK:
-        return _OPEN_SESSIONS.get(session_id)
-
-
-def end_session(session_id: str | None) -> None:
-    """The visitor left: free their models now, including one from a run that is still finishing."""
-    with _OPEN_LOCK:
-        models = _OPEN_SESSIONS.pop(session_id, None) if session_id else None
-    if models is not None:
-        models.close()
-
-
-def free_session(value: Any) -> None:
-    """``gr.State`` delete callback (Gradio's own expiry): release the session's models."""
-    if isinstance(value, SessionModels):
-        value.close()
-        with _OPEN_LOCK:
-            for session_id in [k for k, v in _OPEN_SESSIONS.items() if v is value]:
-                del _OPEN_SESSIONS[session_id]
-
-
 def model_choices(catalog: ModelCatalog, session: SessionModels | None) -> list[tuple[str, str]]:
     """(label, key) pairs for a model dropdown: this session's models first (newest on top), then pretrained."""
     own = list(reversed([(e.label, e.key) for e in session.entries.values()])) if session else []
     return own + [(e.label, e.key) for e in catalog.entries.values()]
+
+
+class ModelPickers:
+    """Every model list of the app, each made here (:meth:`new`) so that a tab cannot forget to register one.
+
+    A finished training run updates them all with the session's new model (the Train tab is
+    built last, when the list is complete); the one made with ``follows_new_model`` (the Draw
+    tab's) also switches to it, so the class can try the model straight away.
+    """
+
+    def __init__(self, catalog: ModelCatalog) -> None:
+        self.catalog = catalog
+        self.pickers: list[gr.Dropdown] = []
+        self.follower: gr.Dropdown | None = None
+
+    def new(self, *, follows_new_model: bool = False, label: str = "Model", **kwargs: Any) -> gr.Dropdown:
+        """A model dropdown listing the pretrained models with the default chosen (``kwargs`` go to Gradio)."""
+        picker = inputs.Dropdown(choices=model_choices(self.catalog, None), value=self.catalog.default_key,
+                                 label=label, **kwargs)
+        self.pickers.append(picker)
+        if follows_new_model:
+            self.follower = picker
+        return picker
+
+    def updates(self, session: SessionModels, new_key: str) -> dict[gr.Dropdown, gr.Dropdown]:
+        """Every picker's new choices after ``session`` trained ``new_key``; the follower also selects it."""
+        choices = model_choices(self.catalog, session)
+        return {picker: gr.Dropdown(choices=choices, value=new_key) if picker is self.follower
+                else gr.Dropdown(choices=choices) for picker in self.pickers}
 
 
 def find_entry(catalog: ModelCatalog, session: SessionModels | None, key: str | None) -> ModelEntry | None:

@@ -8,7 +8,7 @@ before every step, so the run ends within one step and the model keeps what it l
 visitor closes the tab, Gradio closes the generator: its ``finally`` sets the same flag, so a
 run never trains on for nobody. Runs go through Gradio's queue with a concurrency limit, so a
 second visitor sees their place in the queue instead of halving everybody's speed. The session's
-models, the stop registry and the page's state stay here, in the app's own process.
+models, its running run (``context.sessions``) and the page's state stay in the app's own process.
 
 Under the chart, ten fixed test digits (the first of each class, ``one_per_class``) show what
 the model being trained reads at each chart update, and the first convolution's filters are
@@ -28,8 +28,9 @@ import gradio as gr
 from demo import inputs
 from demo.charts import TrainingCurve, training_figure
 from demo.context import AppContext
-from demo.models_state import SessionModels, model_choices, track_session
+from demo.models_state import ModelPickers, SessionModels
 from demo.pictures import placeholder_html
+from demo.sessions import session_id_of
 from demo.train_run import RunStop, Trained, train_on_device
 from mnist_core.data import MNISTUnavailableError
 from mnist_core.handwriting import HandwritingUnavailableError
@@ -39,10 +40,6 @@ from mnist_core.runs import TrainingData
 from mnist_core.train import EpochEvent, FinishedEvent, StartEvent, StepEvent
 
 DEFAULT_RECIPE = "fast"
-
-#: The stop flag of each session's running training, by Gradio session hash.
-ACTIVE_RUNS: dict[str, RunStop] = {}
-_ACTIVE_LOCK = threading.Lock()
 
 
 def clock(seconds: float | None) -> str:
@@ -109,12 +106,11 @@ class TrainView:
     probes: gr.HTML
     filters: gr.HTML
     session: gr.State
-    pickers: list[gr.Dropdown]
-    select: gr.Dropdown  # the picker that also switches to the new model (the Draw tab's)
+    pickers: ModelPickers
 
     def outputs(self) -> list[Any]:
         """In the order the ``/train`` endpoint has always returned them (``gradio_client`` reads by position)."""
-        return [self.chart, self.status, self.session, *self.pickers, self.start, self.stop, self.probes,
+        return [self.chart, self.status, self.session, *self.pickers.pickers, self.start, self.stop, self.probes,
                 self.filters]
 
     def running(self) -> dict[Any, Any]:
@@ -124,12 +120,10 @@ class TrainView:
         return {self.start: gr.Button(interactive=True), self.stop: gr.Button(interactive=False)}
 
 
-def build(context: AppContext, session: gr.State, model_dropdowns: list[gr.Dropdown],
-          select_dropdown: gr.Dropdown) -> None:
-    """Lay out the Train tab and wire Start/Stop; ``model_dropdowns`` get the new model when a run ends.
+def build(context: AppContext, session: gr.State) -> None:
+    """Lay out the Train tab and wire Start/Stop; every model picker (``context.pickers``) gets the new model.
 
-    ``select_dropdown`` (the Draw tab's) also switches to the new model, so the class can
-    try it straight away.
+    Built after every other tab, so that the list of pickers is complete.
     """
     if not context.data_available():
         gr.Markdown("**MNIST is not on this machine yet.** Start downloads it first (about 11 MB, "
@@ -149,7 +143,7 @@ def build(context: AppContext, session: gr.State, model_dropdowns: list[gr.Dropd
             gr.Markdown("**The first convolution layer's filters**, redrawn after every epoch: they start as "
                         "random noise and take on structure as the network learns.")
             filters = gr.HTML(placeholder_html("Shown once training starts."), elem_id="train-filters")
-    view = TrainView(start, stop, status, chart, probes, filters, session, model_dropdowns, select_dropdown)
+    view = TrainView(start, stop, status, chart, probes, filters, session, context.pickers)
 
     def run(model_name: str, recipe_name: str, n_epochs: float | None, batch_size: float | None,
             learning_rate: float | None, seed_value: float | None, models: SessionModels | None,
@@ -161,13 +155,21 @@ def build(context: AppContext, session: gr.State, model_dropdowns: list[gr.Dropd
         data = yield from _loaded_data(context, chosen, view)
         if data is None:
             return
-        outcome = yield from _train_streaming(context, chosen, data, models, view, session_id_of(request))
-        yield _finished(context, chosen, models, view, *outcome)
+        stop_flag = RunStop()
+        # Registered (so that Stop and the page's unload find it) for exactly as long as it trains.
+        with context.sessions.running(session_id_of(request), models, stop_flag):
+            outcome = yield from _train_streaming(context, chosen, data, models, view, stop_flag)
+        yield _finished(chosen, models, view, *outcome)
 
     start.click(run, [*settings, session], view.outputs(),
                 concurrency_limit=context.train_concurrency, concurrency_id="train", api_name="train",
                 show_progress="minimal", show_progress_on=status)  # the queue position; not a spinner on every output
-    stop.click(stop_for_request, None, None, queue=False, show_progress="hidden", api_name="stop")
+
+    def stop_run(request: gr.Request) -> None:
+        """Stop this session's run, if it has one; the run ends before its next step and keeps its model."""
+        context.sessions.stop(session_id_of(request))
+
+    stop.click(stop_run, None, None, queue=False, show_progress="hidden", api_name="stop")
 
 
 def _settings_form() -> tuple[list[Any], gr.Button, gr.Button]:
@@ -228,19 +230,13 @@ def _loaded_data(context: AppContext, chosen: Recipe, view: TrainView
 
 
 def _train_streaming(context: AppContext, chosen: Recipe, data: TrainingData, models: SessionModels,
-                     view: TrainView, session_id: str | None
+                     view: TrainView, stop_flag: RunStop
                      ) -> Generator[dict[Any, Any], None, tuple[TrainingCurve, FinishedEvent | None, Trained | None]]:
-    """Run :func:`~demo.train_run.train_on_device`, turning its events into page updates.
-
-    The run is registered under ``session_id`` (so Stop and the page's unload find it) for
-    exactly as long as it trains. Returns the chart's points, the last event and the trained
-    model (``None`` if the run diverged or nobody is left to see it).
+    """Run :func:`~demo.train_run.train_on_device` until it ends or ``stop_flag`` is set, turning its events into
+    page updates. Returns the chart's points, the last event and the trained model (``None`` if the run
+    diverged or nobody is left to see it).
     """
-    stop_flag = RunStop()
-    if session_id:
-        with _ACTIVE_LOCK:
-            ACTIVE_RUNS[session_id] = stop_flag
-    track_session(session_id, models)
+    sessions = context.sessions
     curve = TrainingCurve(epochs=chosen.epochs)
     accuracies: list[float] = []
     finished: FinishedEvent | None = None
@@ -256,7 +252,7 @@ def _train_streaming(context: AppContext, chosen: Recipe, data: TrainingData, mo
             if isinstance(event, StartEvent):
                 on_cpu = event.device == "cpu"  # a GPU run (ZeroGPU: another process) needs no cores lent
                 if on_cpu:
-                    context.cores.update(len(ACTIVE_RUNS))
+                    context.cores.update(sessions.runs_active)
                 curve = TrainingCurve(steps_per_epoch=event.steps_per_epoch, epochs=event.epochs)
                 yield {view.chart: training_figure(curve), view.probes: item.probes, view.filters: item.filters,
                        view.status: f"### Training {chosen.model} ({count_parameters_of(chosen.model):,} "
@@ -265,7 +261,7 @@ def _train_streaming(context: AppContext, chosen: Recipe, data: TrainingData, mo
             elif isinstance(event, StepEvent):
                 curve.add_loss(event.global_step, event.loss)
                 if item.probes is not None:  # train_on_device redraws the probes about once a second
-                    threads = context.cores.update(len(ACTIVE_RUNS)) if on_cpu else None
+                    threads = context.cores.update(sessions.runs_active) if on_cpu else None
                     yield {view.chart: training_figure(curve), view.probes: item.probes,
                            view.status: step_status(event, chosen, accuracies, threads)}
             elif isinstance(event, EpochEvent):
@@ -291,14 +287,10 @@ def _train_streaming(context: AppContext, chosen: Recipe, data: TrainingData, mo
         runner.close()
         stop_flag.discard()
         context.cores.release()
-        if session_id:
-            with _ACTIVE_LOCK:
-                if ACTIVE_RUNS.get(session_id) is stop_flag:
-                    del ACTIVE_RUNS[session_id]
     return curve, finished, trained
 
 
-def _finished(context: AppContext, chosen: Recipe, models: SessionModels, view: TrainView, curve: TrainingCurve,
+def _finished(chosen: Recipe, models: SessionModels, view: TrainView, curve: TrainingCurve,
               finished: FinishedEvent | None, trained: Trained | None) -> dict[Any, Any]:
     """The page at the end of a run: the new model added to the session and every picker, or why not."""
     if models.closed:  # the page was closed during the run: nothing is kept for a session that ended
@@ -317,27 +309,11 @@ def _finished(context: AppContext, chosen: Recipe, models: SessionModels, view: 
                f"{finished.global_step:,} steps ({done:.1f} of {chosen.epochs} epochs){why} in "
                f"{clock(finished.elapsed)}, of which {clock(finished.train_seconds)} training. "
                f"Try it in the **Draw** tab: it is selected there as “{entry.label}”.")
-    choices = model_choices(context.catalog, models)
-    pickers = {picker: gr.Dropdown(choices=choices, value=entry.key) if picker is view.select
-               else gr.Dropdown(choices=choices) for picker in view.pickers}
-    return {**view.idle(), **pickers, view.chart: training_figure(curve), view.status: summary,
-            view.session: models, view.probes: trained.probes, view.filters: trained.filters}
+    return {**view.idle(), **view.pickers.updates(models, entry.key), view.chart: training_figure(curve),
+            view.status: summary, view.session: models, view.probes: trained.probes, view.filters: trained.filters}
 
 
 def count_parameters_of(name: str) -> int:
     """Parameter count of a registered architecture (for the model dropdown's labels)."""
     return count_parameters(build_model(name))
 
-
-def session_id_of(request: gr.Request | None) -> str | None:
-    """The Gradio session hash of a request (None for a call without one)."""
-    return request.session_hash if request is not None else None
-
-
-def stop_for_request(request: gr.Request) -> None:
-    """Stop this session's run, if it has one; the run ends before its next step and keeps its model."""
-    session_id = session_id_of(request)
-    with _ACTIVE_LOCK:
-        flag = ACTIVE_RUNS.get(session_id) if session_id else None
-    if flag is not None:
-        flag.set()

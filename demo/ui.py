@@ -9,7 +9,8 @@ import gradio as gr
 from demo import confusion_tab, dataset_tab, draw_tab, drawing_pad, lesson, model_tab, pictures, train_tab
 from demo.context import AppContext
 from demo.limits import EVENT_CONCURRENCY, temp_cleanup
-from demo.models_state import SessionModels, end_session, free_session
+from demo.models_state import SessionModels
+from demo.sessions import session_id_of
 from demo.temp_files import start_cleanup
 
 TITLE = "MNIST live: watch a neural network learn to read digits"
@@ -56,8 +57,11 @@ CSS = """
 THEME = gr.themes.Soft(primary_hue="blue", text_size="lg")
 
 def build_demo(data_dir: str | os.PathLike[str] | None = None, assets_dir: str | os.PathLike[str] | None = None,
-               train_concurrency: int | None = None) -> gr.Blocks:
+               train_concurrency: int | None = None, context: AppContext | None = None) -> gr.Blocks:
     """The whole app, queued; ``data_dir`` is where MNIST is (or will be downloaded), ``assets_dir`` the checkpoints.
+
+    ``context`` (instead of the three settings) lets a caller keep the app's records, e.g. a test its
+    :class:`~demo.sessions.Sessions`.
 
     The queue is set up here, so every way of serving the app gets the same: ``python app.py``,
     ``gradio app.py`` and the tests. ``api_open=False`` closes Gradio's direct REST routes
@@ -65,26 +69,32 @@ def build_demo(data_dir: str | os.PathLike[str] | None = None, assets_dir: str |
     requests at once decoded eight images at once whatever the concurrency limits said.
     ``gradio_client`` and the page use the queue, and keep working.
     """
-    context = AppContext.create(data_dir=data_dir, assets_dir=assets_dir, train_concurrency=train_concurrency)
+    if context is None:
+        context = AppContext.create(data_dir=data_dir, assets_dir=assets_dir, train_concurrency=train_concurrency)
     with gr.Blocks(title=TITLE) as demo:
-        session = gr.State(SessionModels(), delete_callback=free_session)
+        session = gr.State(SessionModels(), delete_callback=context.sessions.forget)
         gr.Markdown(f"# {TITLE}\nDraw a digit for the model to read, train your own model live, "
                     "and look inside its mistakes.", elem_id="app-title")
         with gr.Tabs():
             with gr.Tab("Draw", id="draw"):
-                draw = draw_tab.build(context, session)
-            with gr.Tab("Train", id="train") as train_page:
+                draw_tab.build(context, session)
+            with gr.Tab("Train", id="train"):
                 train_slot = gr.Column()
             with gr.Tab("Confusion matrix", id="confusion") as confusion_page:
-                confusion_model = confusion_tab.build(context, session, confusion_page)
+                confusion_tab.build(context, session, confusion_page)
             with gr.Tab("Dataset", id="dataset") as dataset_page:
                 dataset_tab.build(context, dataset_page)
             with gr.Tab("Model", id="model") as model_page:
-                layers_model = model_tab.build(context, session, model_page)
-        # The Train tab is filled last because it updates the other tabs' model lists.
+                model_tab.build(context, session, model_page)
+        # The Train tab is filled last because it updates every model list (``context.pickers``) the other
+        # tabs made.
         with train_slot:
-            train_tab.build(context, session, [draw.model, confusion_model, layers_model], draw.model)
-        del train_page
+            train_tab.build(context, session)
+
+        def end_visit(request: gr.Request) -> None:
+            """The visitor closed the page: end their training run and free the models they trained."""
+            context.sessions.end(session_id_of(request))
+
         demo.unload(end_visit)
         if context.catalog.errors:
             gr.Markdown("Some checkpoints in `assets/` could not be used:\n\n" +
@@ -92,8 +102,3 @@ def build_demo(data_dir: str | os.PathLike[str] | None = None, assets_dir: str |
     start_cleanup(demo, *temp_cleanup())  # Gradio's own delete_cache stops for good under load
     return demo.queue(api_open=False, default_concurrency_limit=EVENT_CONCURRENCY)
 
-
-def end_visit(request: gr.Request) -> None:
-    """The visitor closed the page: end their training run and free the models they trained."""
-    train_tab.stop_for_request(request)
-    end_session(train_tab.session_id_of(request))

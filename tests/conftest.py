@@ -8,9 +8,9 @@ never writes into the data folder.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 import torch
@@ -70,39 +70,50 @@ def tiny_data() -> MNISTData:
     )
 
 
-@pytest.fixture(scope="session")
-def app_server(data_dir: Path) -> Iterator[tuple[str, Any]]:
-    """The Gradio app (``app.demo``), launched once in this process on a free local port: (url, demo).
+class Served(NamedTuple):
+    """The app launched for the tests: its address, its ``gr.Blocks``, and its own record of sessions."""
 
-    In-process, so tests can also look at server-side state. It needs the pretrained
-    checkpoints in ``assets/``; without them the tests that use it fail saying so.
+    url: str
+    demo: Any
+    sessions: Any  # demo.sessions.Sessions
+
+
+@pytest.fixture(scope="session")
+def app_server(data_dir: Path) -> Iterator[Served]:
+    """The Gradio app, built as ``app.py`` builds it and launched once in this process on a free local port.
+
+    In-process, so tests can look at server-side state: each test reads only its own
+    visitors' sessions (by their session hash) in ``sessions``, which belongs to this app alone.
+    It needs the pretrained checkpoints in ``assets/``; without them the tests that use it fail saying so.
     """
     import socket
 
     import app
     from demo.context import AppContext
+    from demo.ui import build_demo
 
-    if not AppContext.create().catalog.entries:
+    context = AppContext.create()
+    if not context.catalog.entries:
         pytest.fail("the app tests need at least one checkpoint in assets/*.pt, e.g. "
                     "python -m mnist_core train --recipe fast --out assets/tiny-vgg-fast.pt")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    demo = app.demo
+    demo = build_demo(context=context)
     demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
                 **app.launch_options())
     try:
-        yield f"http://127.0.0.1:{port}/", demo
+        yield Served(f"http://127.0.0.1:{port}/", demo, context.sessions)
     finally:
         demo.close()
 
 
 @pytest.fixture(scope="module")
-def client(app_server: tuple[str, Any]):
+def client(app_server: Served):
     """A gradio_client visitor of the launched app (one session per test module)."""
     from gradio_client import Client
 
-    return Client(app_server[0], verbose=False)
+    return Client(app_server.url, verbose=False)
 
 
 @pytest.fixture(scope="session")
@@ -116,3 +127,38 @@ def browser() -> Iterator[Any]:
         b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
         yield b
         b.close()
+
+
+# --- Drawings: every test that needs "a 7" draws it with bench.sketches.plain_digit. ---------------------------
+
+
+@pytest.fixture
+def draw(tmp_path: Path) -> Callable[..., Path]:
+    """Draw a digit as the sketchpad sends it into a PNG of this test's folder: ``draw(4)``, ``draw(None)``
+    (a blank canvas), ``draw(7, ink="#d62728")``; keywords as :func:`bench.sketches.plain_digit`."""
+    from bench.sketches import plain_digit
+
+    def drawn(digit: int | None = 7, name: str | None = None, **style: Any) -> Path:
+        path = tmp_path / (name or f"digit-{digit}.png")
+        plain_digit(digit, **style).save(path)
+        return path
+
+    return drawn
+
+
+@pytest.fixture(scope="session")
+def seven(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A PNG of a plain 7, as the sketchpad sends it (800 x 800 RGBA, black on white)."""
+    from bench.sketches import plain_digit
+
+    path = tmp_path_factory.mktemp("seven") / "seven.png"
+    plain_digit(7).save(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def seven_sketch(seven: Path) -> dict[str, Any]:
+    """The 7 as the app's ``/predict`` and ``/explain`` take it (``gradio_client``)."""
+    from bench.app import sketch_value
+
+    return sketch_value(seven)

@@ -13,15 +13,8 @@ from demo.charts import TrainingCurve, confusion_figure, training_figure
 from demo.confusion_tab import worst_cell
 from demo.draw_tab import composite_of, enlarge
 from demo.lesson import lesson_html
-from demo.models_state import (
-    ModelCatalog,
-    SessionModels,
-    end_session,
-    find_entry,
-    model_choices,
-    track_session,
-    tracked_session,
-)
+from demo.models_state import ModelCatalog, ModelPickers, SessionModels, find_entry, model_choices
+from demo.sessions import Sessions
 from demo.train_tab import clock
 from mnist_core.checkpoint import discover_checkpoints, save_checkpoint
 from mnist_core.models import build_model
@@ -132,18 +125,76 @@ def test_session_models_are_private_and_listed_first(tmp_path: Path) -> None:
     assert mine.entries == {}
 
 
+class Flag:
+    """A run's stop flag, as ``Sessions`` sees it."""
+
+    def __init__(self) -> None:
+        self.stopped = False
+
+    def set(self) -> None:
+        self.stopped = True
+
+
 def test_a_session_that_ends_is_freed_and_one_that_trains_again_keeps_models() -> None:
-    models = SessionModels()
-    track_session("visitor-1", models)  # a run starts
-    models.add("tiny-vgg", build_model("tiny-vgg"), {"status": "completed"})
-    end_session("visitor-1")  # the page's unload event
-    assert models.closed and models.entries == {} and tracked_session("visitor-1") is None
-    track_session("visitor-1", models)  # the connection came back and the visitor starts another run
-    models.add("tiny-vgg", build_model("tiny-vgg"), {"status": "completed"})
-    assert len(models.entries) == 1 and tracked_session("visitor-1") is models
-    end_session("visitor-1")
-    end_session("never-trained")  # a visitor who never trained leaves: nothing to do
-    assert tracked_session("visitor-1") is None
+    sessions = Sessions(capacity=10)
+    models, flag = SessionModels(), Flag()
+    with sessions.running("visitor-1", models, flag):  # a run starts
+        assert sessions.run_of("visitor-1") is flag and sessions.runs_active == 1
+        models.add("tiny-vgg", build_model("tiny-vgg"), {"status": "completed"})
+        sessions.end("visitor-1")  # the page's unload event, mid-run
+        assert flag.stopped and models.closed and models.entries == {} and sessions.models_of("visitor-1") is None
+    assert sessions.run_of("visitor-1") is None and sessions.runs_active == 0
+    with sessions.running("visitor-1", models, Flag()):  # the connection came back and the visitor trains again
+        models.add("tiny-vgg", build_model("tiny-vgg"), {"status": "completed"})
+    assert len(models.entries) == 1 and sessions.models_of("visitor-1") is models
+    sessions.end("visitor-1")
+    sessions.end("never-trained")  # a visitor who never trained leaves: nothing to do
+    assert sessions.models_of("visitor-1") is None
+
+
+def test_stop_finds_the_sessions_own_run_and_no_other() -> None:
+    sessions = Sessions(capacity=10)
+    mine, theirs = Flag(), Flag()
+    with sessions.running("me", SessionModels(), mine), sessions.running("them", SessionModels(), theirs):
+        assert sessions.runs_active == 2
+        assert sessions.stop("me") and mine.stopped and not theirs.stopped
+        assert not sessions.stop("nobody") and not sessions.stop(None)
+    assert sessions.runs_active == 0 and not sessions.stop("me")
+
+
+def test_at_most_capacity_sessions_are_remembered_and_the_oldest_go_first() -> None:
+    sessions = Sessions(capacity=2)
+    first, second, third = SessionModels(), SessionModels(), SessionModels()
+    sessions.track("a", first)
+    sessions.track("b", second)
+    sessions.track("a", first)  # a trains again: now the most recent
+    sessions.track("c", third)
+    assert [sessions.models_of(k) for k in "abc"] == [first, None, third]
+    assert not second.closed  # forgotten, not closed: Gradio may still hold its state
+    sessions.forget(first)  # Gradio's own expiry of a's state
+    assert first.closed and sessions.models_of("a") is None
+
+
+def test_two_apps_share_no_sessions() -> None:
+    from demo.context import AppContext
+
+    one, two = AppContext.create(), AppContext.create()
+    with one.sessions.running("visitor", SessionModels(), Flag()):
+        assert one.sessions.runs_active == 1 and two.sessions.runs_active == 0
+
+
+def test_every_model_picker_gets_the_new_model_and_the_follower_selects_it(tmp_path: Path) -> None:
+    _save(tmp_path, "a.pt", 0.99)
+    pickers = ModelPickers(ModelCatalog.from_folder(tmp_path))
+    plain, follower = pickers.new(), pickers.new(follows_new_model=True)
+    assert pickers.pickers == [plain, follower] and plain.value == "a.pt"
+    mine = SessionModels()
+    entry = mine.add("tiny-vgg", build_model("tiny-vgg"), {"status": "completed"})
+    updates = pickers.updates(mine, entry.key)
+    assert set(updates) == {plain, follower}
+    assert [key for _, key in updates[plain].choices] == [entry.key, "a.pt"]
+    # Only the follower changes its selection; the others keep what the visitor chose (no value sent).
+    assert updates[follower].constructor_args["value"] == entry.key and "value" not in updates[plain].constructor_args
 
 
 def test_app_builds_without_mnist_and_says_so(tmp_path: Path) -> None:

@@ -9,7 +9,6 @@ Screenshots of every step (and of every tab) go to ``test-artifacts/``.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -33,8 +32,8 @@ pytestmark = BROWSER
 
 
 @pytest.fixture
-def page(browser: Any, app_server: tuple[str, Any]) -> Iterator[Any]:
-    url, _ = app_server
+def page(browser: Any, app_server) -> Iterator[Any]:
+    url = app_server.url
     context = browser.new_context(viewport={"width": 1440, "height": 1000})
     pg = context.new_page()
     pg.set_default_timeout(30_000)
@@ -91,27 +90,28 @@ def test_the_lesson_sets_a_model_that_learnt_from_mnist_alone_beside_the_drawing
     shot(page, "draw-lesson")
 
 
-def line_points(page: Any) -> int:
-    """How many points the training chart's lines have drawn."""
-    return page.evaluate("""() => {
-        const plot = document.querySelector('#train-chart .js-plotly-plot');
-        if (!plot || !plot.data) return 0;
-        return plot.data.reduce((n, trace) => n + (trace.x ? trace.x.length : 0), 0);
-    }""")
+#: How many points the training chart's lines have drawn (a page function).
+LINE_POINTS = """() => {
+    const plot = document.querySelector('#train-chart .js-plotly-plot');
+    if (!plot || !plot.data) return 0;
+    return plot.data.reduce((n, trace) => n + (trace.x ? trace.x.length : 0), 0);
+}"""
 
 
-def test_train_live_then_stop(page: Any) -> None:
-    from demo.train_tab import ACTIVE_RUNS
+def session_hash(page: Any) -> str:
+    """The Gradio session of the page, as the server's ``Sessions`` knows it."""
+    return page.evaluate("window.__gradio_session_hash__")
 
+
+def test_train_live_then_stop(page: Any, app_server) -> None:
     page.get_by_role("tab", name="Train").click()
     page.locator("#start-button").click()
     page.wait_for_function("() => /Epoch 1 of/.test(document.querySelector('#train-status').innerText)",
                            timeout=60_000)
-    first = line_points(page)
-    deadline = time.monotonic() + 30
-    while line_points(page) <= first + 2 and time.monotonic() < deadline:
-        page.wait_for_timeout(250)
-    assert line_points(page) > first + 2, "the chart did not receive new points while training"
+    assert app_server.sessions.run_of(session_hash(page)) is not None, "the page's run is not registered"
+    first = page.evaluate(LINE_POINTS)
+    # New points while it trains (a timeout here: the chart stood still).
+    page.wait_for_function(f"() => ({LINE_POINTS})() > {first + 2}", timeout=30_000)
     status = page.locator("#train-status").inner_text()
     assert re.search(r"images/s", status) and "ETA" in status
     # The ten probe digits and the first layer's filters are shown while it trains.
@@ -127,7 +127,7 @@ def test_train_live_then_stop(page: Any) -> None:
     steps = page.locator("#train-status").inner_text().split("Stopped at step ", 1)[1].split()[0]
     page.wait_for_function(STATUS_SAYS, arg="Stopped: test accuracy", timeout=60_000)
     assert f"{steps} steps" in page.locator("#train-status").inner_text()
-    assert not ACTIVE_RUNS
+    assert app_server.sessions.run_of(session_hash(page)) is None
     assert page.locator("#start-button").is_enabled()
     shot(page, "train-stopped")
 
@@ -136,23 +136,19 @@ def test_train_live_then_stop(page: Any) -> None:
     assert "trained here #1" in page.locator("#draw-model input").input_value()
 
 
-def test_closing_the_tab_ends_the_run(browser: Any, app_server: tuple[str, Any]) -> None:
-    from demo.train_tab import ACTIVE_RUNS
-
-    url, _ = app_server
+def test_closing_the_tab_ends_the_run(browser: Any, app_server) -> None:
     context = browser.new_context(viewport={"width": 1440, "height": 1000})
     pg = context.new_page()
-    pg.goto(url)
+    pg.goto(app_server.url)
     pg.get_by_role("tab", name="Train").click()
     pg.locator("#start-button").click()
     pg.wait_for_function("() => /Epoch 1 of/.test(document.querySelector('#train-status').innerText)",
                          timeout=60_000)
-    assert ACTIVE_RUNS
+    visitor = session_hash(pg)
+    assert app_server.sessions.run_of(visitor) is not None
     context.close()
-    deadline = time.monotonic() + 60
-    while ACTIVE_RUNS and time.monotonic() < deadline:
-        time.sleep(0.25)
-    assert not ACTIVE_RUNS, "the run kept training after its tab was closed"
+    assert app_server.sessions.wait_for(lambda s: s.run_of(visitor) is None, timeout=60), \
+        "the run kept training after its tab was closed"
 
 
 def test_every_tab_renders(page: Any) -> None:

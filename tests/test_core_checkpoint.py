@@ -126,25 +126,62 @@ def test_a_read_only_folder_gives_a_clear_error_and_keeps_the_previous_file(tmp_
     assert path.read_bytes() == original
 
 
+#: A child that saves once and, half-way through writing the file, says "mid-save" and waits to be killed.
+#: Every file the save opens for writing (``os.fdopen`` of a temporary file, or a plain ``open``) is wrapped.
+SAVE_AND_HANG = """
+import builtins, io, os, sys, time
+from mnist_core.checkpoint import save_checkpoint
+from mnist_core.models import build_model
+
+class HalfWritten:
+    def __init__(self, fh):
+        self.fh = fh
+    def write(self, data):
+        data = memoryview(data).cast("B")
+        self.fh.write(data[: len(data) // 2])
+        self.fh.flush()
+        os.fsync(self.fh.fileno())
+        print("mid-save", flush=True)
+        time.sleep(600)
+    def __getattr__(self, name):
+        return getattr(self.fh, name)
+    def __enter__(self):
+        return self
+    def __exit__(self, *exc):
+        self.fh.close()
+
+def hanging(opener):
+    def opened(file, mode="r", *args, **kwargs):
+        fh = opener(file, mode, *args, **kwargs)
+        return HalfWritten(fh) if "w" in mode or "a" in mode else fh
+    return opened
+
+model = build_model("pytorch-example")
+os.fdopen, builtins.open, io.open = hanging(os.fdopen), hanging(builtins.open), hanging(io.open)
+save_checkpoint(sys.argv[1], "pytorch-example", model)
+"""
+
+
 def test_a_save_killed_mid_write_leaves_the_previous_checkpoint_readable(tmp_path: Path) -> None:
-    """A process killed (SIGKILL) while it saves over and over never leaves a broken file behind."""
+    """A process killed (SIGKILL) half-way through writing a save never leaves a broken file behind."""
     import signal
     import subprocess
     import sys
-    import time
 
     path = save_checkpoint(tmp_path / "m.pt", "pytorch-example", build_model("pytorch-example"))
-    script = ("import sys; from mnist_core.checkpoint import save_checkpoint; from mnist_core.models import "
-              "build_model; m = build_model('pytorch-example')\n"
-              "while True: save_checkpoint(sys.argv[1], 'pytorch-example', m)\n")
+    before = path.read_bytes()
     repo = Path(__file__).resolve().parent.parent
-    for delay in (0.3, 0.55, 0.8):
-        proc = subprocess.Popen([sys.executable, "-c", script, str(path)], cwd=repo,
-                                env={**os.environ, "PYTHONPATH": str(repo)})
-        time.sleep(delay + 1.5)  # import time, then somewhere inside a save
+    proc = subprocess.Popen([sys.executable, "-c", SAVE_AND_HANG, str(path)], cwd=repo, stdout=subprocess.PIPE,
+                            text=True, env={**os.environ, "PYTHONPATH": str(repo)})
+    try:
+        said = proc.stdout.readline()  # blocks until the child is inside the save (or has died)
+    finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        assert load_checkpoint(path).model_name == "pytorch-example"
+    assert said == "mid-save\n", "the child never got half-way through a save"
+    assert path.read_bytes() == before and load_checkpoint(path).model_name == "pytorch-example"
+    partial = [p for p in tmp_path.iterdir() if p.name != "m.pt"]  # and the kill really landed mid-write
+    assert len(partial) == 1 and 0 < partial[0].stat().st_size < len(before), partial
 
 
 # --- Hardening (issue 12): a bomb, a full disk and odd files must all end in a clear CheckpointError. ---

@@ -58,12 +58,9 @@ def test_eval_json_reports_the_same_accuracy(trained, data_dir: Path, tmp_path: 
 
 
 @pytest.mark.slow
-def test_predict_reads_a_drawn_digit(trained, tmp_path: Path) -> None:
-    sys.path.insert(0, str(Path(__file__).parent))
-    from test_core_preprocess import draw
-
-    draw().save(tmp_path / "seven.png")
-    draw(ink=(255, 255, 255, 255), background=(0, 0, 0, 0)).save(tmp_path / "white-on-clear.png")
+def test_predict_reads_a_drawn_digit(trained, tmp_path: Path, draw) -> None:
+    draw(7, "seven.png")
+    draw(7, "white-on-clear.png", ink=(255, 255, 255, 255), background=(0, 0, 0, 0))
     (tmp_path / "notes.txt").write_text("not an image")
     path, _ = trained
     proc = cli("predict", "--checkpoint", str(path), "seven.png", "white-on-clear.png", "--json", cwd=tmp_path)
@@ -134,10 +131,8 @@ def test_cli_refuses_a_malicious_checkpoint_without_running_it(tmp_path: Path) -
     assert not target.exists()
 
 
-def test_predict_defaults_to_the_shipped_drawing_model(tmp_path: Path) -> None:
-    from test_core_preprocess import draw
-
-    draw(ink=(30, 60, 230, 255), background=(0, 0, 0, 0)).save(tmp_path / "blue-seven.png")
+def test_predict_defaults_to_the_shipped_drawing_model(tmp_path: Path, draw) -> None:
+    draw(7, "blue-seven.png", ink=(30, 60, 230, 255), background=(0, 0, 0, 0))
     proc = cli("predict", "blue-seven.png", "--json", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["label"] == 7

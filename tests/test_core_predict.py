@@ -8,6 +8,7 @@ import pytest
 import torch
 from PIL import Image
 
+from bench.sketches import drawn_digits, non_digits
 from mnist_core.calibration import expected_calibration_error, model_temperature, uncalibrated_logits
 from mnist_core.checkpoint import discover_checkpoints, load_checkpoint
 from mnist_core.evaluate import predict_proba
@@ -16,7 +17,6 @@ from mnist_core.models import build_model
 from mnist_core.paths import ASSETS_DIR
 from mnist_core.predict import CONFIDENT, Prediction, predict_drawing
 from mnist_core.pretrained import choose_mnist_only, default_checkpoint_path
-from mnist_core.sketches import drawn_digits, non_digits
 from mnist_core.strokes import SKETCHPAD_CANVAS, paint
 
 #: A different seed from bench/drawn.py's, so the test does not only pass on the drawings that were looked at.
@@ -37,12 +37,21 @@ def test_blank_canvases_give_no_prediction() -> None:
     assert predict_drawing(model, np.full((800, 800, 4), 255, np.uint8)) is None
 
 
-def test_prediction_reports_its_answer_and_doubt() -> None:
-    sure = Prediction(torch.tensor([0.01] * 9 + [0.91]), torch.zeros(28, 28))
-    torn = Prediction(torch.tensor([0.45, 0.4] + [0.01875] * 8), torch.zeros(28, 28))
-    assert (sure.label, sure.uncertain) == (9, False)
-    assert (torn.label, torn.uncertain) == (0, True) and torn.confidence < CONFIDENT
-    assert list(torn.top(2)) == ["0", "1"]
+def _answer(best: int, confidence: float) -> Prediction:
+    """A prediction of ``best`` with ``confidence``; the rest shared by the other digits, the runner-up first."""
+    rest = 1.0 - confidence
+    probabilities = torch.full((10,), rest * 0.4 / 8, dtype=torch.float64)  # holds CONFIDENT exactly
+    probabilities[best], probabilities[(best + 3) % 10] = confidence, rest * 0.6
+    return Prediction(probabilities, torch.zeros(28, 28))
+
+
+def test_a_prediction_is_sure_from_the_threshold_up_and_lists_its_answers_best_first() -> None:
+    """``CONFIDENT`` is where "not sure" stops: just under it the answer is doubtful, at it the answer stands."""
+    at, under = _answer(4, CONFIDENT), _answer(4, CONFIDENT - 1e-3)
+    assert (at.label, at.uncertain) == (4, False)
+    assert (under.label, under.uncertain) == (4, True)
+    torn = _answer(2, 0.5)
+    assert list(torn.top(2)) == ["2", "5"] and torn.top(2) == pytest.approx({"2": 0.5, "5": 0.3})
 
 
 @pytest.mark.parametrize("source", list(SOURCES))
@@ -66,8 +75,7 @@ def test_its_confidence_is_calibrated_on_images_it_never_saw(drawing_model, data
     new hands are a shift that calibration does not undo. The bar says "not sure" still means
     what it says for them.
     """
-    temperature = model_temperature(drawing_model.model)
-    assert temperature != 1.0
+    temperature = model_temperature(drawing_model.model)  # strictly lower errors below: 1.0 would fail them
     logits = uncalibrated_logits(drawing_model.model, mnist.test_images)
     assert expected_calibration_error(torch.softmax(logits / temperature, 1), mnist.test_labels) < \
         expected_calibration_error(torch.softmax(logits, 1), mnist.test_labels)

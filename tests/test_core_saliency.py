@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from PIL import Image, ImageDraw
+from PIL import Image
 from torch import nn
 
+from bench.sketches import plain_digit
 from mnist_core.checkpoint import discover_checkpoints
 from mnist_core.data import normalize
 from mnist_core.introspect import layer_summary
@@ -28,9 +29,8 @@ def ink_contrast(saliency: torch.Tensor, image: torch.Tensor, threshold: float =
 
 
 def drawn_seven() -> torch.Tensor:
-    """A 7 drawn with a pen at 10x and box-filtered down to (28, 28) in [0, 1], MNIST-like (no preprocessing code)."""
-    big = Image.new("L", (280, 280), 0)
-    ImageDraw.Draw(big).line([(80, 70), (200, 70), (120, 220)], fill=255, width=26, joint="curve")
+    """The plain 7 drawn at 10x and box-filtered down to (28, 28) in [0, 1], MNIST-like (no preprocessing code)."""
+    big = plain_digit(7, size=280, ink=(255, 255, 255, 255), background=(0, 0, 0, 255), width=26).convert("L")
     return torch.from_numpy(np.asarray(big.resize((28, 28), Image.BOX), np.float32) / 255.0)
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import torch
 
+from bench.sketches import drawn_digits
 from demo.train_run import Progress, RunStop, Trained, train_on_device
 from mnist_core.calibration import calibrate
 from mnist_core.checkpoint import load_checkpoint
@@ -29,7 +30,6 @@ from mnist_core.pretrained import default_checkpoint_path
 from mnist_core.recipes import RECIPES, get_recipe
 from mnist_core.runs import TrainingData, load_training_data
 from mnist_core.saliency import explain
-from mnist_core.sketches import drawn_digits
 from mnist_core.train import FinishedEvent, StartEvent, StepEvent, init_model, train
 
 pytestmark = [
@@ -110,12 +110,12 @@ def test_the_train_tabs_run_trains_on_cuda_and_hands_back_a_cpu_model(recipe_nam
         assert trained.run.metadata["test_accuracy"] >= 0.99
 
 
-def test_the_app_trains_on_cuda_and_the_model_reads_drawings_afterwards(app_server: tuple[str, Any],
+def test_the_app_trains_on_cuda_and_the_model_reads_drawings_afterwards(app_server,
                                                                         tmp_path: Path) -> None:
     from gradio_client import Client, handle_file
     from PIL import Image
 
-    client = Client(app_server[0], verbose=False)
+    client = Client(app_server.url, verbose=False)
     job = client.submit("fast-cnn", "fast", 1, 96, 0.1, 1, api_name="/train")
     final = job.result(timeout=300)
     statuses = [str(out[1]) for out in job.outputs() if out]
@@ -124,7 +124,7 @@ def test_the_app_trains_on_cuda_and_the_model_reads_drawings_afterwards(app_serv
     drawing = tmp_path / "drawing.png"
     Image.fromarray(next(iter(drawn_digits(1, seed=0))).canvas).save(drawing)
     result = client.predict({"background": None, "layers": [], "composite": handle_file(str(drawing))},
-                            "session-1", api_name="/predict")
+                            final[2]["value"], api_name="/predict")  # the new model, selected in the Draw tab
     assert "confidences" in result, result  # the model came back to the CPU and reads drawings there
 
 

@@ -48,15 +48,15 @@ def open_on(browser: Any, url: str, name: str) -> Any:
 
 
 @pytest.fixture(params=list(SCREENS))
-def screen(request: pytest.FixtureRequest, browser: Any, app_server: tuple[str, Any]) -> Iterator[tuple[str, Any]]:
-    page = open_on(browser, app_server[0], request.param)
+def screen(request: pytest.FixtureRequest, browser: Any, app_server) -> Iterator[tuple[str, Any]]:
+    page = open_on(browser, app_server.url, request.param)
     yield request.param, page
     page.context.close()
 
 
 @pytest.fixture
-def phone(browser: Any, app_server: tuple[str, Any]) -> Iterator[Any]:
-    page = open_on(browser, app_server[0], "phone")
+def phone(browser: Any, app_server) -> Iterator[Any]:
+    page = open_on(browser, app_server.url, "phone")
     yield page
     page.context.close()
 

@@ -17,28 +17,23 @@ import numpy as np
 import pytest
 from gradio_client import Client
 from PIL import Image, ImageDraw
-from test_app_api import draw_digit, sketch, top_label
 
 from bench.app import connect, free_port, rss_mb, send_event, start_app
+from bench.app import sketch_value as sketch
+from bench.sketches import plain_digit
 from demo.draw_tab import PROMPT
 
 REPO = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="module")
-def seven(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    return sketch(draw_digit(tmp_path_factory.mktemp("seven") / "seven.png", 7))
-
-
-def still_serving(client: Client, seven: dict[str, Any]) -> None:
-    assert top_label(client.predict(seven, api_name="/predict"))[0] == "7"
+def still_serving(client: Client, seven_sketch: dict[str, Any]) -> None:
+    """The server still reads the plain 7 (``conftest.seven_sketch``)."""
+    assert client.predict(seven_sketch, api_name="/predict")["label"] == "7"
 
 
 def _canvas(mode: str, size: int = 800) -> Image.Image:
-    """The 7 of test_app_api, converted to an image mode a browser would never send."""
-    img = Image.new("RGBA", (size, size), "white")
-    ImageDraw.Draw(img).line([(0.25 * size, 0.2 * size), (0.75 * size, 0.2 * size), (0.45 * size, 0.85 * size)],
-                             fill="black", width=size // 18, joint="curve")
+    """The plain 7 (``bench.sketches.plain_digit``), converted to an image mode a browser would never send."""
+    img = plain_digit(7, size=size)
     if mode == "alpha-only":  # strokes only in the alpha channel, colour all black
         alpha = 255 - np.asarray(img.convert("L"))
         return Image.fromarray(np.dstack([np.zeros_like(alpha)] * 3 + [alpha]), "RGBA")
@@ -48,14 +43,15 @@ def _canvas(mode: str, size: int = 800) -> Image.Image:
 
 
 @pytest.mark.parametrize("mode", ["RGB", "L", "P", "CMYK", "I;16", "LA", "alpha-only"])
-def test_image_modes_are_read(client: Client, seven, tmp_path: Path, mode: str) -> None:
+def test_image_modes_are_read(client: Client, seven_sketch, tmp_path: Path, mode: str) -> None:
     path = tmp_path / ("digit.jpg" if mode == "CMYK" else "digit.png")
     _canvas(mode).save(path)
-    assert top_label(client.predict(sketch(path), api_name="/predict"))[0] == "7"
+    assert client.predict(sketch(path), api_name="/predict")["label"] == "7"
 
 
 @pytest.mark.parametrize("case", ["blank", "dot", "filled", "tiny"])
-def test_degenerate_drawings_get_an_answer_not_an_error(client: Client, seven, tmp_path: Path, case: str) -> None:
+def test_degenerate_drawings_get_an_answer_not_an_error(client: Client, seven_sketch, tmp_path: Path,
+                                                        case: str) -> None:
     img = Image.new("RGBA", (1, 1) if case == "tiny" else (800, 800), "white")
     if case == "dot":
         ImageDraw.Draw(img).ellipse((390, 390, 410, 410), fill="black")
@@ -67,10 +63,10 @@ def test_degenerate_drawings_get_an_answer_not_an_error(client: Client, seven, t
         assert result["label"] == PROMPT and not result.get("confidences")  # no confident digit
     else:
         assert "confidences" in result  # a dot is read as something, with its calibrated confidence
-    still_serving(client, seven)
+    still_serving(client, seven_sketch)
 
 
-def test_a_drawing_at_the_pixel_limit_is_read(client: Client, seven, tmp_path: Path) -> None:
+def test_a_drawing_at_the_pixel_limit_is_read(client: Client, seven_sketch, tmp_path: Path) -> None:
     from mnist_core.preprocess import MAX_IMAGE_PIXELS
 
     side = int(MAX_IMAGE_PIXELS ** 0.5)  # 4096 x 4096: a large photo; one more row would be refused (below)
@@ -78,17 +74,17 @@ def test_a_drawing_at_the_pixel_limit_is_read(client: Client, seven, tmp_path: P
     ImageDraw.Draw(img).line([(side // 4, side // 5), (3 * side // 4, side // 5), (9 * side // 20, 17 * side // 20)],
                              fill=0, width=side // 18)
     img.save(tmp_path / "large.png", optimize=True)
-    assert top_label(client.predict(sketch(tmp_path / "large.png"), api_name="/predict"))[0] == "7"
-    still_serving(client, seven)
+    assert client.predict(sketch(tmp_path / "large.png"), api_name="/predict")["label"] == "7"
+    still_serving(client, seven_sketch)
 
 
-def test_a_file_over_the_upload_limit_is_refused(client: Client, seven, tmp_path: Path) -> None:
+def test_a_file_over_the_upload_limit_is_refused(client: Client, seven_sketch, tmp_path: Path) -> None:
     big = tmp_path / "big.png"
     Image.fromarray(np.random.default_rng(0).integers(0, 256, (2000, 2000, 3), dtype=np.uint8)).save(big)
     big.write_bytes(big.read_bytes() + bytes(11_000_000))  # valid PNG, padded past 10 MB
     with pytest.raises(Exception, match=r"(?i)too large|exceeds|size"):
         client.predict(sketch(big), api_name="/predict")
-    still_serving(client, seven)
+    still_serving(client, seven_sketch)
 
 
 def _broken_image(kind: str, folder: Path) -> Path:
@@ -105,7 +101,7 @@ def _broken_image(kind: str, folder: Path) -> Path:
 
 
 @pytest.mark.parametrize("kind", ["text", "truncated", "svg"])
-def test_an_unreadable_drawing_gets_the_same_message_as_anywhere_else(client: Client, seven, tmp_path: Path,
+def test_an_unreadable_drawing_gets_the_same_message_as_anywhere_else(client: Client, seven_sketch, tmp_path: Path,
                                                                       kind: str) -> None:
     """Issue 12, item 9: Gradio decodes before the app, and answered "upstream Gradio app has raised an exception"."""
     from demo.inputs import DRAWING
@@ -118,12 +114,12 @@ def test_an_unreadable_drawing_gets_the_same_message_as_anywhere_else(client: Cl
         client.predict(sketch(path), api_name="/predict")
     assert str(expected.value) in str(err.value) and "not a readable image" in str(err.value)
     assert "Traceback" not in str(err.value) and "/tmp" not in str(err.value)  # no server path either
-    still_serving(client, seven)
+    still_serving(client, seven_sketch)
 
 
-def test_a_path_outside_the_upload_area_is_never_opened(app_server: tuple[str, Any], client: Client, seven) -> None:
+def test_a_path_outside_the_upload_area_is_never_opened(app_server, client: Client, seven_sketch) -> None:
     """A hand-made request naming a server file (not an upload) must not read it."""
-    url = app_server[0]
+    url = app_server.url
     body = {"data": [{"background": None, "layers": [],
                       "composite": {"path": str(REPO / "assets" / "screenshots" / "draw.png"),
                                     "meta": {"_type": "gradio.FileData"}}}, None]}
@@ -132,7 +128,7 @@ def test_a_path_outside_the_upload_area_is_never_opened(app_server: tuple[str, A
     event_id = json.loads(urllib.request.urlopen(request, timeout=30).read())["event_id"]
     stream = urllib.request.urlopen(f"{url}gradio_api/call/predict/{event_id}", timeout=60).read().decode()
     assert "event: error" in stream and "event: complete" not in stream
-    still_serving(client, seven)
+    still_serving(client, seven_sketch)
 
 
 @pytest.mark.parametrize("epochs,batch,lr,model,recipe,needle", [
@@ -148,11 +144,11 @@ def test_a_path_outside_the_upload_area_is_never_opened(app_server: tuple[str, A
     (1, 70_000, 0.1, "tiny-vgg", "fast", "batch size must be"),
     (1, 64, -1.0, "tiny-vgg", "fast", "learning rate must be"),
 ])
-def test_bad_training_settings_are_refused_with_a_message(client: Client, seven, epochs, batch, lr, model, recipe,
-                                                          needle: str) -> None:
+def test_bad_training_settings_are_refused_with_a_message(client: Client, seven_sketch, epochs, batch, lr, model,
+                                                          recipe, needle: str) -> None:
     with pytest.raises(Exception, match=re.compile(needle, re.IGNORECASE)):
         client.predict(model, recipe, epochs, batch, lr, 1, api_name="/train")
-    still_serving(client, seven)
+    still_serving(client, seven_sketch)
 
 
 def test_defaults_listen_locally_and_share_nothing() -> None:
@@ -192,13 +188,11 @@ def _wait_for_progress(job, deadline_s: float = 120) -> None:
     raise AssertionError(f"no progress streamed: {job.outputs()[-1:]}")
 
 
-def test_rapid_start_and_stop_clicks_leave_nothing_stuck(app_server: tuple[str, Any], seven) -> None:
+def test_rapid_start_and_stop_clicks_leave_nothing_stuck(app_server, seven_sketch) -> None:
     """Two Starts in a row, Stop, a Start right after that Stop: no stuck queue, no training left running."""
     import time
 
-    from demo.train_tab import ACTIVE_RUNS
-
-    url, _ = app_server
+    url, sessions = app_server.url, app_server.sessions
     client = Client(url, verbose=False)
     args = ("fast-cnn", "fast", 1, 96, 0.1, 1)
     first = client.submit(*args, api_name="/train")
@@ -215,11 +209,11 @@ def test_rapid_start_and_stop_clicks_leave_nothing_stuck(app_server: tuple[str, 
     final = third.result(timeout=60)
     assert final[1].startswith("### Stopped")
     deadline = time.monotonic() + 10
-    while (ACTIVE_RUNS or _threads_in_training_loop()) and time.monotonic() < deadline:
+    while (sessions.run_of(client.session_hash) or _threads_in_training_loop()) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not ACTIVE_RUNS
+    assert sessions.run_of(client.session_hash) is None
     assert not _threads_in_training_loop()  # no orphan thread still stepping a model
-    still_serving(client, seven)
+    still_serving(client, seven_sketch)
 
 
 def _threads_in_training_loop() -> list[str]:
@@ -240,16 +234,13 @@ def _threads_in_training_loop() -> list[str]:
     return busy
 
 
-def test_models_of_visitors_who_left_are_freed(app_server: tuple[str, Any], seven) -> None:
+def test_models_of_visitors_who_left_are_freed(app_server, seven_sketch) -> None:
     """One visitor trains, stops and leaves; another leaves mid-run: neither model stays in memory."""
     import gc
     import time
     import weakref
 
-    from demo.models_state import tracked_session
-    from demo.train_tab import ACTIVE_RUNS
-
-    url, _ = app_server
+    url, sessions = app_server.url, app_server.sessions
     args = ("fast-cnn", "fast", 1, 96, 0.1, 1)
 
     finished = Client(url, verbose=False)
@@ -257,39 +248,39 @@ def test_models_of_visitors_who_left_are_freed(app_server: tuple[str, Any], seve
     _wait_for_progress(job)
     finished.predict(api_name="/stop")
     job.result(timeout=60)
-    models = tracked_session(finished.session_hash)
+    models = sessions.models_of(finished.session_hash)
     assert models is not None and len(models.entries) == 1  # Stop keeps the model while the visitor stays
     kept = weakref.ref(next(iter(models.entries.values())).model)
 
     leaving = Client(url, verbose=False)
     running = leaving.submit(*args, api_name="/train")
     _wait_for_progress(running)
-    left_mid_run = tracked_session(leaving.session_hash)
-    assert left_mid_run is not None
+    left_mid_run = sessions.models_of(leaving.session_hash)
+    assert left_mid_run is not None and sessions.run_of(leaving.session_hash) is not None
 
     del models
     finished.close()  # the tab closes: Gradio's heartbeat ends and the page's unload event runs
     leaving.close()
     deadline = time.monotonic() + 30
-    while (kept() is not None or ACTIVE_RUNS) and time.monotonic() < deadline:
+    while (kept() is not None or sessions.run_of(leaving.session_hash)) and time.monotonic() < deadline:
         gc.collect()
         time.sleep(0.2)
     assert kept() is None, "a model trained by a visitor who left is still referenced"
-    assert not ACTIVE_RUNS, "the run of the visitor who left is still training"
-    assert tracked_session(finished.session_hash) is None and tracked_session(leaving.session_hash) is None
+    assert sessions.run_of(leaving.session_hash) is None, "the run of the visitor who left is still training"
+    assert sessions.models_of(finished.session_hash) is None and sessions.models_of(leaving.session_hash) is None
     assert left_mid_run.closed and not left_mid_run.entries
-    still_serving(Client(url, verbose=False), seven)
+    still_serving(Client(url, verbose=False), seven_sketch)
 
 
 # --- Issue 12: hostile requests against resources, and what the app exposes. ---------------------------------------
 
 
-def test_forged_inputs_get_a_clear_message(app_server: tuple[str, Any], client: Client, seven) -> None:
+def test_forged_inputs_get_a_clear_message(app_server, client: Client, seven_sketch) -> None:
     """Item 8: a list as the model, NaN and infinity as numbers, forged gallery indexes, fn_index 999."""
-    url, demo = app_server
+    url, demo = app_server.url, app_server.demo
     index_of = {fn.fn.__name__: i for i, fn in demo.fns.items() if fn.fn is not None}
     with pytest.raises(Exception, match="Model: expected one of the choices, got a list"):
-        client.predict(seven, ["tiny-vgg-seed004.pt"], api_name="/predict")
+        client.predict(seven_sketch, ["tiny-vgg-seed004.pt"], api_name="/predict")
     cases = [("run", ["tiny-vgg", "fast", float("nan"), 64, 0.1, 1, None], None, "Epochs: must be a finite number"),
              ("run", ["tiny-vgg", "fast", 1, float("inf"), 0.1, 1, None], None, "Batch size: must be a finite number"),
              ("pick_mistake", [None, None], {"index": 1e9, "value": None}, "not in the gallery"),
@@ -298,31 +289,31 @@ def test_forged_inputs_get_a_clear_message(app_server: tuple[str, Any], client: 
         done = send_event(url, index_of[name], data, event_data=event_data)
         assert not done["success"] and needle in done["output"]["error"], (name, done)
     assert send_event(url, 999, []) == {"status": 404, "detail": "No such function: fn_index 999."}
-    still_serving(client, seven)
+    still_serving(client, seven_sketch)
 
 
-def test_a_huge_value_is_neither_echoed_nor_logged(app_server: tuple[str, Any], client: Client, seven,
+def test_a_huge_value_is_neither_echoed_nor_logged(app_server, client: Client, seven_sketch,
                                                    capfd: pytest.CaptureFixture[str]) -> None:
     """Item 5: a 50 MB model name came back in the error and wrote a 52 MB line to the server's log."""
     import httpx
 
     with pytest.raises(Exception) as err:
-        client.predict(seven, "x" * 500_000, api_name="/predict")
+        client.predict(seven_sketch, "x" * 500_000, api_name="/predict")
     assert "500,000 characters is not one of the choices" in str(err.value) and len(str(err.value)) < 1_000
     body = json.dumps({"data": [None, "x" * 2_000_000], "fn_index": 0, "session_hash": "huge"})
-    refused = httpx.post(f"{app_server[0]}gradio_api/queue/join", content=body,
+    refused = httpx.post(f"{app_server.url}gradio_api/queue/join", content=body,
                          headers={"Content-Type": "application/json"})
     assert refused.status_code == 413 and len(refused.text) < 200  # not even read past the limit
-    still_serving(client, seven)
+    still_serving(client, seven_sketch)
     logged = capfd.readouterr()  # this process's output holds the in-process server's log
     assert max(map(len, (logged.out + logged.err).splitlines()), default=0) < 5_000
 
 
-def test_monitoring_is_off(app_server: tuple[str, Any]) -> None:
+def test_monitoring_is_off(app_server) -> None:
     """Item 11: /monitoring/summary was open without login and listed every function and its call count."""
     for page in ("monitoring", "monitoring/summary"):
         with pytest.raises(urllib.error.HTTPError) as err:
-            urllib.request.urlopen(f"{app_server[0]}{page}", timeout=30)
+            urllib.request.urlopen(f"{app_server.url}{page}", timeout=30)
         assert err.value.code == 403
 
 
@@ -352,7 +343,7 @@ class PeakRSS:
 
 
 @pytest.fixture(scope="module")
-def app_process(tmp_path_factory: pytest.TempPathFactory, data_dir: Path, seven) -> dict[str, Any]:
+def app_process(tmp_path_factory: pytest.TempPathFactory, data_dir: Path, seven_sketch) -> dict[str, Any]:
     """``python app.py`` in its own process, as deployed, so its memory and temporary folder can be measured.
 
     Its temporary files are deleted after 5 s and it keeps 20 sessions (``$MNIST_TEMP_MAX_AGE``,
@@ -368,14 +359,15 @@ def app_process(tmp_path_factory: pytest.TempPathFactory, data_dir: Path, seven)
     url = f"http://127.0.0.1:{port}/"
     try:
         client = connect(url, timeout=180)
-        still_serving(client, seven)  # warm: the first prediction allocates what every later one reuses
+        still_serving(client, seven_sketch)  # warm: the first prediction allocates what every later one reuses
         yield {"url": url, "pid": proc.pid, "temp": folder / "gradio", "client": client}
     finally:
         proc.terminate()
         proc.wait(timeout=30)
 
 
-def test_a_decompression_bomb_is_refused_before_decoding(app_process: dict[str, Any], seven, tmp_path: Path) -> None:
+def test_a_decompression_bomb_is_refused_before_decoding(app_process: dict[str, Any], seven_sketch,
+                                                         tmp_path: Path) -> None:
     """Item 1: a 37 KB PNG of 13000 x 13000 cost the server 2 GB and 7 s; here 6000 x 6000 (36 megapixels)."""
     import time
 
@@ -388,7 +380,7 @@ def test_a_decompression_bomb_is_refused_before_decoding(app_process: dict[str, 
     with PeakRSS(app_process["pid"]) as rss, pytest.raises(Exception, match="36.0 megapixels is too large"):
         app_process["client"].predict(sketch(bomb), api_name="/predict")
     assert rss.growth_mb < 60 and time.monotonic() - started < 20, rss.growth_mb
-    still_serving(app_process["client"], seven)
+    still_serving(app_process["client"], seven_sketch)
 
 
 def _upload(url: str, *paths: Path) -> list[str]:
@@ -400,7 +392,7 @@ def _upload(url: str, *paths: Path) -> list[str]:
     return answer.json()
 
 
-def test_heavy_work_cannot_bypass_the_queue(app_process: dict[str, Any], seven, tmp_path: Path) -> None:
+def test_heavy_work_cannot_bypass_the_queue(app_process: dict[str, Any], seven_sketch, tmp_path: Path) -> None:
     """Item 2: POST /gradio_api/run/predict ran outside the queue: 8 large drawings at once took +3.4 GB."""
     import uuid
     from concurrent.futures import ThreadPoolExecutor
@@ -419,7 +411,7 @@ def test_heavy_work_cannot_bypass_the_queue(app_process: dict[str, Any], seven, 
     with PeakRSS(app_process["pid"]) as rss, ThreadPoolExecutor(4) as pool:
         statuses = list(pool.map(direct, paths))
     assert statuses == [404] * 4 and rss.growth_mb < 60, (statuses, rss.growth_mb)
-    still_serving(app_process["client"], seven)  # the same drawing through the queue (gradio_client) is served
+    still_serving(app_process["client"], seven_sketch)  # the same drawing through the queue (gradio_client) is served
 
 
 def test_temporary_files_and_sessions_stay_bounded(app_process: dict[str, Any], tmp_path: Path) -> None:

@@ -156,7 +156,7 @@ def test_a_run_out_of_zerogpu_time_stops_and_keeps_its_model(mnist: MNISTData, t
 
 # --- through the app -------------------------------------------------------------------------------------
 
-def test_the_apps_train_handler_goes_through_the_decorated_run(app_server: tuple[str, Any],
+def test_the_apps_train_handler_goes_through_the_decorated_run(app_server,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     from gradio_client import Client
 
@@ -171,7 +171,7 @@ def test_the_apps_train_handler_goes_through_the_decorated_run(app_server: tuple
             yield across_the_boundary(item)
 
     monkeypatch.setattr(train_tab, "train_on_device", spy)
-    client = Client(app_server[0], verbose=False)
+    client = Client(app_server.url, verbose=False)
     job = client.submit("fast-cnn", "fast", 1, 96, 0.1, 1, api_name="/train")
     deadline = time.monotonic() + 120
     while not any(out and "Epoch" in str(out[1]) for out in job.outputs()) and time.monotonic() < deadline:
@@ -179,7 +179,8 @@ def test_the_apps_train_handler_goes_through_the_decorated_run(app_server: tuple
     client.predict(api_name="/stop")
     final = job.result(timeout=60)
     assert len(calls) == 1 and final[1].startswith("### Stopped"), final[1]
-    assert final[2]["value"] == "session-1"  # the model came back and is selectable
+    new_model = final[2]["value"]  # the model came back and is selectable: this session's own, and selected
+    assert list(app_server.sessions.models_of(client.session_hash).entries) == [new_model]
 
 
 # --- the app's own process -------------------------------------------------------------------------------

@@ -14,6 +14,9 @@ background, at a random size and place. Two sources of digits:
 
 And drawings that are not one digit, which should get a "not sure": scribbles, letters
 that look like no digit, and two digits side by side.
+
+For a check that needs one known drawing rather than a sample (the tests' and benches' "a 7"),
+:func:`plain_digit` draws a digit plainly, without jitter, the same way every time.
 """
 
 from __future__ import annotations
@@ -85,6 +88,29 @@ LETTERS: dict[str, list[Stroke]] = {
     "N": [[(0.0, 1.0), (0.0, 0.0), (0.6, 1.0), (0.6, 0.0)]],
     "Y": [[(0.0, 0.0), (0.3, 0.5), (0.6, 0.0)], [(0.3, 0.5), (0.3, 1.0)]],
 }
+
+
+#: Digits drawn plainly, as a person draws them on the pad: strokes in canvas fractions (x right, y down).
+PLAIN_DIGITS: dict[int, list[Stroke]] = {
+    0: [[(0.5, 0.15), (0.3, 0.3), (0.27, 0.55), (0.35, 0.8), (0.5, 0.87), (0.65, 0.8), (0.73, 0.55),
+         (0.7, 0.3), (0.5, 0.15)]],
+    1: [[(0.42, 0.27), (0.52, 0.15), (0.52, 0.85)]],  # a short flag, as MNIST's writers drew it
+    4: [[(0.55, 0.15), (0.25, 0.6), (0.75, 0.6)], [(0.6, 0.35), (0.6, 0.88)]],
+    7: [[(0.25, 0.2), (0.75, 0.2), (0.45, 0.85)]],
+}
+
+
+def plain_digit(digit: int | None = 7, *, size: int = CANVAS, ink: tuple[int, ...] | str = (0, 0, 0, 255),
+                background: tuple[int, ...] | str = (255, 255, 255, 255), width: float | None = None,
+                shift: tuple[float, float] = (0.0, 0.0)) -> Image.Image:
+    """``digit`` (one of :data:`PLAIN_DIGITS`) drawn with a round brush on a ``size`` square RGBA canvas, as the
+    sketchpad sends it; blank for ``None``. ``width`` is the brush's (default a 18th of the canvas), ``shift``
+    moves the strokes by a fraction of the canvas (a new drawing of the same digit)."""
+    img = Image.new("RGBA", (size, size), background)
+    if digit is not None:
+        strokes = [(np.array(s) + shift) * size for s in PLAIN_DIGITS[digit]]
+        paint(img, strokes, ink, (width or size / 18) / 2)
+    return img
 
 
 @dataclass(frozen=True)

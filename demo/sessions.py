@@ -1,0 +1,136 @@
+"""Who is connected, what they are running, what they trained: the app's one record of its visitors.
+
+Gradio keeps each visitor's models in a ``gr.State`` (:class:`~demo.models_state.SessionModels`),
+but some events get only the session's hash, not its state: Stop must find the session's
+training run, and the page's unload event (the tab closed) must end that run and free the
+models at once, where Gradio would keep a closed session's state for an hour. So each app
+holds one :class:`Sessions` (``AppContext.sessions``), which maps a session hash to its run's
+stop flag and to its models. Tests build their own app and so their own ``Sessions``.
+
+The count of running runs also decides whether a lone run may borrow every CPU core
+(:class:`demo.cores.CoreShare`).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+from demo.limits import max_sessions
+from demo.models_state import SessionModels
+
+
+class Stoppable(Protocol):
+    """What Stop needs of a run: a flag to set (``demo.train_run.RunStop``)."""
+
+    def set(self) -> None: ...
+
+
+def session_id_of(request: Any) -> str | None:
+    """The Gradio session hash of a ``gr.Request`` (``None`` for a call without one)."""
+    return getattr(request, "session_hash", None) if request is not None else None
+
+
+class Sessions:
+    """The sessions of one app: their running training (at most one each) and the models they trained.
+
+    ``capacity`` (default ``max_sessions()``, as Gradio's own session state) bounds the models
+    remembered: a client that never closes a page (a script) sends no unload event, and must not
+    hold models forever. Thread-safe: Gradio runs handlers in worker threads.
+    """
+
+    def __init__(self, capacity: int | None = None) -> None:
+        self.capacity = capacity or max_sessions()
+        self._models: OrderedDict[str, SessionModels] = OrderedDict()  # the most recent run last
+        self._runs: dict[str, Stoppable] = {}
+        self._changed = threading.Condition()
+
+    # --- training runs ---------------------------------------------------------------------------
+
+    @contextmanager
+    def running(self, session_id: str | None, models: SessionModels, stop: Stoppable) -> Iterator[None]:
+        """Register ``session_id``'s run (so Stop and the unload event find it) for as long as the block lasts.
+
+        Starting a run also means the visitor is there: their models are tracked again, even if
+        Gradio had reported the page closed (a dropped connection that came back).
+        """
+        self.track(session_id, models)
+        if session_id:
+            with self._changed:
+                self._runs[session_id] = stop
+                self._changed.notify_all()
+        try:
+            yield
+        finally:
+            if session_id:
+                with self._changed:
+                    if self._runs.get(session_id) is stop:
+                        del self._runs[session_id]
+                    self._changed.notify_all()
+
+    @property
+    def runs_active(self) -> int:
+        """How many sessions are training right now."""
+        with self._changed:
+            return len(self._runs)
+
+    def run_of(self, session_id: str | None) -> Stoppable | None:
+        """The stop flag of ``session_id``'s running training, if any."""
+        with self._changed:
+            return self._runs.get(session_id) if session_id else None
+
+    def stop(self, session_id: str | None) -> bool:
+        """Stop this session's run, if it has one (it ends before its next step and keeps its model)."""
+        flag = self.run_of(session_id)
+        if flag is not None:
+            flag.set()
+        return flag is not None
+
+    # --- what each session trained ---------------------------------------------------------------
+
+    def track(self, session_id: str | None, models: SessionModels) -> None:
+        """Remember that ``models`` belong to ``session_id`` (without an id, only reopen them).
+
+        At most ``capacity`` are remembered; the oldest is forgotten, not closed: its models
+        live on while Gradio still keeps its state.
+        """
+        models.closed = False
+        if not session_id:
+            return
+        with self._changed:
+            self._models.pop(session_id, None)
+            self._models[session_id] = models
+            while len(self._models) > self.capacity:
+                self._models.popitem(last=False)
+            self._changed.notify_all()
+
+    def models_of(self, session_id: str) -> SessionModels | None:
+        """The models of a session that is still open, if it ever trained."""
+        with self._changed:
+            return self._models.get(session_id)
+
+    def end(self, session_id: str | None) -> None:
+        """The visitor left (the page's unload event): stop their run and free their models now."""
+        self.stop(session_id)
+        with self._changed:
+            models = self._models.pop(session_id, None) if session_id else None
+            self._changed.notify_all()
+        if models is not None:
+            models.close()
+
+    def forget(self, value: Any) -> None:
+        """``gr.State`` delete callback (Gradio's own expiry of a session): release its models."""
+        if isinstance(value, SessionModels):
+            value.close()
+            with self._changed:
+                for session_id in [k for k, v in self._models.items() if v is value]:
+                    del self._models[session_id]
+                self._changed.notify_all()
+
+    def wait_for(self, condition: Callable[[Sessions], bool], timeout: float) -> bool:
+        """Block until ``condition(self)`` holds (checked at every change) or ``timeout`` seconds pass."""
+        with self._changed:
+            return self._changed.wait_for(lambda: condition(self), timeout)
