@@ -31,6 +31,7 @@ from demo.context import AppContext
 from demo.models_state import SessionModels, model_choices, track_session
 from demo.pictures import placeholder_html
 from demo.train_run import RunStop, Trained, train_on_device
+from demo.unavailable import mnist_unavailable_markdown
 from mnist_core.data import MNISTUnavailableError
 from mnist_core.handwriting import HandwritingUnavailableError
 from mnist_core.models import MODELS, UnknownModelError, build_model, count_parameters
@@ -219,7 +220,7 @@ def _loaded_data(context: AppContext, chosen: Recipe, view: TrainView
                 return item
     except MNISTUnavailableError as exc:
         gr.Warning("MNIST is not available, so training cannot start. The Draw tab still works.")
-        yield {**view.idle(), view.status: f"**MNIST is not available:** {exc}"}
+        yield {**view.idle(), view.status: mnist_unavailable_markdown(exc)}
     except HandwritingUnavailableError as exc:
         gr.Warning(f"Recipe {chosen.name} also trains on handwriting beyond MNIST, which is not available. "
                    "Other recipes still work.")
