@@ -22,7 +22,7 @@ from bench.app import free_port
 from demo.context import AppContext
 from demo.unavailable import mnist_unavailable_markdown
 from mnist_core.data import MNISTUnavailableError, load_mnist
-from tests.pages import BROWSER, wait_for_canvas
+from tests.pages import ARTIFACTS, BROWSER, wait_for_canvas
 
 #: The status badges and toasts Gradio shows for an event that raised.
 ERRORS_SHOWN = """() => ({badges: document.querySelectorAll('span.error').length,
@@ -87,6 +87,8 @@ def test_confusion_and_dataset_tabs_say_it_once_without_error_badges(app_without
             text = page.locator(notice).inner_text()
             assert text.startswith("MNIST is not available: MNIST was not found in") and "Draw tab" in text
             assert page.locator(content).is_hidden(), f"the {tab} tab still shows what needs MNIST"
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / f"no-mnist-{tab}.png"))
     finally:
         page.close()
 
