@@ -1,5 +1,7 @@
 """The plotly figures: the live training chart, the ten probabilities, the confusion heatmap.
 
+(The model diagram is HTML, in :mod:`demo.diagram`, so its boxes wrap to the screen.)
+
 Figures are rebuilt whole on each update (that is what ``gr.Plot`` takes), so every figure
 here is kept small: the training chart holds a bounded number of points however long
 the run (:class:`TrainingCurve` thins the raw loss as it grows), and all figures fix
@@ -13,9 +15,9 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
-from demo.pictures import shape_text
-
 FONT = {"size": 16}
+#: Largest type of a confusion cell's number (it shrinks to fit narrower cells).
+CELL_FONT_MAX = 28
 LOSS_COLOR = "#9db4d6"
 SMOOTH_COLOR = "#1f4fd8"
 ACC_COLOR = "#d9480f"
@@ -122,6 +124,11 @@ def confusion_figure(confusion: np.ndarray, normalise: bool = False) -> go.Figur
 
     Colour follows the logarithm of the value, otherwise the ~1000-image diagonal would
     wash out the handful of mistakes per cell that are the point of the chart.
+
+    The cells' text has no fixed size: plotly sizes it to fit the narrowest cell's longest
+    number, up to the layout's font size (``CELL_FONT_MAX``). A fixed 14 px cut "1130" to "130"
+    on a phone and stayed 14 px on a projector; now a phone gets ~11 px and a projector up
+    to 28 px. The axes keep the usual size.
     """
     counts = np.asarray(confusion, dtype=float)
     if normalise:
@@ -136,62 +143,10 @@ def confusion_figure(confusion: np.ndarray, normalise: bool = False) -> go.Figur
     hover = "true %{y} → predicted %{x}: %{customdata}<extra></extra>"
     fig = go.Figure(go.Heatmap(z=colour, x=digits, y=digits, text=text, texttemplate="%{text}",
                                customdata=text, hovertemplate=hover, colorscale="Blues", showscale=False,
-                               xgap=2, ygap=2, textfont={"size": 14}))
-    fig.update_layout(font=FONT, height=560, margin={"l": 70, "r": 20, "t": 20, "b": 60},
+                               xgap=2, ygap=2))
+    axis = {"type": "category", "tickfont": FONT}
+    fig.update_layout(font={"size": CELL_FONT_MAX}, height=560, margin={"l": 70, "r": 20, "t": 20, "b": 60},
                       uirevision="confusion", plot_bgcolor="white",
-                      xaxis={"title": "predicted digit", "side": "bottom", "type": "category"},
-                      yaxis={"title": "true digit", "autorange": "reversed", "type": "category"})
-    return fig
-
-
-#: Box colours of the model diagram, by kind of step (see ``mnist_core.introspect.category``).
-DIAGRAM_COLOURS = {
-    "input": "#e9ecef", "conv": "#a5c8ff", "norm": "#d0ebff", "activation": "#fff3bf", "pool": "#b2f2bb",
-    "dropout": "#f1f3f5", "reshape": "#ffe8cc", "linear": "#e5dbff", "output": "#ffc9c9", "other": "#f8f9fa",
-}
-
-
-def model_diagram_figure(boxes: list, per_row: int = 7) -> go.Figure:
-    """Boxes and arrows for a model's steps (``mnist_core.introspect.diagram``), each with its output shape.
-
-    Laid out like a snake (left to right, then right to left on the next row) so every arrow is short,
-    however many steps the model has.
-    """
-    fig = go.Figure()
-    rows = max(1, math.ceil(len(boxes) / per_row))
-    width, height, gap_x, gap_y = 1.0, 0.78, 0.45, 0.55
-
-    def centre(i: int) -> tuple[float, float]:
-        r, c = divmod(i, per_row)
-        if r % 2:
-            c = per_row - 1 - c
-        return c * (width + gap_x) + width / 2, -r * (height + gap_y)
-
-    for i, box in enumerate(boxes):
-        x, y = centre(i)
-        fig.add_shape(type="rect", x0=x - width / 2, x1=x + width / 2, y0=y - height / 2, y1=y + height / 2,
-                      line={"color": "#495057", "width": 1.5}, fillcolor=DIAGRAM_COLOURS.get(box.category, "#f8f9fa"),
-                      layer="below")
-        kind = box.kind + (f" {box.detail}" if box.detail else "")
-        params = f"<br>{box.parameters:,} params" if box.parameters else ""
-        fig.add_annotation(x=x, y=y, showarrow=False, align="center", font={"size": 13},
-                           text=f"<b>{box.name}</b><br>{kind}<br><b>{shape_text(box.output_shape)}</b>{params}")
-        if i:
-            px, py = centre(i - 1)
-            if py == y:  # same row: from the side of the previous box to the side of this one
-                step = width / 2 if x > px else -width / 2
-                start, end = (px + step, py), (x - step, y)
-            else:  # next row: straight down
-                start, end = (px, py - height / 2), (x, y + height / 2)
-            fig.add_annotation(x=end[0], y=end[1], ax=start[0], ay=start[1], xref="x", yref="y", axref="x",
-                               ayref="y", showarrow=True, arrowhead=2, arrowsize=1.2, arrowwidth=2,
-                               arrowcolor="#495057", text="")
-    span_x = per_row * (width + gap_x) - gap_x if len(boxes) >= per_row else len(boxes) * (width + gap_x) - gap_x
-    fig.update_layout(
-        height=110 + rows * 170, margin={"l": 10, "r": 10, "t": 40, "b": 10}, plot_bgcolor="white",
-        showlegend=False, uirevision="diagram",
-        xaxis={"visible": False, "range": [-0.1, span_x + 0.1], "fixedrange": True},
-        yaxis={"visible": False, "range": [-(rows - 1) * (height + gap_y) - height / 2 - 0.1, height / 2 + 0.1],
-               "fixedrange": True},
-    )
+                      xaxis={**axis, "title": {"text": "predicted digit", "font": FONT}, "side": "bottom"},
+                      yaxis={**axis, "title": {"text": "true digit", "font": FONT}, "autorange": "reversed"})
     return fig

@@ -24,6 +24,8 @@ from demo.charts import confusion_figure, probability_figure
 from demo.context import AppContext
 from demo.models_state import ModelEntry, SessionModels, require_entry
 from demo.pictures import saliency_html, thumbnail
+from demo.server_log import expected_error
+from demo.unavailable import mnist_unavailable_markdown
 from mnist_core.data import NUM_CLASSES, TEST_SIZE, MNISTData, MNISTUnavailableError
 from mnist_core.evaluate import Evaluation
 from mnist_core.saliency import explain
@@ -33,6 +35,24 @@ MAX_GALLERY = 60
 #: Most confident mistakes shown.
 MAX_MISTAKES = 30
 DIGITS = [str(d) for d in range(NUM_CLASSES)]
+
+#: "Row-normalised" takes its own line on a phone rather than being cut off beside the model list.
+#: The galleries' captions (confidence, "4 → 9 · 99%") go *under* each digit: Gradio lays them over
+#: the picture's corner, where they hid the digit and were cut to "6 → 4 · 9…". On a phone the
+#: thumbnails wrap to the width (Gradio keeps every column at least 100 px: ten made the page scroll sideways).
+CSS = """
+#confusion-controls { flex-wrap: wrap; }
+#normalise { flex: 1 1 260px; min-width: min(260px, 100%) !important; }
+#cell-gallery .thumbnail-item, #mistakes-gallery .thumbnail-item { aspect-ratio: auto; height: auto;
+  display: flex; flex-direction: column; }
+#cell-gallery .thumbnail-lg > img, #mistakes-gallery .thumbnail-lg > img { aspect-ratio: 1; height: auto; }
+#cell-gallery .caption-label, #mistakes-gallery .caption-label { position: static; max-width: none; opacity: 1;
+  border: 0; border-radius: 0; background: none; text-align: center; white-space: normal; padding: 2px 0; }
+@media (max-width: 640px) {
+  #cell-gallery .grid-container, #mistakes-gallery .grid-container {
+    grid-template-columns: repeat(auto-fill, minmax(76px, 1fr)); }
+}
+"""
 
 
 def worst_cell(confusion: np.ndarray) -> tuple[int, int]:
@@ -65,7 +85,7 @@ def explain_test_image(entry: ModelEntry, evaluation: Evaluation, data: MNISTDat
                        index: int) -> tuple[str, go.Figure, str]:
     """One test image seen by the model: a heading, its ten probabilities and its saliency overlays."""
     if not 0 <= index < len(data.test_labels):
-        raise gr.Error(f"Test images are numbered 0 to {len(data.test_labels) - 1}.")
+        raise expected_error(f"Test images are numbered 0 to {len(data.test_labels) - 1}.")
     image = data.test_images[index]
     explanation = explain(entry.model, image)
     true, read = int(evaluation.labels[index]), int(evaluation.predictions[index])
@@ -84,7 +104,7 @@ def picked(evt: gr.SelectData, shown: torch.Tensor) -> int:
     """
     index = evt.index
     if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(shown):
-        raise gr.Error("That image is not in the gallery any more: click one that is shown.", print_exception=False)
+        raise expected_error("That image is not in the gallery any more: click one that is shown.")
     return int(shown[index])
 
 
@@ -104,54 +124,71 @@ def per_class_rows(evaluation: Evaluation) -> list[list[Any]]:
             for d, r in enumerate(evaluation.recall.tolist())]
 
 
-def build(context: AppContext, session: gr.State, tab: gr.Tab) -> gr.Dropdown:
-    """Lay out the Confusion tab; return its model dropdown (refreshed after training)."""
+def build(context: AppContext, session: gr.State, tab: gr.Tab) -> None:
+    """Lay out the Confusion tab (its model list registers with ``context.pickers``, refreshed after training)."""
     catalog = context.catalog
-    with gr.Row(equal_height=False):
-        with gr.Column(scale=3):
-            with gr.Row():
-                model = context.pickers.new(scale=3, elem_id="confusion-model")
-                normalise = inputs.Checkbox(value=False, label="Row-normalised (share of each true digit)",
-                                        scale=1, elem_id="normalise")
-            gr.Markdown("**Rows: the true digit. Columns: what the model predicted.** "
-                        "The diagonal is right; every other number is a mistake.")
-            heatmap = gr.Plot(label="Confusion matrix", show_label=False, elem_id="confusion-heatmap")
-        with gr.Column(scale=2):
-            summary = gr.Markdown("Evaluating the model on the test set…", elem_id="confusion-summary")
-            per_class = gr.Dataframe(headers=["digit", "images", "correct", "accuracy"], datatype="str",
-                                     interactive=False, label="Per-class accuracy", elem_id="per-class")
-    gr.Markdown("### Look at one cell: which images of digit *true* did the model read as *predicted*?")
-    with gr.Row():
-        true_dd = inputs.Dropdown(choices=DIGITS, value="0", label="True digit", elem_id="true-digit")
-        pred_dd = inputs.Dropdown(choices=DIGITS, value="0", label="Predicted digit", elem_id="predicted-digit")
-    gallery = gr.Gallery(label="Test images in this cell (the model's confidence under each); "
-                         "click one to see why", columns=10, height=330, object_fit="contain",
-                         allow_preview=False, elem_id="cell-gallery")
-    with gr.Row(equal_height=False):
-        with gr.Column(scale=3):
-            gr.Markdown("### The most confident mistakes on the whole test set\n"
-                        "Under each: true digit → what the model read · its confidence. "
-                        "Click one to see its probabilities and where the model looked.")
-            mistakes = gr.Gallery(label="Most confident mistakes", show_label=False, columns=6, height=520,
-                                  object_fit="contain", allow_preview=False, elem_id="mistakes-gallery")
-        with gr.Column(scale=2):
-            index = inputs.Number(value=None, precision=0, minimum=0, label=f"Test image number (0 to {TEST_SIZE - 1})",
-                              elem_id="test-index")
-            heading = gr.Markdown(elem_id="selected-heading")
-            selected_bars = gr.Plot(value=probability_figure(None), label="Its ten probabilities",
-                                    elem_id="selected-probabilities")
-            selected_saliency = gr.HTML("", elem_id="selected-saliency")
+    # Without MNIST the tab says so once, in place of everything that needs the test set.
+    notice = gr.Markdown(visible=False, elem_id="confusion-unavailable")
+    with gr.Column(elem_id="confusion-content") as content:
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3):
+                with gr.Row(elem_id="confusion-controls"):
+                    model = context.pickers.new(scale=3, elem_id="confusion-model")
+                    normalise = inputs.Checkbox(value=False, label="Row-normalised (share of each true digit)",
+                                            scale=1, elem_id="normalise")
+                gr.Markdown("**Rows: the true digit. Columns: what the model predicted.** "
+                            "The diagonal is right; every other number is a mistake.")
+                heatmap = gr.Plot(label="Confusion matrix", show_label=False, elem_id="confusion-heatmap")
+            with gr.Column(scale=2):
+                summary = gr.Markdown("Evaluating the model on the test set…", elem_id="confusion-summary")
+                per_class = gr.Dataframe(headers=["digit", "images", "correct", "accuracy"], datatype="str",
+                                         interactive=False, label="Per-class accuracy", elem_id="per-class")
+        # The galleries' own labels would float over their first row: what they show is said above them.
+        gr.Markdown("### Look at one cell: which images of digit *true* did the model read as *predicted*?\n"
+                    "Under each image: the model's confidence. Click one to see why.")
+        with gr.Row():
+            true_dd = inputs.Dropdown(choices=DIGITS, value="0", label="True digit", elem_id="true-digit")
+            pred_dd = inputs.Dropdown(choices=DIGITS, value="0", label="Predicted digit", elem_id="predicted-digit")
+        gallery = gr.Gallery(label="Test images in this cell", show_label=False, columns=10, height=330,
+                             object_fit="contain",
+                             allow_preview=False, elem_id="cell-gallery")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3):
+                gr.Markdown("### The most confident mistakes on the whole test set\n"
+                            "Under each: true digit → what the model read · its confidence. "
+                            "Click one to see its probabilities and where the model looked.")
+                mistakes = gr.Gallery(label="Most confident mistakes", show_label=False, columns=6, height=520,
+                                      object_fit="contain", allow_preview=False, elem_id="mistakes-gallery")
+            with gr.Column(scale=2):
+                index = inputs.Number(value=None, precision=0, minimum=0, elem_id="test-index",
+                                      label=f"Test image number (0 to {TEST_SIZE - 1})")
+                heading = gr.Markdown(elem_id="selected-heading")
+                selected_bars = gr.Plot(value=probability_figure(None), label="Its ten probabilities",
+                                        elem_id="selected-probabilities")
+                selected_saliency = gr.HTML("", elem_id="selected-saliency")
 
     def load(key: str | None, models: SessionModels | None) -> tuple[ModelEntry, Evaluation, MNISTData]:
         entry = require_entry(catalog, models, key)
         try:
             data = context.load_data()
         except MNISTUnavailableError as exc:
-            raise gr.Error(f"The test set is not available: {exc}") from None
+            raise expected_error(f"The test set is not available: {exc}") from None
         return entry, entry.evaluation_on(data), data
 
     def show_model(key: str | None, as_share: bool, models: SessionModels | None) -> tuple[Any, ...]:
-        """Evaluate (or reuse) and show everything, starting on the most frequent and the most confident mistake."""
+        """Evaluate (or reuse) and show everything, starting on the most frequent and the most confident mistake.
+
+        Without MNIST: the notice instead of the tab's content, and no other output touched
+        (so none shows an error badge).
+        """
+        try:
+            context.load_data()
+        except MNISTUnavailableError as exc:
+            return (gr.update(value=mnist_unavailable_markdown(exc), visible=True), gr.update(visible=False),
+                    *(gr.skip() for _ in everything))
+        return (gr.update(visible=False), gr.update(visible=True), *show_everything(key, as_share, models))
+
+    def show_everything(key: str | None, as_share: bool, models: SessionModels | None) -> tuple[Any, ...]:
         entry, evaluation, data = load(key, models)
         confusion = evaluation.confusion.numpy()
         t, p = worst_cell(confusion)
@@ -197,8 +234,8 @@ def build(context: AppContext, session: gr.State, tab: gr.Tab) -> gr.Dropdown:
     everything = [heatmap, summary, per_class, true_dd, pred_dd, gallery, mistakes, index, *view]
     private = {"api_visibility": "private"}
     # Evaluating takes seconds, so it happens when the tab is opened, not when the page loads.
-    tab.select(show_model, [model, normalise, session], everything, **private)
-    model.input(show_model, [model, normalise, session], everything, **private)
+    tab.select(show_model, [model, normalise, session], [notice, content, *everything], **private)
+    model.input(show_model, [model, normalise, session], [notice, content, *everything], **private)
     normalise.change(redraw, [model, normalise, session], heatmap, show_progress="hidden", **private)
     gr.on([true_dd.input, pred_dd.input], show_cell, [model, true_dd, pred_dd, session], gallery, **private)
     index.submit(show_index, [model, index, session], view, **private)
@@ -208,4 +245,3 @@ def build(context: AppContext, session: gr.State, tab: gr.Tab) -> gr.Dropdown:
     api_button = gr.Button(visible=False)
     api_json = gr.JSON(visible=False)
     api_button.click(matrix, [model, session], api_json, api_name="confusion_matrix")
-    return model

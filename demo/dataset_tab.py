@@ -1,24 +1,55 @@
-"""Dataset tab: 25 random training images with their labels, to show what the model learns from."""
+"""Dataset tab: 25 random training images with their labels, to show what the model learns from.
+
+The grid is plain HTML, not a ``gr.Gallery``: a gallery scrolled inside itself (the fifth
+row hidden below its fold) and printed each label over its digit. Here all 25 are always
+shown, five to a row at any screen width, each with its label as a caption *under* the picture.
+"""
 
 from __future__ import annotations
+
+import html
+from typing import Any
 
 import gradio as gr
 import numpy as np
 
 from demo.context import AppContext
-from demo.pictures import thumbnail
+from demo.pictures import png_uri, thumbnail
+from demo.unavailable import mnist_unavailable_markdown
 from mnist_core.data import TRAIN_SIZE, MNISTUnavailableError
 
 GRID = 5
 
+#: The grid's look (added to the app's CSS): five equal columns, pixels kept square, captions below.
+#: The width is capped by the screen's height, so that on a laptop all five rows fit below the tabs.
+CSS = """
+.digit-grid { display: grid; grid-template-columns: repeat(5, minmax(0, 1fr)); gap: 10px 12px;
+  max-width: min(100%, calc(100vh - 360px)); min-width: min(100%, 300px); }
+.digit-grid figure { margin: 0; text-align: center; }
+.digit-grid img { display: block; width: 100%; height: auto; aspect-ratio: 1; image-rendering: pixelated;
+  border-radius: 4px; }
+.digit-grid figcaption { font-size: var(--text-lg); line-height: 1.3; margin-top: 2px; white-space: nowrap; }
+@media (max-width: 640px) {
+  .digit-grid { gap: 6px; }
+  .digit-grid figcaption { font-size: var(--text-sm); }
+}
+"""
+
+
+def grid_html(images: np.ndarray, labels: list[int]) -> str:
+    """The images (N, 28, 28) uint8 as a grid of figures, each captioned "label D" underneath."""
+    figures = "".join(f'<figure><img src="{png_uri(thumbnail(image))}" alt="a handwritten {label}">'
+                      f"<figcaption>label {html.escape(str(label))}</figcaption></figure>"
+                      for image, label in zip(images, labels, strict=True))
+    return f'<div class="digit-grid">{figures}</div>'
+
 
 def build(context: AppContext, tab: gr.Tab) -> None:
-    """Lay out the Dataset tab: a GRID x GRID gallery of training images and a Reshuffle button."""
-    with gr.Row(equal_height=False):
+    """Lay out the Dataset tab: a 5x5 grid of training images and a Reshuffle button."""
+    notice = gr.Markdown(visible=False, elem_id="dataset-unavailable")
+    with gr.Row(equal_height=False) as content:
         with gr.Column(scale=3):
-            gallery = gr.Gallery(columns=GRID, rows=GRID, height=760, object_fit="contain", allow_preview=False,
-                                 label="Training images", show_label=False,
-                                 elem_id="dataset-gallery")
+            grid = gr.HTML(elem_id="dataset-gallery")
         with gr.Column(scale=2):
             gr.Markdown(f"### {GRID * GRID} random images from the {TRAIN_SIZE:,} training images\n"
                         "Each is 28 × 28 grey pixels, with the label a person gave it. This is all the "
@@ -27,16 +58,17 @@ def build(context: AppContext, tab: gr.Tab) -> None:
                         "a person would misread.")
             shuffle = gr.Button("Reshuffle", variant="primary", size="lg", elem_id="reshuffle")
 
-    def sample() -> list[tuple[np.ndarray, str]]:
-        """Draw GRID*GRID training images at random (a new draw each press)."""
+    def sample() -> tuple[Any, Any, Any]:
+        """Draw GRID*GRID training images at random (a new draw each press); without MNIST, say so instead."""
         try:
             data = context.load_data()
         except MNISTUnavailableError as exc:
-            raise gr.Error(f"MNIST is not available: {exc}") from None
+            return gr.update(value=mnist_unavailable_markdown(exc), visible=True), gr.update(visible=False), gr.skip()
         rng = np.random.default_rng()
         indices = rng.choice(len(data.train_labels), size=GRID * GRID, replace=False)
-        return [(thumbnail(data.train_images[i].numpy()), f"label {int(data.train_labels[i])}")
-                for i in indices.tolist()]
+        labels = [int(data.train_labels[i]) for i in indices.tolist()]
+        return gr.update(visible=False), gr.update(visible=True), grid_html(data.train_images[indices].numpy(), labels)
 
-    tab.select(sample, None, gallery, api_visibility="private")
-    shuffle.click(sample, None, gallery, api_visibility="private")
+    outputs = [notice, content, grid]
+    tab.select(sample, None, outputs, api_visibility="private")
+    shuffle.click(sample, None, outputs, api_visibility="private")

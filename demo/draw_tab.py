@@ -11,7 +11,6 @@ prediction label is never held up by them; they are skipped while the accordion 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
@@ -27,6 +26,7 @@ from demo.lesson import lesson_html
 from demo.limits import EVENT_CONCURRENCY
 from demo.models_state import SessionModels, find_entry, require_entry
 from demo.pictures import feature_maps_html, placeholder_html, saliency_html, zoom_pixels
+from demo.server_log import expected_error
 from mnist_core.predict import Prediction, predict_drawing, probabilities_for
 from mnist_core.preprocess import ImageInputError, sketch_to_mnist
 from mnist_core.saliency import explain
@@ -35,13 +35,6 @@ PROMPT = "Draw a digit"
 #: The 28x28 input is shown this many times larger, each pixel a crisp square.
 ZOOM = 10
 INSIDE_PROMPT = "Draw a digit to see which strokes drove the answer and what each convolution layer made of it."
-
-
-@dataclass
-class DrawTab:
-    """The components other tabs need to reach (the model list is refreshed after training)."""
-
-    model: gr.Dropdown
 
 
 def composite_of(sketch: Any) -> Any:
@@ -76,10 +69,10 @@ def _predict(context: AppContext, image: Any, key: str | None, session: SessionM
     try:
         return predict_drawing(entry.model, image)
     except ImageInputError as exc:
-        raise gr.Error(str(exc)) from None
+        raise expected_error(str(exc)) from None
 
 
-def build(context: AppContext, session: gr.State) -> DrawTab:
+def build(context: AppContext, session: gr.State) -> None:
     """Lay out the Draw tab inside the current ``gr.Tab`` and wire its events.
 
     The canvas and the answer sit side by side, sized so both fit one screen (a phone stacks
@@ -156,7 +149,7 @@ def build(context: AppContext, session: gr.State) -> DrawTab:
         try:
             digit = sketch_to_mnist(image) if image is not None else None
         except ImageInputError as exc:
-            raise gr.Error(str(exc)) from None
+            raise expected_error(str(exc)) from None
         if digit is None:
             return {"label": None, "message": PROMPT}
         e = explain(entry.model, digit)
@@ -196,4 +189,3 @@ def build(context: AppContext, session: gr.State) -> DrawTab:
     api_explain_button, api_json = gr.Button(visible=False), gr.JSON(visible=False)
     api_explain_button.click(api_explain, [sketch, model, session], api_json, api_name="explain",
                      show_progress="hidden", concurrency_limit=EVENT_CONCURRENCY, concurrency_id="inside")
-    return DrawTab(model=model)

@@ -33,6 +33,7 @@ import gradio as gr
 from PIL import Image
 
 from demo.inputs import DRAWING, refuse
+from demo.server_log import expected_error
 from mnist_core.preprocess import ImageInputError, open_image, unreadable_image
 from mnist_core.strokes import SKETCHPAD_BRUSH_RADIUS, SKETCHPAD_CANVAS, SKETCHPAD_COLOURS
 
@@ -235,9 +236,9 @@ class DrawingPad(gr.HTML):
             image = open_image(BytesIO(data), DRAWING)
             image.load()
         except ImageInputError as exc:
-            raise gr.Error(str(exc), print_exception=False) from None
+            raise expected_error(str(exc)) from None
         except Exception as exc:  # a truncated or corrupt PNG fails only when decoded
-            raise gr.Error(str(unreadable_image(DRAWING, exc)), print_exception=False) from None
+            raise expected_error(str(unreadable_image(DRAWING, exc))) from None
         return Drawing(seq, image)
 
     def postprocess(self, value: Any) -> None:

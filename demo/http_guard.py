@@ -7,6 +7,11 @@ ASGI middleware, installed through ``launch(app_kwargs=...)`` (:func:`middleware
 body of those POST requests first, refuses one over its route's limit with 413, and one
 naming no function of the app with 404, each with a short JSON ``detail`` like FastAPI's.
 Everything else passes through untouched, and the body it read is handed on unchanged.
+
+A browser that goes away mid-request (a tab closed during an upload) makes Starlette raise
+``ClientDisconnect`` from deep inside the route; uvicorn would print it as a 70-line ASGI
+traceback. The guard logs it as one line instead (:func:`demo.server_log.client_disconnected`):
+nobody is left to answer.
 """
 
 from __future__ import annotations
@@ -17,6 +22,9 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from starlette.middleware import Middleware
+from starlette.requests import ClientDisconnect
+
+from demo.server_log import client_disconnected
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -75,6 +83,12 @@ class RequestGuard:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self._guard(scope, receive, send)
+        except ClientDisconnect:
+            client_disconnected(scope.get("path", ""))
+
+    async def _guard(self, scope: Scope, receive: Receive, send: Send) -> None:
         limit = _limit(scope["path"]) if scope["type"] == "http" and scope.get("method") == "POST" else None
         if limit is None:
             await self.app(scope, receive, send)

@@ -25,6 +25,7 @@ from gradio.components.base import server
 from gradio.components.image_editor import AcceptBlobs
 from gradio.data_classes import FileData
 
+from demo.server_log import expected_error
 from mnist_core.preprocess import ImageInputError, open_image, unreadable_image
 
 #: Longest value a dropdown accepts (the longest real choice is a file name or a key like "session-12").
@@ -46,7 +47,7 @@ def shorten(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
 def refuse(component: gr.components.Component, problem: str) -> gr.Error:
     """A ``gr.Error`` naming the input by its label: "Epochs: must be a finite number, got nan"."""
     name = component.label or component.elem_id or type(component).__name__
-    return gr.Error(shorten(f"{name}: {problem}"), print_exception=False)
+    return expected_error(shorten(f"{name}: {problem}"))
 
 
 def _kind(value: Any) -> str:
@@ -58,7 +59,7 @@ def _checked(component: gr.components.Component, preprocess: Any, payload: Any) 
     try:
         return preprocess(payload)
     except gr.Error as exc:
-        raise gr.Error(shorten(str(exc.message)), print_exception=False) from None
+        raise expected_error(shorten(str(exc.message))) from None
     except Exception as exc:  # anything Gradio's preprocessing did not foresee: a message, not a traceback
         raise refuse(component, f"this value cannot be used ({shorten(str(exc), 100) or type(exc).__name__})") from None
 
@@ -128,7 +129,7 @@ class Sketchpad(gr.Sketchpad):
         try:
             return super().convert_and_format_image(file, flatten_on_white)
         except Exception as exc:
-            raise gr.Error(str(unreadable_image(DRAWING, exc)), print_exception=False) from None
+            raise expected_error(str(unreadable_image(DRAWING, exc))) from None
 
     @staticmethod
     def _check(image: FileData | bytes | None) -> None:
@@ -138,7 +139,7 @@ class Sketchpad(gr.Sketchpad):
         try:
             open_image(source, DRAWING).close()
         except ImageInputError as exc:
-            raise gr.Error(shorten(str(exc)), print_exception=False) from None
+            raise expected_error(shorten(str(exc))) from None
 
     @server
     def accept_blobs(self, data: AcceptBlobs) -> None:
@@ -148,7 +149,7 @@ class Sketchpad(gr.Sketchpad):
         """
         index = data.data.get("index")
         if index not in (None, "null", "") and not (str(index).isdigit() and int(index) < 16):
-            raise gr.Error("The drawing has too many layers.", print_exception=False)
+            raise expected_error("The drawing has too many layers.")
         with _PENDING_LOCK:
             super().accept_blobs(data)
             while len(self.blob_storage) > MAX_PENDING_DRAWINGS:

@@ -9,28 +9,26 @@ from __future__ import annotations
 from typing import Any
 
 import gradio as gr
-import plotly.graph_objects as go
 
-from demo.charts import model_diagram_figure
 from demo.context import AppContext
+from demo.diagram import diagram_html
 from demo.models_state import SessionModels, require_entry
 from demo.pictures import shape_text
 from mnist_core.introspect import diagram
 from mnist_core.models import MODELS, count_parameters
 
 
-def build(context: AppContext, session: gr.State, tab: gr.Tab) -> gr.Dropdown:
-    """Lay out the Model tab; return its model dropdown (refreshed after training)."""
+def build(context: AppContext, session: gr.State, tab: gr.Tab) -> None:
+    """Lay out the Model tab (its model list registers with ``context.pickers``, refreshed after training)."""
     catalog = context.catalog
     model = context.pickers.new(elem_id="layers-model")
     header = gr.Markdown(elem_id="model-summary")
-    picture = gr.Plot(label="The model, step by step: each box is a layer and the shape of what it outputs",
-                      elem_id="model-diagram")
+    picture = gr.HTML(elem_id="model-diagram")
     table = gr.Dataframe(headers=["layer", "type", "output shape (per image)", "parameters"],
                          datatype="str", interactive=False, label="Layers, in the order an image goes through them",
                          elem_id="layer-table", max_height=800)
 
-    def describe(key: str | None, models: SessionModels | None) -> tuple[str, go.Figure, list[list[Any]]]:
+    def describe(key: str | None, models: SessionModels | None) -> tuple[str, str, list[list[Any]]]:
         """A header naming the model, its diagram, and the layer table with the parameter total."""
         entry = require_entry(catalog, models, key)
         boxes = diagram(entry.model)
@@ -42,9 +40,8 @@ def build(context: AppContext, session: gr.State, tab: gr.Tab) -> gr.Dropdown:
         table_rows = [[r.name, r.kind, shape_text(r.output_shape), f"{r.parameters:,}" if r.parameters else ""]
                       for r in rows]
         table_rows.append(["total", "", "", f"{total:,}"])
-        return text, model_diagram_figure(boxes), table_rows
+        return text, diagram_html(boxes), table_rows
 
     outputs = [header, picture, table]
     tab.select(describe, [model, session], outputs, api_visibility="private")
     model.change(describe, [model, session], outputs, api_visibility="private")
-    return model

@@ -22,6 +22,7 @@ import gradio as gr
 from torch import nn
 
 from demo import inputs
+from demo.server_log import expected_error
 from mnist_core.checkpoint import Checkpoint, discover_checkpoints
 from mnist_core.data import MNISTData
 from mnist_core.evaluate import Evaluation, evaluate
@@ -198,6 +199,7 @@ def require_entry(catalog: ModelCatalog, session: SessionModels | None, key: str
     """:func:`find_entry`, or a ``gr.Error`` a visitor can read when there is no such model."""
     entry = find_entry(catalog, session, key)
     if entry is None:
-        raise gr.Error(f"Unknown model {key!r}." if key else "No model is available yet: train one in the Train tab.")
+        raise expected_error(f"Unknown model {key!r}." if key
+                             else "No model is available yet: train one in the Train tab.")
     return entry
 

@@ -30,8 +30,10 @@ from demo.charts import TrainingCurve, training_figure
 from demo.context import AppContext
 from demo.models_state import ModelPickers, SessionModels
 from demo.pictures import placeholder_html
+from demo.server_log import expected_error
 from demo.sessions import session_id_of
 from demo.train_run import RunStop, Trained, train_on_device
+from demo.unavailable import mnist_unavailable_markdown
 from mnist_core.data import MNISTUnavailableError
 from mnist_core.handwriting import HandwritingUnavailableError
 from mnist_core.models import MODELS, UnknownModelError, build_model, count_parameters
@@ -67,7 +69,7 @@ def recipe_defaults(recipe_name: str) -> tuple[str, int, int, float, int, str]:
     try:
         recipe = get_recipe(recipe_name)
     except InvalidRecipeError as exc:
-        raise gr.Error(str(exc)) from None
+        raise expected_error(str(exc)) from None
     return (recipe.model, recipe.epochs, recipe.batch_size, recipe.lr, recipe.seed,
             f"*{recipe.description}*")
 
@@ -207,7 +209,7 @@ def _chosen_recipe(model_name: str, recipe_name: str, n_epochs: float | None, ba
                           lr=None if learning_rate is None else float(learning_rate),
                           seed=None if seed_value is None else int(seed_value))
     except (InvalidRecipeError, UnknownModelError, ValueError, TypeError) as exc:
-        raise gr.Error(f"Cannot train with these settings: {exc}") from None
+        raise expected_error(f"Cannot train with these settings: {exc}") from None
 
 
 def _loaded_data(context: AppContext, chosen: Recipe, view: TrainView
@@ -221,7 +223,7 @@ def _loaded_data(context: AppContext, chosen: Recipe, view: TrainView
                 return item
     except MNISTUnavailableError as exc:
         gr.Warning("MNIST is not available, so training cannot start. The Draw tab still works.")
-        yield {**view.idle(), view.status: f"**MNIST is not available:** {exc}"}
+        yield {**view.idle(), view.status: mnist_unavailable_markdown(exc)}
     except HandwritingUnavailableError as exc:
         gr.Warning(f"Recipe {chosen.name} also trains on handwriting beyond MNIST, which is not available. "
                    "Other recipes still work.")

@@ -6,7 +6,7 @@ import os
 
 import gradio as gr
 
-from demo import confusion_tab, dataset_tab, draw_tab, drawing_pad, lesson, model_tab, pictures, train_tab
+from demo import confusion_tab, dataset_tab, diagram, draw_tab, drawing_pad, lesson, model_tab, pictures, train_tab
 from demo.context import AppContext
 from demo.limits import EVENT_CONCURRENCY, temp_cleanup
 from demo.models_state import SessionModels
@@ -53,6 +53,7 @@ CSS = """
   .gradio-container { padding: 0 6px !important; }
 }
 """.replace("PROJECTOR_TYPE", PROJECTOR_TYPE) + pictures.CSS + lesson.CSS + drawing_pad.CSS
+CSS += confusion_tab.CSS + dataset_tab.CSS + diagram.CSS
 
 THEME = gr.themes.Soft(primary_hue="blue", text_size="lg")
 

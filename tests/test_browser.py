@@ -179,5 +179,5 @@ def test_every_tab_renders(page: Any) -> None:
     page.get_by_role("tab", name="Model").click()
     page.wait_for_function("() => /parameters/.test(document.querySelector('#model-summary').innerText)")
     assert "total" in page.locator("#layer-table").inner_text()
-    page.wait_for_function("() => document.querySelector('#model-diagram .js-plotly-plot')?.layout?.shapes?.length > 3")
+    page.wait_for_function("() => document.querySelectorAll('#model-diagram .diagram-box').length > 3")
     shot(page, "tab-model")

@@ -1,0 +1,52 @@
+"""The Model tab's diagram: a box per step of the model, with the shape of what it outputs, as HTML.
+
+It was a plotly figure of fixed rows of seven boxes: on a phone the boxes shrank until their
+text overlapped, and on a projector the text stayed 13 px however wide the screen. As HTML
+the boxes wrap like words: as many to a row as the screen holds, their text in the theme's
+sizes (which grow on a projector), and an arrow before every box but the first.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+
+from demo.pictures import shape_text
+from mnist_core.introspect import DiagramBox
+
+#: Box colours, by kind of step (see ``mnist_core.introspect.category``).
+DIAGRAM_COLOURS = {
+    "input": "#e9ecef", "conv": "#a5c8ff", "norm": "#d0ebff", "activation": "#fff3bf", "pool": "#b2f2bb",
+    "dropout": "#f1f3f5", "reshape": "#ffe8cc", "linear": "#e5dbff", "output": "#ffc9c9", "other": "#f8f9fa",
+}
+
+#: Styles of the diagram (added to the app's CSS). On a projector the boxes' type is one size larger.
+#: The layer table below it scrolls inside itself on a phone (its four columns made the page 750 px wide):
+#: ``contain: inline-size`` stops its width from widening the columns around it.
+CSS = """
+.diagram-caption { font-size: var(--text-md); font-weight: 600; margin: 0 0 8px; }
+.diagram-flow { display: flex; flex-wrap: wrap; align-items: center; gap: 10px 0; }
+.diagram-step { display: flex; align-items: center; }
+.diagram-arrow { font-size: 1.6em; color: #495057; padding: 0 6px; line-height: 1; }
+.diagram-box { border: 1.5px solid #495057; border-radius: 6px; padding: 6px 10px; text-align: center;
+  font-size: var(--text-md); line-height: 1.3; min-width: 6.5em; color: #212529; }
+.diagram-box span { display: block; white-space: nowrap; }
+@media (min-width: 1600px) { .diagram-box { font-size: var(--text-lg); } }
+#layer-table { contain: inline-size; min-width: 0; max-width: 100%; overflow-x: auto; }
+"""
+
+
+def _box(box: DiagramBox) -> str:
+    kind = html.escape(box.kind + (f" {box.detail}" if box.detail else ""))
+    params = f"<span>{box.parameters:,} params</span>" if box.parameters else ""
+    colour = DIAGRAM_COLOURS.get(box.category, DIAGRAM_COLOURS["other"])
+    return (f'<div class="diagram-box" style="background: {colour}"><span><b>{html.escape(box.name)}</b></span>'
+            f"<span>{kind}</span><span><b>{shape_text(box.output_shape)}</b></span>{params}</div>")
+
+
+def diagram_html(boxes: Sequence[DiagramBox],
+                 caption: str = "The model, step by step: each box is a layer and the shape of what it outputs") -> str:
+    """Every step of ``boxes`` (``mnist_core.introspect.diagram``) as a box, in order, with arrows between."""
+    steps = "".join(f'<div class="diagram-step">{"" if i == 0 else "<span class=diagram-arrow>→</span>"}'
+                    f"{_box(box)}</div>" for i, box in enumerate(boxes))
+    return f'<p class="diagram-caption">{html.escape(caption)}</p><div class="diagram-flow">{steps}</div>'

@@ -1,0 +1,163 @@
+"""The Confusion matrix, Dataset and Model tabs show everything, whole, on a laptop, a projector and a phone.
+
+Found in front of a class: on a phone the heatmap's four-digit diagonal lost a digit, the
+"Row-normalised" box was cut off, gallery captions hid the digits and the model diagram's
+text overlapped; the dataset grid hid its fifth row inside a scrolling gallery; on a
+projector the cell and diagram text stayed 11 to 13 px. At 1280 x 800, 1920 x 1080 and
+390 x 844 this opens each tab and checks, from the boxes the browser laid out, that no text
+leaves its cell, box or screen, and that nothing scrolls sideways. Screenshots go to
+``test-artifacts/layout-tabs-*.png``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.pages import ARTIFACTS, BROWSER, wait_for_canvas, wait_for_images
+
+pytestmark = BROWSER
+
+SCREENS = {"laptop": (1280, 800), "projector": (1920, 1080), "phone": (390, 844)}
+#: Smallest type of a heatmap number or a diagram box on a projector, in CSS pixels.
+PROJECTOR_MIN_PX = 18
+
+#: Each heatmap number's box against its plot and its cell, and the plot's width.
+HEATMAP = """() => {
+  const plot = document.querySelector('#confusion-heatmap .nsewdrag').getBoundingClientRect();
+  const cell = plot.width / 10;
+  return {plot: {left: plot.left, right: plot.right, top: plot.top, bottom: plot.bottom}, cell,
+          texts: Array.from(document.querySelectorAll('#confusion-heatmap .heatmaplayer text')).map((t) => {
+            const r = t.getBoundingClientRect();
+            return {text: t.textContent, left: r.left, right: r.right, top: r.top, bottom: r.bottom,
+                    width: r.width, size: parseFloat(getComputedStyle(t).fontSize)};
+          })};
+}"""
+
+#: Every figure of the dataset grid: its picture's and its caption's boxes.
+DATASET = """() => Array.from(document.querySelectorAll('#dataset-gallery figure')).map((f) => {
+  const img = f.querySelector('img').getBoundingClientRect(), cap = f.querySelector('figcaption');
+  const c = cap.getBoundingClientRect();
+  return {caption: cap.textContent, img: {top: img.top, bottom: img.bottom, left: img.left, right: img.right,
+          width: img.width}, cap: {top: c.top, bottom: c.bottom, left: c.left, right: c.right},
+          loaded: f.querySelector('img').naturalWidth > 0};
+})"""
+
+#: Every gallery thumbnail of the Confusion tab: its picture's bottom, its caption's top, and whether
+#: its gallery's label (which Gradio floats over the first row) covers it.
+THUMBNAILS = """() => Array.from(
+  document.querySelectorAll('#cell-gallery .thumbnail-lg, #mistakes-gallery .thumbnail-lg')).map((b) => {
+    const img = b.querySelector('img').getBoundingClientRect();
+    const label = b.closest('#cell-gallery, #mistakes-gallery').querySelector('[data-testid="block-label"]');
+    const l = label?.getBoundingClientRect();
+    const covered = !!l && l.width > 0 && l.left < img.right && img.left < l.right && l.top < img.bottom
+      && img.top < l.bottom;
+    return {img: img.bottom, cap: b.querySelector('.caption-label')?.getBoundingClientRect().top ?? null, covered};
+  })"""
+
+#: Every box of the model diagram, with whether its text overflows it.
+DIAGRAM = """() => Array.from(document.querySelectorAll('#model-diagram .diagram-box')).map((b) => {
+  const r = b.getBoundingClientRect();
+  return {left: r.left, right: r.right, top: r.top, bottom: r.bottom, overflows: b.scrollWidth > b.clientWidth + 1,
+          size: parseFloat(getComputedStyle(b).fontSize)};
+})"""
+
+#: The screen's size and the page's width. On a phone ``innerWidth`` grows with a too-wide page (the
+#: browser zooms out to show it), so the screen's width is the root element's ``clientWidth``.
+PAGE = """() => ({width: document.documentElement.clientWidth, height: innerHeight,
+                 scrollWidth: document.scrollingElement.scrollWidth})"""
+
+
+def open_tab(page: Any, tab_id: str) -> None:
+    """Click a tab; on a phone the tabs that do not fit are behind Gradio's "More tabs" menu."""
+    tab = page.locator(f'button[role="tab"][data-tab-id="{tab_id}"]')
+    if tab.count():
+        tab.click()
+        return
+    page.locator('button[aria-label="More tabs"]').click()
+    names = {"confusion": "Confusion matrix", "dataset": "Dataset", "model": "Model"}
+    page.locator(".overflow-dropdown button", has_text=names[tab_id]).click()
+
+
+def no_sideways_scroll(page: Any, where: str) -> dict[str, Any]:
+    screen = page.evaluate(PAGE)
+    assert screen["scrollWidth"] <= screen["width"], f"the page scrolls sideways on the {where}"
+    return screen
+
+
+def overlap(a: dict[str, float], b: dict[str, float]) -> bool:
+    return a["left"] < b["right"] - 1 and b["left"] < a["right"] - 1 and a["top"] < b["bottom"] - 1 \
+        and b["top"] < a["bottom"] - 1
+
+
+@pytest.fixture(params=list(SCREENS))
+def screen(request: pytest.FixtureRequest, browser: Any, app_server: tuple[str, Any]) -> Iterator[tuple[str, Any]]:
+    width, height = SCREENS[request.param]
+    phone = request.param == "phone"
+    context = browser.new_context(viewport={"width": width, "height": height}, is_mobile=phone, has_touch=phone,
+                                  device_scale_factor=2 if phone else 1)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(app_server[0])
+    wait_for_canvas(page)
+    yield request.param, page
+    context.close()
+
+
+def test_confusion_dataset_and_model_tabs_show_everything_whole(screen: tuple[str, Any]) -> None:
+    name, page = screen
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    open_tab(page, "confusion")
+    page.wait_for_function("() => /correct/.test(document.querySelector('#confusion-summary').innerText)"
+                           " && document.querySelectorAll('#confusion-heatmap .heatmaplayer text').length >= 10",
+                           timeout=120_000)
+    page.locator("#mistakes-gallery").scroll_into_view_if_needed()  # its pictures load when in view
+    wait_for_images(page, "#mistakes-gallery img", 6)
+    page.evaluate("scrollTo(0, 0)")
+    page.screenshot(path=str(ARTIFACTS / f"layout-tabs-confusion-{name}.png"), full_page=True)
+    heat = page.evaluate(HEATMAP)
+    assert any(len(t["text"]) == 4 for t in heat["texts"]), "no four-digit count on the diagonal"
+    for t in heat["texts"]:
+        assert t["width"] <= heat["cell"], f"{t['text']!r} is wider than its cell at {name}"
+        assert heat["plot"]["left"] <= t["left"] and t["right"] <= heat["plot"]["right"] \
+            and heat["plot"]["top"] <= t["top"] and t["bottom"] <= heat["plot"]["bottom"], \
+            f"{t['text']!r} leaves the plot at {name}"
+        if name == "projector":
+            assert t["size"] >= PROJECTOR_MIN_PX, f"cell text is {t['size']} px on a projector"
+    normalise = page.evaluate("""() => { const l = document.querySelector('#normalise label');
+        const r = l.getBoundingClientRect(); return {right: r.right, cut: l.scrollWidth > l.clientWidth + 1}; }""")
+    assert not normalise["cut"], f"the Row-normalised label is cut at {name}"
+    assert normalise["right"] <= SCREENS[name][0], f"the Row-normalised box sticks out at {name}"
+    thumbs = page.evaluate(THUMBNAILS)
+    assert thumbs and all(t["cap"] is not None and t["cap"] >= t["img"] - 1 for t in thumbs), \
+        f"a gallery caption covers its picture at {name}"
+    assert not any(t["covered"] for t in thumbs), f"a gallery's label covers its pictures at {name}"
+    no_sideways_scroll(page, f"Confusion tab at {name}")
+
+    open_tab(page, "dataset")
+    wait_for_images(page, "#dataset-gallery img", 25)
+    page.screenshot(path=str(ARTIFACTS / f"layout-tabs-dataset-{name}.png"), full_page=True)
+    figures = page.evaluate(DATASET)
+    shown = no_sideways_scroll(page, f"Dataset tab at {name}")
+    assert len(figures) == 25 and all(f["loaded"] for f in figures)
+    for f in figures:
+        assert f["caption"].startswith("label "), f["caption"]
+        assert f["cap"]["top"] >= f["img"]["bottom"] - 1, f"a caption covers its digit at {name}"
+        assert f["img"]["width"] >= 48 and f["img"]["right"] <= shown["width"], f"a digit is cut or tiny at {name}"
+    if name != "phone":  # a laptop and a projector show all five rows without scrolling
+        assert max(f["cap"]["bottom"] for f in figures) <= shown["height"], f"the fifth row is below the fold at {name}"
+
+    open_tab(page, "model")
+    page.wait_for_selector("#model-diagram .diagram-box")
+    page.screenshot(path=str(ARTIFACTS / f"layout-tabs-model-{name}.png"), full_page=True)
+    boxes = page.evaluate(DIAGRAM)
+    shown = no_sideways_scroll(page, f"Model tab at {name}")
+    assert len(boxes) >= 5
+    for i, box in enumerate(boxes):
+        assert not box["overflows"] and box["right"] <= shown["width"], f"diagram box {i} is cut at {name}"
+        assert not any(overlap(box, other) for other in boxes[i + 1:]), f"diagram boxes overlap at {name}"
+        if name == "projector":
+            assert box["size"] >= PROJECTOR_MIN_PX, f"diagram text is {box['size']} px on a projector"
