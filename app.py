@@ -18,6 +18,13 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 # off: about 10 MB that only ever grows to its cap. The last 1,000 are plenty for --monitoring.
 os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "1000")
 
+from demo.limits import SettingError, env_int  # noqa: E402  (reads only os.environ)
+
+try:  # Gradio reads $GRADIO_SERVER_PORT as it is imported and stops with a traceback on a non-number
+    env_int("GRADIO_SERVER_PORT", 7860, maximum=65535)
+except SettingError as exc:
+    raise SystemExit(f"error: {exc}") from None
+
 # On a ZeroGPU Space, `spaces` must patch torch before anything else uses it (imported first, as
 # Hugging Face advises); elsewhere importing it changes nothing. See demo/zerogpu.py.
 import demo.zerogpu  # noqa: E402, F401  (must come first, after the setting above)
@@ -28,7 +35,7 @@ import torch  # noqa: E402
 
 from demo.context import TRAIN_CONCURRENCY_ENV
 from demo.http_guard import middleware
-from demo.limits import env_int, max_sessions
+from demo.limits import max_sessions
 from demo.ui import CSS, THEME, build_demo
 from mnist_core.memory import return_freed_memory_to_the_system
 from mnist_core.preprocess import limit_decoded_pixels
@@ -96,11 +103,17 @@ def app_torch_threads() -> int:
 
 return_freed_memory_to_the_system()  # the app trains again and again: its memory must not creep up
 limit_decoded_pixels()  # Gradio decodes uploaded images itself: PIL refuses bombs for it too
-torch.set_num_threads(app_torch_threads())
-demo: gr.Blocks = build_demo()
+try:
+    torch.set_num_threads(app_torch_threads())
+    demo: gr.Blocks = build_demo()
+except SettingError as exc:  # a bad value in the environment: say which, in one line, not a traceback
+    raise SystemExit(f"error: {exc}") from None
 
 if __name__ == "__main__":
-    args = build_parser().parse_args()
+    try:
+        args = build_parser().parse_args()
+    except SettingError as exc:  # $GRADIO_SERVER_PORT is read as the default of --port
+        raise SystemExit(f"error: {exc}") from None
     if args.train_concurrency is not None and args.train_concurrency < 1:
         build_parser().error("--train-concurrency must be at least 1")
     if args.torch_threads is not None:

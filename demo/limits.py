@@ -20,6 +20,10 @@ DEFAULT_MAX_SESSIONS = 100
 EVENT_CONCURRENCY = 4
 
 
+class SettingError(ValueError):
+    """An environment setting the app cannot use; ``app.py`` prints it as one line and exits."""
+
+
 def env_int(name: str, default: int, minimum: int = 1, maximum: int | None = None) -> int:
     """A whole-number setting from ``$name``, else ``default`` (unset or blank); a clear error for anything else.
 
@@ -35,7 +39,7 @@ def env_int(name: str, default: int, minimum: int = 1, maximum: int | None = Non
     except ValueError:
         number = None
     if number is None or number < minimum or (maximum is not None and number > maximum):
-        raise ValueError(f"{name} must be a whole number {allowed}, got {value[:40]!r}")
+        raise SettingError(f"{name} must be a whole number {allowed}, got {value[:40]!r}")
     return number
 
 

@@ -456,6 +456,23 @@ def test_whole_number_settings_read_what_they_can(monkeypatch: pytest.MonkeyPatc
     assert env_int("MNIST_UNSET_SETTING", 7) == 7
 
 
+@pytest.mark.parametrize("name", ["MNIST_TORCH_THREADS", "GRADIO_SERVER_PORT"])
+def test_the_app_stops_on_a_bad_setting_with_one_line_and_no_traceback(name: str) -> None:
+    """Whoever starts ``python app.py`` with a bad value reads what is wrong, not a traceback."""
+    import os
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parent.parent
+    run = subprocess.run([sys.executable, "app.py", "--port", "0"] if name != "GRADIO_SERVER_PORT" else
+                         [sys.executable, "app.py"], cwd=repo, capture_output=True, text=True, timeout=120,
+                         env={**os.environ, name: "zero"})
+    assert run.returncode != 0
+    assert run.stderr.strip().splitlines() == [f"error: {name} must be a whole number "
+                                              f"{'from 1 to 65535' if name == 'GRADIO_SERVER_PORT' else 'at least 1'}"
+                                              ", got 'zero'"], run.stderr
+
+
 def test_every_queued_event_shares_one_concurrency_limit(tmp_path: Path) -> None:
     """Predictions, explanations and the events without a limit of their own all run EVENT_CONCURRENCY at once."""
     from demo.limits import EVENT_CONCURRENCY

@@ -72,6 +72,7 @@ def test_a_browser_gone_mid_upload_is_one_line_in_the_app_log(tmp_path: Path) ->
 def test_the_guard_turns_a_disconnect_into_one_log_line(caplog: pytest.LogCaptureFixture) -> None:
     """At the ASGI level: whatever route raised ``ClientDisconnect`` (GET or POST), nothing propagates."""
     import asyncio
+    from concurrent.futures import ThreadPoolExecutor
 
     async def route(scope: Any, receive: Any, send: Any) -> None:
         raise ClientDisconnect()
@@ -82,12 +83,15 @@ def test_the_guard_turns_a_disconnect_into_one_log_line(caplog: pytest.LogCaptur
     async def send(message: Any) -> None:
         raise AssertionError("nobody is left to answer")
 
+    def run(coroutine: Any) -> None:
+        """In a thread of its own: an earlier test may have left an event loop running in this one."""
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, coroutine).result()
+
     guard = RequestGuard(route)
     with caplog.at_level(logging.INFO, logger="demo"):
-        asyncio.run(guard({"type": "http", "method": "POST", "path": "/gradio_api/upload", "headers": []},
-                          receive, send))
-        asyncio.run(guard({"type": "http", "method": "GET", "path": "/gradio_api/file=x", "headers": []},
-                          receive, send))
+        run(guard({"type": "http", "method": "POST", "path": "/gradio_api/upload", "headers": []}, receive, send))
+        run(guard({"type": "http", "method": "GET", "path": "/gradio_api/file=x", "headers": []}, receive, send))
     lines = [r.getMessage() for r in caplog.records if r.name == "demo"]
     assert lines == ["Client disconnected during upload", "Client disconnected during request to /gradio_api/file=x"]
 

@@ -20,14 +20,16 @@ pytestmark = BROWSER
 
 SCREENS = {"laptop": (1280, 800), "projector": (1920, 1080), "phone": (390, 844)}
 
-#: The box of each element, in the viewport's coordinates, with the viewport's size and scroll.
+#: The box of each element, in the viewport's coordinates, with the viewport's size and scroll. On a phone
+#: ``innerWidth`` grows with a too-wide page (the browser zooms out to show it), so the screen's width is the
+#: root element's ``clientWidth``.
 BOXES = """(selectors) => {
   const boxes = {};
   for (const s of selectors) {
     const r = document.querySelector(s)?.getBoundingClientRect();
     boxes[s] = r ? {top: r.top, bottom: r.bottom, left: r.left, right: r.right, width: r.width} : null;
   }
-  return {boxes, width: innerWidth, height: innerHeight, scrollY: scrollY,
+  return {boxes, width: document.documentElement.clientWidth, height: innerHeight, scrollY: scrollY,
           scrollWidth: document.scrollingElement.scrollWidth};
 }"""
 
