@@ -11,7 +11,6 @@ memory while one training run goes on.
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
 import socket
@@ -26,7 +25,7 @@ from typing import Any
 import gradio as gr
 from gradio_client import Client, handle_file
 
-from bench.common import REPO, Row, percentile, report
+from bench.common import REPO, Row, bench_parser, percentile, report
 from bench.sketches import plain_digit
 from demo.limits import EVENT_CONCURRENCY
 
@@ -244,9 +243,7 @@ def bench_memory_while_training(env: dict[str, str], seconds: float) -> Row:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="smoke run: fewer repetitions")
-    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "app.json")
+    parser = bench_parser(__doc__, "app", "fewer repetitions")
     args = parser.parse_args(argv)
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"}
     folder = args.out.parent  # the sketch the visitors send is kept beside the results

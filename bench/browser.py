@@ -18,17 +18,15 @@ writes ``bench/results/browser.json``.
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 import sys
 import time
 import urllib.request
-from pathlib import Path
 from typing import Any
 
 from bench.app import free_port, start_app
-from bench.common import REPO, Row, percentile, report
+from bench.common import Row, bench_parser, percentile, report
 
 #: Debian's chromium (``playwright install`` cannot run here); the tests use the same.
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -178,10 +176,8 @@ def training_session(page: Any, stream_seconds: float, full_run: bool) -> list[R
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="smoke run: one round of digits, no whole run")
+    parser = bench_parser(__doc__, "browser", "one round of digits, no whole run")
     parser.add_argument("--rounds", type=int, default=4, help="times each digit is drawn (default 4)")
-    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "browser.json")
     args = parser.parse_args(argv)
     from playwright.sync_api import sync_playwright
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -169,3 +170,17 @@ def write_results(out: Path, result: dict) -> None:
         raise ValueError("a bench result must carry machine() under 'machine'")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+
+
+def bench_parser(doc: str, name: str, quick: str, *, data_dir: bool = False) -> argparse.ArgumentParser:
+    """The options every bench script shares: ``--quick`` (the smoke run CI does), ``--out`` (its JSON,
+    ``bench/results/<name>.json``, the file ``bench.report`` turns into a README table) and, for the scripts
+    that read MNIST themselves, ``--data-dir``. ``doc`` is the script's docstring: its first paragraph is the help."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help=f"smoke run: {quick}")
+    if data_dir:
+        parser.add_argument("--data-dir", help="MNIST data root (default: $MNIST_DATA_DIR, else ./data)")
+    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / f"{name}.json",
+                        help="where the results go (default: %(default)s)")
+    return parser

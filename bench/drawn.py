@@ -23,7 +23,6 @@ canvases; and what preprocessing is worth (plain resize, no stroke normalisation
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from dataclasses import dataclass
@@ -34,7 +33,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from bench.common import REPO, Row, percentile, report
+from bench.common import REPO, Row, bench_parser, percentile, report
 from bench.sketches import drawn_digits, non_digits
 from mnist_core.calibration import expected_calibration_error, model_temperature
 from mnist_core.checkpoint import Checkpoint, discover_checkpoints, save_checkpoint
@@ -115,15 +114,12 @@ def uji_canvases(data_dir, count: int) -> list[np.ndarray]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="smoke run: 300 synthetic drawings, 90 non-digits")
+    parser = bench_parser(__doc__, "drawn", "300 synthetic drawings, 90 non-digits")
     parser.add_argument("-n", type=int, help="number of synthetic drawn digits (default 2000)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic drawings (default 0)")
     parser.add_argument("--assets", type=Path, default=REPO / "assets", help="folder of the checkpoints compared")
     parser.add_argument("--record", action="store_true", help="store the measured accuracies in the default checkpoint")
     parser.add_argument("--data-dir", help="data root with MNIST/ and handwriting/ (default: $MNIST_DATA_DIR, ./data)")
-    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "drawn.json")
     args = parser.parse_args(argv)
     n = args.n or (300 if args.quick else 2000)
     n_junk = max(30, round(n * 0.3))

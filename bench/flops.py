@@ -13,15 +13,13 @@ reach, and sets the product against the peak that :func:`bench.common.machine` e
 
 from __future__ import annotations
 
-import argparse
 import sys
-from pathlib import Path
 
 import torch
 from torch.nn import functional as F
 from torch.utils.flop_counter import FlopCounterMode
 
-from bench.common import REPO, Row, machine, report
+from bench.common import Row, bench_parser, machine, report
 from bench.speed import subset
 from mnist_core.data import load_mnist
 from mnist_core.recipes import Recipe, get_recipe
@@ -79,11 +77,7 @@ def bench_flops(n_train: int, data_dir: str | None) -> list[Row]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="smoke run: 3,000 training images")
-    parser.add_argument("--data-dir", help="MNIST data root (default: $MNIST_DATA_DIR, else ./data)")
-    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "flops.json")
+    parser = bench_parser(__doc__, "flops", "3,000 training images", data_dir=True)
     args = parser.parse_args(argv)
     rows = bench_flops(3000 if args.quick else 60000, args.data_dir)
     command = "python -m bench.flops" + (" --quick" if args.quick else "")

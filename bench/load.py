@@ -17,7 +17,6 @@ is stopped at the end. Rows:
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import threading
@@ -37,7 +36,7 @@ from bench.app import (
     start_app,
     start_training,
 )
-from bench.common import REPO, Row, percentile, report
+from bench.common import Row, bench_parser, percentile, report
 
 #: The training that runs under load: the pytorch-example model, long enough to outlast the window.
 TRAIN_ARGS = ("pytorch-example", "seed000", 3, 64, 1.0, 1)
@@ -174,13 +173,11 @@ def bench_memory(url: str, pid: int, sketch: dict, predictions: int, runs: int) 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="smoke run: 3 visitors for 5 s, fewer runs")
+    parser = bench_parser(__doc__, "load", "3 visitors for 5 s, fewer runs")
     parser.add_argument("--visitors", type=int, help="simultaneous visitors (default 30; quick: 3)")
     parser.add_argument("--seconds", type=float, help="how long they draw (default 60; quick: 5)")
     parser.add_argument("--every", type=float, default=1.0, metavar="S",
                         help="the paced run: each visitor sends one drawing every S seconds (default 1)")
-    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "load.json")
     args = parser.parse_args(argv)
     count = args.visitors or (3 if args.quick else 30)
     seconds = args.seconds or (5.0 if args.quick else 60.0)

@@ -22,7 +22,6 @@ reference step / (reference step - its data time).
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import sys
 from collections import defaultdict
@@ -31,7 +30,7 @@ from pathlib import Path
 
 from torch.profiler import ProfilerActivity, profile
 
-from bench.common import REPO, Row, report
+from bench.common import Row, bench_parser, report
 from bench.reference_loop import reference_loaders, reference_step
 from mnist_core.data import MNISTData, load_mnist, locate_mnist
 from mnist_core.recipes import get_recipe, make_optimizer
@@ -153,11 +152,8 @@ def rows_for(recipe_name: str, reference: StepProfile, ours: StepProfile) -> lis
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="smoke run: one round of 20 profiled steps per loop")
+    parser = bench_parser(__doc__, "profile_steps", "one round of 20 profiled steps per loop", data_dir=True)
     parser.add_argument("--steps", type=int, help="profiled steps per round (default 150; quick: 20)")
-    parser.add_argument("--data-dir", help="MNIST data root (default: $MNIST_DATA_DIR, else ./data)")
-    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "profile_steps.json")
     args = parser.parse_args(argv)
     steps = args.steps or (20 if args.quick else 150)
     warmup, rounds = (5, 1) if args.quick else (20, 3)

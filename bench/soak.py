@@ -14,7 +14,6 @@ soak sets ``--temp-max-age``, 60 s by default, so as not to wait ten minutes).
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import tempfile
@@ -23,7 +22,7 @@ import uuid
 from pathlib import Path
 
 from bench.app import connect, event_index, free_port, new_client, rss_mb, send_event, sketch_value, start_app
-from bench.common import REPO, Row, report
+from bench.common import Row, bench_parser, report
 from bench.sketches import plain_digit
 from demo.limits import DEFAULT_MAX_SESSIONS, MAX_SESSIONS_ENV, TEMP_MAX_AGE_ENV
 
@@ -76,11 +75,9 @@ def soak(url: str, pid: int, temp: Path, folder: Path, predictions: int, reshuff
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="smoke run: 30 predictions, 3 reshuffles")
+    parser = bench_parser(__doc__, "soak", "30 predictions, 3 reshuffles")
     parser.add_argument("--temp-max-age", type=int, metavar="S",
                         help=f"the app's ${TEMP_MAX_AGE_ENV} for this run (default 60; quick: 5)")
-    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "soak.json")
     args = parser.parse_args(argv)
     predictions, reshuffles = (30, 3) if args.quick else (1000, 100)
     age = args.temp_max_age or (5 if args.quick else 60)

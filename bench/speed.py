@@ -18,7 +18,6 @@ those rows say "not measured: no GPU".
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import sys
 import threading
@@ -27,7 +26,7 @@ from pathlib import Path
 
 import torch
 
-from bench.common import REPO, Row, median, percentile, report, time_calls
+from bench.common import REPO, Row, bench_parser, median, percentile, report, time_calls
 from bench.reference_loop import reference_epoch, reference_loaders, reference_test
 from bench.sketches import drawn_digits
 from mnist_core.checkpoint import load_checkpoint
@@ -255,11 +254,7 @@ def gpu_rows(data: MNISTData, data_dir: str | None, root: Path, quick: bool) -> 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="smoke run: a slice of the data, one seed")
-    parser.add_argument("--data-dir", help="MNIST data root (default: $MNIST_DATA_DIR, else ./data)")
-    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "speed.json")
+    parser = bench_parser(__doc__, "speed", "a slice of the data, one seed", data_dir=True)
     args = parser.parse_args(argv)
 
     root = locate_mnist(args.data_dir)
