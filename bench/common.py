@@ -169,7 +169,14 @@ def write_results(out: Path, result: dict) -> None:
     if not isinstance(result.get("machine"), dict) or "cpu_capability" not in result["machine"]:
         raise ValueError("a bench result must carry machine() under 'machine'")
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    out.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=_plain) + "\n")
+
+
+def _plain(value: object) -> object:
+    """numpy's scalars (what ``np.percentile`` and comparisons of its results give) as the Python numbers JSON takes."""
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} cannot be written as JSON")
 
 
 def bench_parser(doc: str, name: str, quick: str, *, data_dir: bool = False) -> argparse.ArgumentParser:
