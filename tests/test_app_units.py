@@ -491,3 +491,27 @@ def test_the_readme_names_every_recipe_the_train_tab_offers() -> None:
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     listed = re.search(r"\*\*Train\*\*: choose a recipe \(([^)]*)\)", readme)
     assert listed and set(re.findall(r"`([^`]+)`", listed.group(1))) == set(RECIPES)
+
+
+def test_a_drawing_model_trained_in_the_app_carries_its_fitted_temperature(tiny_data, data_dir: Path,
+                                                                            tmp_path: Path) -> None:
+    """The Train tab's run ends through ``mnist_core.runs.finish_run``, as the CLI's does: a drawing run
+    trained in the app comes out calibrated (its "not sure" judged on fitted confidences), not at temperature 1."""
+    from demo.train_run import RunStop, Trained, train_on_device
+    from mnist_core.calibration import model_temperature
+    from mnist_core.handwriting import HandwrittenDigits
+    from mnist_core.recipes import get_recipe
+    from mnist_core.runs import TrainingData
+
+    recipe = get_recipe("drawing", epochs=1, batch_size=32).with_overrides(holdout=64)
+    g = torch.Generator().manual_seed(1)
+    sources = {name: HandwrittenDigits(name, "train", torch.randint(0, 256, (40, 28, 28), generator=g,
+                                                                    dtype=torch.uint8),
+                                       torch.arange(40) % 10, torch.zeros(40, dtype=torch.int64), ("w",))
+               for name, _ in recipe.handwriting}
+    events = list(train_on_device(recipe, TrainingData(tiny_data, sources), RunStop(tmp_path), str(data_dir)))
+    trained = events[-1]
+    assert isinstance(trained, Trained)
+    metadata = trained.run.metadata
+    assert metadata["drawing"] is True and metadata["temperature"] != 1.0
+    assert model_temperature(trained.model) == pytest.approx(metadata["temperature"])
