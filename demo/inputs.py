@@ -59,6 +59,8 @@ def _checked(component: gr.components.Component, preprocess: Any, payload: Any) 
     try:
         return preprocess(payload)
     except gr.Error as exc:
+        if not exc.print_exception:  # already an expected_error (e.g. from convert_and_format_image): logged once
+            raise
         raise expected_error(shorten(str(exc.message))) from None
     except Exception as exc:  # anything Gradio's preprocessing did not foresee: a message, not a traceback
         raise refuse(component, f"this value cannot be used ({shorten(str(exc), 100) or type(exc).__name__})") from None

@@ -121,3 +121,19 @@ def test_a_refused_input_is_one_line_and_no_traceback(capfd: pytest.CaptureFixtu
     assert "Traceback" not in err, err
     assert [r.getMessage() for r in caplog.records if r.name == "demo"] == \
         ["Refused: Test images are numbered 0 to 9999."]
+
+
+@pytest.mark.parametrize("raised", ["ours", "gradio's"])
+def test_a_refusal_passed_up_through_an_input_is_logged_once(raised: str, caplog: pytest.LogCaptureFixture) -> None:
+    """An input's own preprocessing may refuse (ours: already logged) or Gradio's may (not yet): one line each."""
+    from demo.inputs import _checked
+
+    def preprocess(payload: Any) -> Any:
+        if raised == "ours":
+            raise expected_error("The drawing could not be read.")
+        raise gr.Error("The drawing could not be read.")
+
+    with caplog.at_level(logging.INFO, logger="demo"), pytest.raises(gr.Error, match="could not be read"):
+        _checked(gr.Textbox(label="Drawing"), preprocess, "x")
+    lines = [r.getMessage() for r in caplog.records if r.name == "demo"]
+    assert lines == ["Refused: The drawing could not be read."]
