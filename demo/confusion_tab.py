@@ -182,14 +182,15 @@ def build(context: AppContext, session: gr.State, tab: gr.Tab) -> None:
         (so none shows an error badge).
         """
         try:
-            context.load_data()
+            data = context.load_data()
         except MNISTUnavailableError as exc:
             return (gr.update(value=mnist_unavailable_markdown(exc), visible=True), gr.update(visible=False),
                     *(gr.skip() for _ in everything))
-        return (gr.update(visible=False), gr.update(visible=True), *show_everything(key, as_share, models))
+        entry = require_entry(catalog, models, key)
+        return (gr.update(visible=False), gr.update(visible=True),
+                *show_everything(entry, entry.evaluation_on(data), data, as_share))
 
-    def show_everything(key: str | None, as_share: bool, models: SessionModels | None) -> tuple[Any, ...]:
-        entry, evaluation, data = load(key, models)
+    def show_everything(entry: ModelEntry, evaluation: Evaluation, data: MNISTData, as_share: bool) -> tuple[Any, ...]:
         confusion = evaluation.confusion.numpy()
         t, p = worst_cell(confusion)
         wrong = evaluation.misclassified
