@@ -88,13 +88,15 @@ def clock_ghz(info: dict[str, str]) -> tuple[float | None, str]:
     return None, "not known"
 
 
-def fp32_peak(info: dict[str, str], capability: str, cores: int) -> tuple[float | None, str]:
-    """Estimated FP32 peak GFLOP/s: cores x clock x FLOPs per cycle for the vector ISA, and how it was counted."""
+def fp32_peak(info: dict[str, str], capability: str, cores: int, clock: tuple[float | None, str]
+              ) -> tuple[float | None, str]:
+    """Estimated FP32 peak GFLOP/s: cores x clock (``clock_ghz``) x FLOPs per cycle for the vector ISA, and how
+    it was counted."""
     per_cycle = FP32_FLOPS_PER_CYCLE.get(capability, 16)
     why = f"{capability}: 2 FMA units"
     if capability in ("AVX512", "AMX") and info.get("vendor_id") == "AuthenticAMD" and info.get("cpu family") == "25":
         per_cycle, why = 32, "AVX512 on AMD Zen 4 (family 25): 256-bit FMA units"
-    ghz, source = clock_ghz(info)
+    ghz, source = clock
     siblings, physical = int(info.get("siblings", 1) or 1), int(info.get("cpu cores", 1) or 1)
     threads_per_core = max(1, siblings // max(1, physical))
     how = (f"{cores} cores / {threads_per_core} thread(s) per core x clock from {source} x {per_cycle} FP32 "
@@ -116,14 +118,14 @@ def machine() -> dict[str, object]:
     flags = set(info.get("flags", "").split())
     capability = torch.backends.cpu.get_cpu_capability()
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    ghz, _ = clock_ghz(info)
-    peak, how = fp32_peak(info, capability, cores)
+    clock = clock_ghz(info)
+    peak, how = fp32_peak(info, capability, cores, clock)
     return {"cpu": info.get("model name") or platform.processor() or platform.machine(),
             "cpu_capability": capability,
             "isa_flags": [f for f in ISA_FLAGS if f in flags],
             "bf16_native": bool(flags & {"avx512_bf16", "amx_bf16"}),
             "cores": cores, "torch_threads": torch.get_num_threads(),
-            "clock_ghz": ghz, "fp32_peak_gflops": peak, "fp32_peak_how": how,
+            "clock_ghz": clock[0], "fp32_peak_gflops": peak, "fp32_peak_how": how,
             "torch": str(torch.__version__), "python": platform.python_version(),
             "gpu": torch.cuda.get_device_name() if torch.cuda.is_available() else "none"}
 
