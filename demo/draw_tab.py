@@ -24,10 +24,11 @@ from demo.context import AppContext
 from demo.drawing_pad import Drawing, DrawingPad, answer_stamp
 from demo.lesson import lesson_html
 from demo.limits import EVENT_CONCURRENCY
-from demo.models_state import SessionModels, find_entry, require_entry
+from demo.models_state import ModelEntry, SessionModels, find_entry, require_entry
 from demo.pictures import feature_maps_html, placeholder_html, saliency_html, zoom_pixels
+from demo.readings import available_entries, readings_html
 from demo.server_log import expected_error
-from mnist_core.predict import Prediction, predict_drawing, probabilities_for
+from mnist_core.predict import Prediction, predict_drawing, probabilities_by_model
 from mnist_core.preprocess import ImageInputError, sketch_to_mnist
 from mnist_core.saliency import explain
 
@@ -85,13 +86,15 @@ def build(context: AppContext, session: gr.State) -> None:
         with gr.Column(scale=4, min_width=300):
             label = gr.Label(value=PROMPT, num_top_classes=3, label="The model reads…", elem_id="prediction")
             stamp = answer_stamp()
+            row = gr.HTML(readings_html(available_entries(catalog, None), None, None), elem_id="readings",
+                          padding=False)
             model = context.pickers.new(follows_new_model=True, elem_id="draw-model",
                                         info="Pretrained checkpoints, and any model you train in the Train tab")
             if not catalog.entries:
                 gr.Markdown("**No pretrained model found in `assets/`.** Train one in the Train tab, "
                             "then pick it here.")
             # The same drawing read by a model that learnt from MNIST alone and by the default drawing model.
-            pair = [catalog.entries[k].model for k in (catalog.mnist_only_key, catalog.default_key) if k]
+            pair = [k for k in (catalog.mnist_only_key, catalog.default_key) if k]
             lesson = gr.HTML(lesson_html(None, None), elem_id="lesson", visible=len(pair) == 2)
             with gr.Row():
                 bars = gr.Plot(value=probability_figure(None), label="All ten probabilities",
@@ -107,27 +110,32 @@ def build(context: AppContext, session: gr.State) -> None:
     inside_open = gr.State(True)
     digit_state = gr.State(None)  # the last 28x28 input, so the inside views need not preprocess again
 
-    def lesson_for(prediction: Prediction | None, used: torch.nn.Module | None = None) -> Any:
-        """Both models' readings of the 28x28 input. The model ``used`` for ``prediction`` (usually the default,
-        one of the pair) is not run again: only the other pays a forward pass."""
-        if len(pair) != 2:
-            return gr.skip()
-        if prediction is None:
-            return lesson_html(None, None)
-        return lesson_html(*(prediction.probabilities if m is used else probabilities_for(m, prediction.digit_image)
-                             for m in pair))
+    def lessons_for(prediction: Prediction | None, main: ModelEntry | None,
+                    models: SessionModels | None) -> tuple[Any, str]:
+        """The two models of the lesson side by side, and the row of every model's reading, from one set of
+        readings of the 28x28 input: the ``main`` model's answer is reused, each other model runs once."""
+        everyone = available_entries(catalog, models)
+        if prediction is None or main is None:
+            return (lesson_html(None, None) if len(pair) == 2 else gr.skip()), readings_html(everyone, None, None)
+        readings = probabilities_by_model({e.key: e.model for e in everyone}, prediction.digit_image,
+                                          {main.key: prediction.probabilities})
+        lesson = lesson_html(*(readings[k] for k in pair)) if len(pair) == 2 else gr.skip()
+        return lesson, readings_html(everyone, readings, main.key)
 
     def on_draw(drawing: Drawing, key: str | None, models: SessionModels | None
-                ) -> tuple[Any, go.Figure, np.ndarray | None, np.ndarray | None, Any, str]:
+                ) -> tuple[Any, go.Figure, np.ndarray | None, np.ndarray | None, Any, str, str]:
         """Every stroke: the top three digits, all ten probabilities, the 28x28 input (shown and kept), the
-        two models of the lesson side by side, and which drawing this answers (the page's ``seq``)."""
+        two models of the lesson side by side, which drawing this answers (the page's ``seq``) and every
+        model's reading in a row."""
         context.cores.note_prediction()
         prediction = _predict(context, drawing.image, key, models)
         if prediction is None:
-            return PROMPT, probability_figure(None), None, None, lesson_for(None), str(drawing.seq)
+            lesson, row_html = lessons_for(None, None, models)
+            return PROMPT, probability_figure(None), None, None, lesson, str(drawing.seq), row_html
         digit = prediction.digit_image.numpy()
+        lesson, row_html = lessons_for(prediction, require_entry(catalog, models, key), models)
         return (label_value(prediction), probability_figure(prediction.probabilities.numpy()), enlarge(digit), digit,
-                lesson_for(prediction, require_entry(catalog, models, key).model), str(drawing.seq))
+                lesson, str(drawing.seq), row_html)
 
     def on_inside(digit: np.ndarray | None, key: str | None, models: SessionModels | None,
                   is_open: bool) -> tuple[Any, Any]:
@@ -164,7 +172,7 @@ def build(context: AppContext, session: gr.State) -> None:
         prediction = _predict(context, composite_of(sketch_value), key, models)
         return PROMPT if prediction is None else prediction.top(3)
 
-    outputs = [label, bars, seen, digit_state, lesson, stamp]
+    outputs = [label, bars, seen, digit_state, lesson, stamp, row]
     listen = {"show_progress": "hidden", "trigger_mode": "always_last", "concurrency_limit": EVENT_CONCURRENCY,
               "concurrency_id": "predict", "api_visibility": "private"}
     then = {"show_progress": "hidden", "concurrency_limit": EVENT_CONCURRENCY, "concurrency_id": "inside",

@@ -10,6 +10,7 @@ from demo import confusion_tab, dataset_tab, diagram, draw_tab, drawing_pad, les
 from demo.context import AppContext
 from demo.limits import EVENT_CONCURRENCY, temp_cleanup
 from demo.models_state import SessionModels
+from demo.readings import CSS as READINGS_CSS
 from demo.sessions import session_id_of
 from demo.temp_files import start_cleanup
 
@@ -54,6 +55,7 @@ CSS = """
 }
 """.replace("PROJECTOR_TYPE", PROJECTOR_TYPE) + pictures.CSS + lesson.CSS + drawing_pad.CSS
 CSS += confusion_tab.CSS + dataset_tab.CSS + diagram.CSS
+CSS += READINGS_CSS
 
 THEME = gr.themes.Soft(primary_hue="blue", text_size="lg")
 

@@ -9,14 +9,17 @@ a confident wrong digit (a scribble, a letter, two digits at once).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 from torch import nn
 
 from mnist_core.evaluate import predict_proba
 from mnist_core.preprocess import sketch_to_mnist
+
+K = TypeVar("K")
 
 #: A prediction whose calibrated confidence is below this is "not sure" (chosen with bench/drawn.py:
 #: it flags few real drawn digits and most scribbles, letters and pairs of digits).
@@ -52,6 +55,18 @@ class Prediction:
 def probabilities_for(model: nn.Module, digit_image: torch.Tensor) -> torch.Tensor:
     """(10,) class probabilities for one MNIST-style image (28, 28) in [0, 1]: :func:`predict_proba` for one."""
     return predict_proba(model, digit_image[None])[0]  # (1, 28, 28) -> (1, 10) -> (10,)
+
+
+def probabilities_by_model(models: Mapping[K, nn.Module], digit_image: torch.Tensor,
+                           known: Mapping[K, torch.Tensor] | None = None) -> dict[K, torch.Tensor]:
+    """Every model's (10,) probabilities for the same (28, 28) input, in ``models``' order.
+
+    So a class can see models disagree on one drawing. A reading already ``known`` (the answer
+    just shown, from the chosen model) is reused, not computed again: only the others pay a forward pass.
+    """
+    known = known or {}
+    return {key: known[key] if key in known else probabilities_for(model, digit_image)
+            for key, model in models.items()}
 
 
 def predict_drawing(model: nn.Module, image: Any) -> Prediction | None:

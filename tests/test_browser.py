@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from bench.browser import STATUS_SAYS
+from mnist_core.paths import ASSETS_DIR
 from tests.pages import (
     BROWSER,
     EUROPEAN_ONE,
@@ -87,6 +88,11 @@ def test_the_lesson_sets_a_model_that_learnt_from_mnist_alone_beside_the_drawing
     mnist_alone, drawing = page.locator("#lesson .lesson-digit").all_inner_texts()
     assert (mnist_alone.rstrip("?"), drawing) == ("7", "1")
     assert "US Census Bureau" in page.locator("#lesson .lesson-note").inner_text()
+    # The row under the answer: every pretrained model's reading, the chosen one marked, the MNIST-only one flagged.
+    chips = page.locator("#readings .reading-chip")
+    assert chips.count() == len(list(ASSETS_DIR.glob("*.pt")))
+    assert page.locator("#readings .reading-main").inner_text().startswith("▸ drawing-cnn · 1 ·")
+    assert page.locator("#readings .reading-differ", has_text="drawing-cnn-mnist-only · 7").count() == 1
     shot(page, "draw-lesson")
 
 

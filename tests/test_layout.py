@@ -102,4 +102,8 @@ def test_a_finger_draws_on_a_phone_without_scrolling_the_page(phone: Any) -> Non
     scrolls = touch_stroke(phone, EUROPEAN_ONE)
     assert set(scrolls) == {0}, "the page scrolled while a finger drew"
     assert wait_for_answer(phone) == "1"
+    # Every model's reading, in a row under the answer, wraps within the phone's width.
+    assert phone.locator("#readings .reading-chip").count() >= 2
+    found = phone.evaluate(BOXES, ["#readings"])
+    assert found["boxes"]["#readings"]["right"] <= found["width"] and found["scrollWidth"] <= found["width"]
     phone.screenshot(path=str(ARTIFACTS / "layout-draw-phone-touch.png"))

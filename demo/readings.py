@@ -1,0 +1,86 @@
+"""The Draw tab's row of every model's reading: what each available model reads for the same drawing.
+
+Under the main answer, one line of small chips, "tiny-vgg · 7 · 97%", one per model a visitor
+can choose (this session's own first, then the pretrained ones, as in the model list). It is
+where a class sees that models disagree, and, hovering a chip for its test accuracy and size,
+why a bigger or better-trained one wins. The chosen model's chip is marked "▸"; a chip whose
+digit differs from the chosen model's says "differs" as well as changing colour, so the
+difference never rests on colour alone. The probabilities come from
+:func:`mnist_core.predict.probabilities_by_model`; this module only writes the HTML.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import torch
+
+from demo.models_state import ModelCatalog, ModelEntry, SessionModels, find_entry, model_choices
+from mnist_core.models import count_parameters
+from mnist_core.predict import CONFIDENT
+
+IDLE = "Every model available will read your drawing too."
+HEADING = "Every model:"
+
+
+def available_entries(catalog: ModelCatalog, session: SessionModels | None) -> list[ModelEntry]:
+    """Every model this visitor can choose, in the model list's order (this session's newest first)."""
+    return [e for _, key in model_choices(catalog, session) if (e := find_entry(catalog, session, key)) is not None]
+
+
+def short_name(entry: ModelEntry) -> str:
+    """A chip's name: the checkpoint's file name without its seed ("tiny-vgg"), or "★ #1 tiny-vgg" for a model
+    trained in this session (the dropdown's label is too long for a row of chips; it shows on hover)."""
+    if entry.key.startswith("session-"):
+        return f"★ #{entry.key.removeprefix('session-')} {entry.model_name}"
+    return re.sub(r"-seed\d+$", "", Path(entry.key).stem)
+
+
+def _parameters(model: torch.nn.Module) -> str:
+    count = count_parameters(model)
+    return f"{count / 1e6:.1f}M" if count >= 1e6 else f"{count / 1e3:.0f}k" if count >= 1e3 else str(count)
+
+
+def _chip(entry: ModelEntry, probabilities: torch.Tensor, main_digit: int | None, is_main: bool) -> str:
+    confidence, digit = (float(v) for v in probabilities.max(0))  # (10,) -> the top probability and its digit
+    digit = int(digit)
+    differs = main_digit is not None and digit != main_digit
+    css = "reading-chip" + (" reading-main" if is_main else "") + (" reading-differ" if differs else "")
+    shown = f"{digit}" if confidence >= CONFIDENT else f"{digit}?"
+    title = f"{entry.label} · {_parameters(entry.model)} parameters" + (" · the chosen model" if is_main else "")
+    mark = "▸ " if is_main else ""
+    tag = ' <span class="reading-tag">differs</span>' if differs else ""
+    return (f'<span class="{css}" title="{html.escape(title)}">{mark}{html.escape(short_name(entry))} · '
+            f'<b class="reading-digit">{shown}</b> · {confidence:.0%}{tag}</span>')
+
+
+def readings_html(entries: Sequence[ModelEntry], probabilities: Mapping[str, torch.Tensor] | None,
+                  main_key: str | None) -> str:
+    """One chip per entry, with its (10,) ``probabilities[entry.key]``, the ``main_key`` one marked and every chip
+    whose digit differs from the main model's flagged. ``None`` (nothing drawn yet): a one-line prompt.
+    Fewer than two models: nothing (there is nothing to compare)."""
+    if len(entries) < 2:
+        return ""
+    if probabilities is None:
+        return f'<div class="readings readings-idle">{html.escape(IDLE)}</div>'
+    main = probabilities.get(main_key) if main_key is not None else None
+    main_digit = int(main.argmax()) if main is not None else None
+    chips = "".join(_chip(e, probabilities[e.key], main_digit, e.key == main_key)
+                    for e in entries if e.key in probabilities)
+    return f'<div class="readings"><span class="readings-heading">{HEADING}</span>{chips}</div>'
+
+
+CSS = """
+#readings .readings { display: flex; flex-wrap: wrap; align-items: center; gap: 0.25rem 0.35rem;
+  font-size: 0.8rem; line-height: 1.3; }
+#readings .readings-idle { opacity: 0.7; }
+#readings .readings-heading { opacity: 0.8; }
+#readings .reading-chip { white-space: nowrap; border: 1px solid var(--border-color-primary);
+  border-radius: 999px; padding: 0.05rem 0.5rem; }
+#readings .reading-main { font-weight: 600; border: 2px solid var(--color-accent); }
+#readings .reading-differ { background: #fde8e8; border-color: #d62728; color: #8a1c1c; }
+#readings .reading-tag { font-size: 0.7rem; text-transform: uppercase; letter-spacing: 0.03em; }
+"""
