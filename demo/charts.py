@@ -129,6 +129,8 @@ def confusion_figure(confusion: np.ndarray, normalise: bool = False) -> go.Figur
     number, up to the layout's font size (``CELL_FONT_MAX``). A fixed 14 px cut "1130" to "130"
     on a phone and stayed 14 px on a projector; now a phone gets ~11 px and a projector up
     to 28 px. The axes keep the usual size.
+
+    A click on a cell shows its images (:mod:`demo.heatmap_click`), so the chart does not zoom.
     """
     counts = np.asarray(confusion, dtype=float)
     if normalise:
@@ -140,11 +142,12 @@ def confusion_figure(confusion: np.ndarray, normalise: bool = False) -> go.Figur
         text = [[f"{int(v)}" if v else "" for v in row] for row in values]
         colour = np.log10(1 + values)
     digits = [str(i) for i in range(10)]
-    hover = "true %{y} → predicted %{x}: %{customdata}<extra></extra>"
+    hover = "true %{y} → predicted %{x}: %{customdata}<br>click to see these images<extra></extra>"
     fig = go.Figure(go.Heatmap(z=colour, x=digits, y=digits, text=text, texttemplate="%{text}",
                                customdata=text, hovertemplate=hover, colorscale="Blues", showscale=False,
                                xgap=2, ygap=2))
-    axis = {"type": "category", "tickfont": FONT}
+    # Fixed ranges: a cell is clicked (``demo.heatmap_click``), and a shaky tap must not zoom instead.
+    axis = {"type": "category", "tickfont": FONT, "fixedrange": True}
     fig.update_layout(font={"size": CELL_FONT_MAX}, height=560, margin={"l": 70, "r": 20, "t": 20, "b": 60},
                       uirevision="confusion", plot_bgcolor="white",
                       xaxis={**axis, "title": {"text": "predicted digit", "font": FONT}, "side": "bottom"},

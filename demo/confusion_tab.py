@@ -2,8 +2,10 @@
 
 The evaluation is ``mnist_core.evaluate.evaluate``, kept on the model's entry (see
 ``demo.models_state``), so switching back to a model is instant. ``gr.Plot`` has no click
-event in Gradio 6, so a cell is chosen with the two dropdowns; they start on the model's
-most frequent mistake, because the mistakes are where students learn.
+event in Gradio 6, so a click on a cell reaches the server through a hidden
+:class:`demo.heatmap_click.CellPicker`; the click sets the two dropdowns to that cell and shows
+its images. The dropdowns choose a cell too, and start on the model's most frequent mistake,
+because the mistakes are where students learn.
 
 Below, the most confident mistakes over the whole test set (``Evaluation.misclassified``),
 and for any test image picked in either gallery (or by number) its ten probabilities and a
@@ -22,6 +24,8 @@ import torch
 from demo import inputs
 from demo.charts import confusion_figure, probability_figure
 from demo.context import AppContext
+from demo.heatmap_click import CSS as CLICK_CSS
+from demo.heatmap_click import CellPicker
 from demo.models_state import ModelEntry, SessionModels, require_entry
 from demo.pictures import saliency_html, thumbnail
 from demo.server_log import expected_error
@@ -52,7 +56,7 @@ CSS = """
   #cell-gallery .grid-container, #mistakes-gallery .grid-container {
     grid-template-columns: repeat(auto-fill, minmax(76px, 1fr)); }
 }
-"""
+""" + CLICK_CSS
 
 
 def worst_cell(confusion: np.ndarray) -> tuple[int, int]:
@@ -137,14 +141,17 @@ def build(context: AppContext, session: gr.State, tab: gr.Tab) -> None:
                     normalise = inputs.Checkbox(value=False, label="Row-normalised (share of each true digit)",
                                             scale=1, elem_id="normalise")
                 gr.Markdown("**Rows: the true digit. Columns: what the model predicted.** "
-                            "The diagonal is right; every other number is a mistake.")
+                            "The diagonal is right; every other number is a mistake. "
+                            "Click a cell to see its images below.")
                 heatmap = gr.Plot(label="Confusion matrix", show_label=False, elem_id="confusion-heatmap")
+                clicked = CellPicker("#confusion-heatmap", elem_id="confusion-cell-picker")
             with gr.Column(scale=2):
                 summary = gr.Markdown("Evaluating the model on the test set…", elem_id="confusion-summary")
                 per_class = gr.Dataframe(headers=["digit", "images", "correct", "accuracy"], datatype="str",
                                          interactive=False, label="Per-class accuracy", elem_id="per-class")
         # The galleries' own labels would float over their first row: what they show is said above them.
         gr.Markdown("### Look at one cell: which images of digit *true* did the model read as *predicted*?\n"
+                    "Click a cell of the matrix, or choose it here. "
                     "Under each image: the model's confidence. Click one to see why.")
         with gr.Row():
             true_dd = inputs.Dropdown(choices=DIGITS, value="0", label="True digit", elem_id="true-digit")
@@ -221,6 +228,14 @@ def build(context: AppContext, session: gr.State, tab: gr.Tab) -> None:
         entry, evaluation, data = load(key, models)
         return cell_gallery(evaluation, data, int(true_label), int(predicted_label))
 
+    def show_clicked(key: str | None, cell: tuple[int, int] | None,
+                     models: SessionModels | None) -> tuple[Any, ...]:
+        """A click on the heatmap: the dropdowns follow it, and the gallery shows that cell."""
+        if cell is None:
+            return gr.skip(), gr.skip(), gr.skip()
+        t, p = cell
+        return str(t), str(p), show_cell(key, str(t), str(p), models)
+
     def redraw(key: str | None, as_share: bool, models: SessionModels | None) -> go.Figure:
         _, evaluation, _ = load(key, models)
         return confusion_figure(evaluation.confusion.numpy(), as_share)
@@ -239,6 +254,7 @@ def build(context: AppContext, session: gr.State, tab: gr.Tab) -> None:
     model.input(show_model, [model, normalise, session], [notice, content, *everything], **private)
     normalise.change(redraw, [model, normalise, session], heatmap, show_progress="hidden", **private)
     gr.on([true_dd.input, pred_dd.input], show_cell, [model, true_dd, pred_dd, session], gallery, **private)
+    clicked.change(show_clicked, [model, clicked, session], [true_dd, pred_dd, gallery], **private)
     index.submit(show_index, [model, index, session], view, **private)
     mistakes.select(pick_mistake, [model, session], [index, *view], **private)
     gallery.select(pick_in_cell, [model, true_dd, pred_dd, session], [index, *view], **private)

@@ -50,6 +50,23 @@ def test_worst_cell_is_the_largest_mistake() -> None:
     assert worst_cell(np.eye(10, dtype=int)) == (0, 0)
 
 
+@pytest.mark.parametrize("payload", ["4,9", [4, 9], {"seq": 1}, {"seq": 1, "true": 10, "predicted": 9},
+                                     {"seq": 1, "true": -1, "predicted": 9}, {"seq": 1, "true": 4.0, "predicted": 9},
+                                     {"seq": 1, "true": True, "predicted": 9}, {"seq": 1, "true": "4", "predicted": 9}])
+def test_a_heatmap_click_is_a_cell_or_refused(payload: object) -> None:
+    """The heatmap's click arrives as ``{"seq", "true", "predicted"}``: two digits become the cell, anything a
+    script might send instead gets a short message, not an IndexError further on."""
+    import gradio as gr
+
+    from demo.heatmap_click import CellPicker
+
+    picker = CellPicker("#confusion-heatmap", render=False)
+    assert picker.preprocess({"seq": 3, "true": 4, "predicted": 9}) == (4, 9)
+    assert picker.preprocess(None) is None
+    with pytest.raises(gr.Error, match="confusion matrix"):
+        picker.preprocess(payload)
+
+
 def test_sketch_value_and_enlarged_input() -> None:
     assert composite_of(None) is None
     assert composite_of({"background": None, "layers": [], "composite": "x"}) == "x"

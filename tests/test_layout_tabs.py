@@ -7,6 +7,8 @@ projector the cell and diagram text stayed 11 to 13 px. At 1280 x 800, 1920 x 10
 390 x 844 this opens each tab and checks, from the boxes the browser laid out, that no text
 leaves its cell, box or screen, and that nothing scrolls sideways. Screenshots go to
 ``test-artifacts/layout-tabs-*.png``.
+
+At each size, a click (a tap on a phone) on a heatmap cell must open that cell's images.
 """
 
 from __future__ import annotations
@@ -161,3 +163,54 @@ def test_confusion_dataset_and_model_tabs_show_everything_whole(screen: tuple[st
         assert not any(overlap(box, other) for other in boxes[i + 1:]), f"diagram boxes overlap at {name}"
         if name == "projector":
             assert box["size"] >= PROJECTOR_MIN_PX, f"diagram text is {box['size']} px on a projector"
+
+
+#: The cell a test clicks: the off-diagonal cell with the most images that the dropdowns are not on,
+#: read from the chart the page drew (rows: true digit, columns: predicted), with its count.
+OTHER_MISTAKE = """() => {
+  const text = document.querySelector('#confusion-heatmap .js-plotly-plot').data[0].text;
+  const now = [document.querySelector('#true-digit input').value,
+               document.querySelector('#predicted-digit input').value].join();
+  let best = null;
+  for (let t = 0; t < 10; t++) for (let p = 0; p < 10; p++) {
+    const n = Number(text[t][p] || 0);
+    if (t !== p && n > 0 && [t, p].join() !== now && (!best || n > best.count)) best = {t, p, count: n};
+  }
+  return best;
+}"""
+
+
+def test_clicking_a_heatmap_cell_shows_its_images(screen: tuple[str, Any]) -> None:
+    """A click (a tap on a phone) on an off-diagonal cell sets both dropdowns to it and shows its images."""
+    from demo.confusion_tab import MAX_GALLERY
+
+    name, page = screen
+    open_tab(page, "confusion")
+    page.wait_for_function("() => /correct/.test(document.querySelector('#confusion-summary').innerText)",
+                           timeout=120_000)
+    page.wait_for_selector("#confusion-heatmap .js-plotly-plot[data-cell-picker]")  # the click is hooked
+    page.locator("#cell-gallery").scroll_into_view_if_needed()  # its pictures load when in view
+    wait_for_images(page, "#cell-gallery img", 1)
+    before = page.evaluate("() => Array.from(document.querySelectorAll('#cell-gallery img')).map((i) => i.src)")
+    cell = page.evaluate(OTHER_MISTAKE)
+    assert cell, "the model makes no mistake outside the cell the dropdowns start on"
+    area = page.locator("#confusion-heatmap .nsewdrag")
+    area.scroll_into_view_if_needed()
+    box = area.bounding_box()
+    x = box["x"] + (cell["p"] + 0.5) * box["width"] / 10
+    y = box["y"] + (cell["t"] + 0.5) * box["height"] / 10  # true digits run top to bottom
+    if name == "phone":
+        page.touchscreen.tap(x, y)
+    else:
+        page.mouse.click(x, y)
+    page.wait_for_function(f"""() => document.querySelector('#true-digit input').value === '{cell["t"]}'
+        && document.querySelector('#predicted-digit input').value === '{cell["p"]}'""")
+    page.locator("#cell-gallery").scroll_into_view_if_needed()
+    # The cell's own images: as many as the chart says, none of them one shown before the click, and
+    # the first row loaded (the gallery scrolls inside, and loads its pictures lazily).
+    page.wait_for_function("""([old, shown]) => {
+        const imgs = Array.from(document.querySelectorAll('#cell-gallery img'));
+        return imgs.length === shown && imgs.every((i) => !old.includes(i.src))
+            && imgs.slice(0, 3).every((i) => i.complete && i.naturalWidth > 0);
+    }""", arg=[before, min(cell["count"], MAX_GALLERY)])
+    page.screenshot(path=str(ARTIFACTS / f"confusion-click-{name}.png"), full_page=True)
