@@ -1,0 +1,125 @@
+"""Take a model home, bring one back (demo.model_files): the download a run leaves and the checkpoint upload."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import gradio as gr
+import pytest
+import torch
+from PIL import Image
+
+from demo.context import AppContext
+from demo.limits import MAX_UPLOAD_CHECKPOINT_BYTES, MAX_UPLOADED_MODELS
+from demo.model_files import download_update, upload_checkpoint
+from demo.models_state import ModelCatalog, SessionModels, model_choices
+from mnist_core.checkpoint import load_checkpoint, save_checkpoint
+from mnist_core.models import build_model
+from mnist_core.paths import ASSETS_DIR
+from mnist_core.predict import predict_drawing
+
+PRETRAINED = ASSETS_DIR / "tiny-vgg-seed004.pt"
+
+
+@pytest.fixture
+def context() -> AppContext:
+    """An app with no pretrained models, so every listed model is one this session added."""
+    return AppContext(catalog=ModelCatalog(entries={}, default_key=None, errors=[]))
+
+
+@pytest.fixture
+def home_checkpoint(tmp_path: Path) -> Path:
+    """A checkpoint as ``python -m mnist_core train`` writes one at home."""
+    model = load_checkpoint(PRETRAINED).model
+    return save_checkpoint(tmp_path / "trained-at-home.pt", "tiny-vgg", model,
+                           metadata={"recipe": {"name": "fast"}, "test_accuracy": 0.987})
+
+
+def test_uploaded_checkpoint_joins_the_sessions_model_lists(context: AppContext, home_checkpoint: Path,
+                                                            seven: Path) -> None:
+    models, entry = upload_checkpoint(context, str(home_checkpoint), SessionModels())
+    choices = model_choices(context.catalog, models)
+    assert (entry.label, entry.key) in choices
+    assert "trained-at-home.pt" in entry.label and "98.70%" in entry.label
+    prediction = predict_drawing(models.entries[entry.key].model, Image.open(seven))
+    assert prediction is not None and prediction.label == 7
+    # Every picker of the app gets the model; the Draw tab's (the follower) selects it.
+    follower = context.pickers.new(follows_new_model=True, render=False)
+    other = context.pickers.new(render=False)
+    updates = context.pickers.updates(models, entry.key)
+    assert updates[follower].value == entry.key
+    assert (entry.label, entry.key) in updates[other].choices
+
+
+def _refused(context: AppContext, path: Path, models: SessionModels) -> str:
+    with pytest.raises(gr.Error) as caught:
+        upload_checkpoint(context, str(path), models)
+    assert not models.entries, "a refused file must add nothing"
+    message = str(caught.value.message)
+    assert str(path.parent) not in message, "the server's temporary path is not the visitor's business"
+    return message
+
+
+def test_text_file_is_refused_in_words(context: AppContext, tmp_path: Path) -> None:
+    path = tmp_path / "notes.pt"
+    path.write_text("these are my notes, not weights\n" * 10)
+    message = _refused(context, path, SessionModels())
+    assert "notes.pt" in message and "text file" in message
+
+
+def test_oversized_file_is_refused_before_reading(context: AppContext, tmp_path: Path) -> None:
+    path = tmp_path / "huge.pt"
+    with path.open("wb") as fh:
+        fh.truncate(MAX_UPLOAD_CHECKPOINT_BYTES + 1)
+    assert "too large" in _refused(context, path, SessionModels())
+
+
+def test_checkpoint_carrying_code_is_refused_and_its_code_never_runs(context: AppContext, tmp_path: Path) -> None:
+    marker = tmp_path / "payload-ran"
+
+    class Payload:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    path = tmp_path / "evil.pt"
+    torch.save({"state_dict": build_model("tiny-vgg").state_dict(), "extra": Payload()}, path)
+    message = _refused(context, path, SessionModels())
+    assert "evil.pt" in message and "other than weights" in message
+    assert not marker.exists()
+
+
+def test_a_session_may_upload_only_so_many_models(context: AppContext, home_checkpoint: Path) -> None:
+    models = SessionModels()
+    for _ in range(MAX_UPLOADED_MODELS):
+        upload_checkpoint(context, str(home_checkpoint), models)
+    with pytest.raises(gr.Error, match="reload the page"):
+        upload_checkpoint(context, str(home_checkpoint), models)
+    assert len(models.entries) == MAX_UPLOADED_MODELS
+
+
+def test_download_loads_back_with_its_metadata_and_predicts_alike(seven: Path) -> None:
+    """The file a run leaves is a project checkpoint: same weights, same metadata, same reading of a drawing."""
+    trained = load_checkpoint(PRETRAINED).model
+    metadata = {"recipe": {"name": "fast", "epochs": 1}, "status": "finished", "epochs_trained": 1.0,
+                "test_accuracy": 0.9876, "temperature": 1.25}
+    models = SessionModels()
+    entry = models.add("tiny-vgg", trained, metadata)
+    button = gr.DownloadButton(render=False)
+    update = download_update(models, entry, button)
+    path = Path(update.value)
+    assert path.name == "mnist-tiny-vgg-fast.pt" and str(path) in button.keep_in_cache
+    back = load_checkpoint(path)
+    assert back.model_name == "tiny-vgg"
+    assert {k: back.metadata[k] for k in metadata} == metadata
+    for key, value in trained.state_dict().items():
+        assert torch.equal(back.model.state_dict()[key], value), key
+    ours, theirs = predict_drawing(trained, Image.open(seven)), predict_drawing(back.model, Image.open(seven))
+    assert theirs.label == 7 and torch.equal(ours.probabilities, theirs.probabilities)
+
+    # The next run replaces the file; the page closing deletes it, and the cleanup may then forget it.
+    second = download_update(models, models.add("tiny-vgg", trained, metadata), button)
+    assert not path.exists() and Path(second.value).exists()
+    models.close()
+    assert not Path(second.value).exists() and not Path(second.value).parent.exists()
+    assert not button.keep_in_cache
