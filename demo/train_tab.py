@@ -313,7 +313,8 @@ def _finished(chosen: Recipe, models: SessionModels, view: TrainView, curve: Tra
     summary = (f"### {verb}: test accuracy {entry.metadata['test_accuracy']:.2%}\n"
                f"{finished.global_step:,} steps ({done:.1f} of {chosen.epochs} epochs){why} in "
                f"{clock(finished.elapsed)}, of which {clock(finished.train_seconds)} training. "
-               f"Try it in the **Draw** tab: it is selected there as “{entry.label}”.")
+               f"Try it in the **Draw** tab: it is selected there as “{entry.label}”. Take it home with the download "
+               "button under the settings.")
     return {**view.idle(), **view.pickers.updates(models, entry.key), view.chart: training_figure(curve),
             view.status: summary, view.session: models, view.probes: trained.probes, view.filters: trained.filters,
             view.download: model_files.download_update(models, entry, view.download)}

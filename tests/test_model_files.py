@@ -123,3 +123,23 @@ def test_download_loads_back_with_its_metadata_and_predicts_alike(seven: Path) -
     models.close()
     assert not Path(second.value).exists() and not Path(second.value).parent.exists()
     assert not button.keep_in_cache
+
+
+def test_upload_through_the_api_then_draw_with_it(app_server, home_checkpoint: Path, seven_sketch, tmp_path) -> None:
+    """An outside program uploads a checkpoint, gets it selected, predicts with it; a text file is refused."""
+    from gradio_client import Client, handle_file
+    from gradio_client.exceptions import AppError
+
+    client = Client(app_server.url, verbose=False)  # its own session: the model must stay in it
+    *pickers, message = client.predict(handle_file(str(home_checkpoint)), api_name="/upload_checkpoint")
+    assert "session-1" in pickers, pickers  # the Draw tab's list selects the new model
+    assert "trained-at-home.pt" in message
+    result = client.predict(seven_sketch, "session-1", api_name="/predict")
+    assert result["label"] == "7"
+    assert "session-1" in app_server.sessions.models_of(client.session_hash).entries  # closing the page frees it
+
+    notes = tmp_path / "notes.pt"
+    notes.write_text("not weights\n" * 20)
+    with pytest.raises(AppError, match="text file"):
+        client.predict(handle_file(str(notes)), api_name="/upload_checkpoint")
+    assert list(app_server.sessions.models_of(client.session_hash).entries) == ["session-1"]
