@@ -49,7 +49,7 @@ def write_download(entry: ModelEntry) -> Path:
     Written there, Gradio serves the file as it is instead of copying it (one copy on disk).
     Raises :class:`~mnist_core.checkpoint.CheckpointError` if it cannot be written.
     """
-    root = get_upload_folder()
+    root = os.path.abspath(get_upload_folder())  # absolute, as Gradio lists its files (the cleanup's keep set)
     os.makedirs(root, exist_ok=True)
     folder = Path(tempfile.mkdtemp(dir=root, prefix="model-"))
     try:

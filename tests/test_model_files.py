@@ -143,3 +143,27 @@ def test_upload_through_the_api_then_draw_with_it(app_server, home_checkpoint: P
     with pytest.raises(AppError, match="text file"):
         client.predict(handle_file(str(notes)), api_name="/upload_checkpoint")
     assert list(app_server.sessions.models_of(client.session_hash).entries) == ["session-1"]
+
+
+def test_a_stopped_run_offers_its_checkpoint_for_download(app_server, seven: Path) -> None:
+    """Through ``/train`` as the page calls it: the run's last output is a file that loads and reads a 7."""
+    import time
+
+    from gradio_client import Client
+
+    client = Client(app_server.url, verbose=False)
+    job = client.submit("tiny-vgg", "fast", 1, 128, 0.003, 1, api_name="/train")
+    deadline = time.monotonic() + 120
+    while not any(out and "Epoch" in str(out[1]) for out in job.outputs()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    client.predict(api_name="/stop")
+    final = job.result(timeout=120)
+    assert final[1].startswith("### Stopped"), final[1]
+    downloaded = Path(final[-1])  # gradio_client fetched the file the download button offers
+    assert downloaded.name == "mnist-tiny-vgg-fast.pt"
+    back = load_checkpoint(downloaded)
+    entry = next(iter(app_server.sessions.models_of(client.session_hash).entries.values()))
+    assert back.model_name == "tiny-vgg" and back.metadata["status"] == "stopped"
+    assert back.metadata["test_accuracy"] == entry.metadata["test_accuracy"]
+    ours, theirs = predict_drawing(entry.model, Image.open(seven)), predict_drawing(back.model, Image.open(seven))
+    assert torch.equal(ours.probabilities, theirs.probabilities)
