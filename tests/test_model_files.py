@@ -107,7 +107,7 @@ def test_download_loads_back_with_its_metadata_and_predicts_alike(seven: Path) -
     entry = models.add("tiny-vgg", trained, metadata)
     button = gr.DownloadButton(render=False)
     update = download_update(models, entry, button)
-    path = Path(update.value)
+    path = Path(update.value["path"])  # the update holds the file as Gradio sends it
     assert path.name == "mnist-tiny-vgg-fast.pt" and str(path) in button.keep_in_cache
     back = load_checkpoint(path)
     assert back.model_name == "tiny-vgg"
@@ -119,9 +119,10 @@ def test_download_loads_back_with_its_metadata_and_predicts_alike(seven: Path) -
 
     # The next run replaces the file; the page closing deletes it, and the cleanup may then forget it.
     second = download_update(models, models.add("tiny-vgg", trained, metadata), button)
-    assert not path.exists() and Path(second.value).exists()
+    second_path = Path(second.value["path"])
+    assert not path.exists() and second_path.exists()
     models.close()
-    assert not Path(second.value).exists() and not Path(second.value).parent.exists()
+    assert not second_path.exists() and not second_path.parent.exists()
     assert not button.keep_in_cache
 
 
@@ -132,7 +133,9 @@ def test_upload_through_the_api_then_draw_with_it(app_server, home_checkpoint: P
 
     client = Client(app_server.url, verbose=False)  # its own session: the model must stay in it
     *pickers, message = client.predict(handle_file(str(home_checkpoint)), api_name="/upload_checkpoint")
-    assert "session-1" in pickers, pickers  # the Draw tab's list selects the new model
+    assert any(p.get("value") == "session-1" for p in pickers), pickers  # the Draw tab's list selects it
+    assert all(["⬆ uploaded #1: trained-at-home.pt · tiny-vgg · fast · 98.70%", "session-1"] in p["choices"]
+               for p in pickers)  # and every model list offers it
     assert "trained-at-home.pt" in message
     result = client.predict(seven_sketch, "session-1", api_name="/predict")
     assert result["label"] == "7"
