@@ -162,7 +162,8 @@ def test_a_stopped_run_offers_its_checkpoint_for_download(app_server, seven: Pat
     client.predict(api_name="/stop")
     final = job.result(timeout=120)
     assert final[1].startswith("### Stopped"), final[1]
-    downloaded = Path(final[-1])  # gradio_client fetched the file the download button offers
+    offered = final[-1]["value"]  # the download button's update; gradio_client fetched its file
+    downloaded = Path(offered if isinstance(offered, str) else offered["path"])
     assert downloaded.name == "mnist-tiny-vgg-fast.pt"
     back = load_checkpoint(downloaded)
     entry = next(iter(app_server.sessions.models_of(client.session_hash).entries.values()))
