@@ -170,4 +170,5 @@ def test_a_stopped_run_offers_its_checkpoint_for_download(app_server, seven: Pat
     assert back.model_name == "tiny-vgg" and back.metadata["status"] == "stopped"
     assert back.metadata["test_accuracy"] == entry.metadata["test_accuracy"]
     ours, theirs = predict_drawing(entry.model, Image.open(seven)), predict_drawing(back.model, Image.open(seven))
-    assert torch.equal(ours.probabilities, theirs.probabilities)
+    # Same weights; the app's model may have run on another number of threads, so the last bits may differ.
+    assert torch.allclose(ours.probabilities, theirs.probabilities, atol=1e-6)
