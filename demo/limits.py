@@ -61,3 +61,10 @@ def max_sessions() -> int:
     A class is far fewer; a session that falls out of the limit starts afresh.
     """
     return env_int(MAX_SESSIONS_ENV, DEFAULT_MAX_SESSIONS)
+
+
+#: Largest checkpoint a visitor may upload (every registered model is far smaller: the largest is 4.8 MB). Gradio's
+#: own limit on any upload (``app.MAX_UPLOAD``) is a little higher; this one names the reason in words.
+MAX_UPLOAD_CHECKPOINT_BYTES = 8 * 1024 * 1024
+#: Models one session may upload: each stays in the server's memory until the page closes.
+MAX_UPLOADED_MODELS = 5

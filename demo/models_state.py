@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -123,6 +124,13 @@ class SessionModels:
         self.entries: dict[str, ModelEntry] = {}
         self._counter = 0
         self.closed = False
+        self.uploads = 0  # models brought back from a file (bounded by demo.limits.MAX_UPLOADED_MODELS)
+        self.download: Path | None = None  # the file of the last trained model, deleted when the session ends
+        self._release: Callable[[Path], None] | None = None
+
+    def _next_key(self) -> tuple[str, int]:
+        self._counter += 1
+        return f"session-{self._counter}", self._counter
 
     def add(self, model_name: str, model: nn.Module, metadata: dict[str, Any],
             evaluation: Evaluation | None = None) -> ModelEntry:
@@ -131,11 +139,10 @@ class SessionModels:
         ``evaluation``, if the caller already has it, is kept so the Confusion tab need not redo it.
         A run that ends after its visitor left gets an entry back, but it is not kept.
         """
-        self._counter += 1
-        key = f"session-{self._counter}"
+        key, number = self._next_key()
         status = metadata.get("status", "")
         epochs = metadata.get("epochs_trained", metadata.get("epochs", 0))
-        label = (f"★ trained here #{self._counter}: {model_name} · {recipe_name_of(metadata)} · "
+        label = (f"★ trained here #{number}: {model_name} · {recipe_name_of(metadata)} · "
                  f"{epochs:g} epoch{'' if epochs == 1 else 's'}{' (stopped)' if status == 'stopped' else ''} · "
                  f"{_percent(metadata.get('test_accuracy'))}")
         entry = ModelEntry(key=key, label=label, model_name=model_name, model=model, metadata=metadata,
@@ -144,10 +151,50 @@ class SessionModels:
             self.entries[key] = entry
         return entry
 
+    def add_uploaded(self, ckpt: Checkpoint, file_name: str) -> ModelEntry:
+        """Register a model a visitor uploaded (``file_name``: the name their file had) under a new key.
+
+        Labelled apart from the trained ones ("⬆ uploaded #2: model.pt · ..."), so the class can tell
+        a model brought from home from one trained here. Not kept if the session has ended.
+        """
+        key, number = self._next_key()
+        label = f"⬆ uploaded #{number}: {file_name[:60]} · {checkpoint_label(ckpt)}"
+        entry = ModelEntry(key=key, label=label, model_name=ckpt.model_name, model=ckpt.model,
+                           metadata=dict(ckpt.metadata))
+        if not self.closed:
+            self.entries[key] = entry
+            self.uploads += 1
+        return entry
+
+    def keep_download(self, path: Path, release: Callable[[Path], None] | None = None) -> None:
+        """Remember ``path`` as the session's download file, deleting the one it replaces (one file per session).
+
+        The file is deleted, with its own folder, when replaced or when the session ends; ``release(path)``
+        is called then too (the app stops protecting it from the temporary-file cleanup).
+        """
+        if self.download is not None and self.download != path:
+            self._drop_download()
+        self.download, self._release = path, release
+        if self.closed:  # nobody is left to download it
+            self._drop_download()
+
+    def _drop_download(self) -> None:
+        path, release, self.download, self._release = self.download, self._release, None, None
+        if path is None:
+            return
+        path.unlink(missing_ok=True)
+        try:
+            path.parent.rmdir()  # the file's own folder (demo.model_files makes one per file)
+        except OSError:
+            pass
+        if release is not None:
+            release(path)
+
     def close(self) -> None:
-        """Drop every model and keep no more (the session has ended, so their memory is freed)."""
+        """Drop every model and its download file, and keep no more (the session has ended: memory and disk freed)."""
         self.closed = True
         self.entries.clear()
+        self._drop_download()
 
 
 def model_choices(catalog: ModelCatalog, session: SessionModels | None) -> list[tuple[str, str]]:

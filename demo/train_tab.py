@@ -25,7 +25,7 @@ from typing import Any
 
 import gradio as gr
 
-from demo import inputs
+from demo import inputs, model_files
 from demo.charts import TrainingCurve, training_figure
 from demo.context import AppContext
 from demo.models_state import ModelPickers, SessionModels
@@ -109,11 +109,13 @@ class TrainView:
     filters: gr.HTML
     session: gr.State
     pickers: ModelPickers
+    download: gr.DownloadButton  # the checkpoint of the model just trained (demo.model_files)
 
     def outputs(self) -> list[Any]:
-        """In the order the ``/train`` endpoint has always returned them (``gradio_client`` reads by position)."""
+        """In the order the ``/train`` endpoint has always returned them (``gradio_client`` reads by position);
+        outputs added later go at the end."""
         return [self.chart, self.status, self.session, *self.pickers.pickers, self.start, self.stop, self.probes,
-                self.filters]
+                self.filters, self.download]
 
     def running(self) -> dict[Any, Any]:
         return {self.start: gr.Button(interactive=False), self.stop: gr.Button(interactive=True)}
@@ -133,6 +135,7 @@ def build(context: AppContext, session: gr.State) -> None:
     with gr.Row(equal_height=False):
         with gr.Column(scale=1, min_width=300):
             settings, start, stop = _settings_form()
+            download = model_files.build(context, session)
         with gr.Column(scale=3):
             status = gr.Markdown("Choose a recipe and press **Start**. The chart shows the training loss "
                                  "after every step and the test accuracy after every epoch.", elem_id="train-status")
@@ -145,7 +148,7 @@ def build(context: AppContext, session: gr.State) -> None:
             gr.Markdown("**The first convolution layer's filters**, redrawn after every epoch: they start as "
                         "random noise and take on structure as the network learns.")
             filters = gr.HTML(placeholder_html("Shown once training starts."), elem_id="train-filters")
-    view = TrainView(start, stop, status, chart, probes, filters, session, context.pickers)
+    view = TrainView(start, stop, status, chart, probes, filters, session, context.pickers, download)
 
     def run(model_name: str, recipe_name: str, n_epochs: float | None, batch_size: float | None,
             learning_rate: float | None, seed_value: float | None, models: SessionModels | None,
@@ -310,9 +313,11 @@ def _finished(chosen: Recipe, models: SessionModels, view: TrainView, curve: Tra
     summary = (f"### {verb}: test accuracy {entry.metadata['test_accuracy']:.2%}\n"
                f"{finished.global_step:,} steps ({done:.1f} of {chosen.epochs} epochs){why} in "
                f"{clock(finished.elapsed)}, of which {clock(finished.train_seconds)} training. "
-               f"Try it in the **Draw** tab: it is selected there as “{entry.label}”.")
+               f"Try it in the **Draw** tab: it is selected there as “{entry.label}”. Take it home with the download "
+               "button under the settings.")
     return {**view.idle(), **view.pickers.updates(models, entry.key), view.chart: training_figure(curve),
-            view.status: summary, view.session: models, view.probes: trained.probes, view.filters: trained.filters}
+            view.status: summary, view.session: models, view.probes: trained.probes, view.filters: trained.filters,
+            view.download: model_files.download_update(models, entry, view.download)}
 
 
 def count_parameters_of(name: str) -> int:

@@ -1,0 +1,139 @@
+"""Take a model home, bring one back: the Train tab's download of the model just trained, and a checkpoint upload.
+
+Both use the project's one checkpoint format (:mod:`mnist_core.checkpoint`), so a model trained
+here runs with ``python -m mnist_core eval``, and one trained at home with ``python -m mnist_core
+train`` can be tried in every tab.
+
+- **Download.** When a run ends, :func:`download_update` writes the model with the metadata
+  ``finish_run`` made to a file of its own in Gradio's temporary folder (never ``assets/``). The
+  file is kept from the temporary-file cleanup for as long as its session lives (a class may
+  download it long after the run), and deleted when the next run replaces it or the page closes.
+- **Upload.** :func:`upload_checkpoint` reads the file only through
+  :func:`mnist_core.checkpoint.load_checkpoint` (``weights_only``: a file carrying code is refused
+  before anything in it runs) and adds the model to the visitor's session like a trained one, so
+  every model list offers it; nothing is written to ``assets/`` and other visitors never see it.
+  Why the button sits in the Train tab: its result updates every model list of the app, and the
+  Train tab is built last, when that list is complete (:class:`demo.models_state.ModelPickers`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+from gradio.utils import get_upload_folder
+
+from demo.context import AppContext
+from demo.limits import MAX_UPLOAD_CHECKPOINT_BYTES, MAX_UPLOADED_MODELS
+from demo.models_state import ModelEntry, SessionModels, recipe_name_of
+from demo.server_log import expected_error, log
+from demo.sessions import session_id_of
+from mnist_core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+
+DOWNLOAD_LABEL = "⬇ Download the trained model"
+
+
+def download_file_name(entry: ModelEntry) -> str:
+    """A name a class can recognise later, e.g. ``mnist-tiny-vgg-fast.pt`` (only safe characters)."""
+    parts = ["mnist", entry.model_name, recipe_name_of(entry.metadata)]
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", "-".join(p for p in parts if p)) + ".pt"
+
+
+def write_download(entry: ModelEntry) -> Path:
+    """Save ``entry`` as a checkpoint in a new folder of Gradio's temporary folder, where the page can fetch it.
+
+    Written there, Gradio serves the file as it is instead of copying it (one copy on disk).
+    Raises :class:`~mnist_core.checkpoint.CheckpointError` if it cannot be written.
+    """
+    root = os.path.abspath(get_upload_folder())  # absolute, as Gradio lists its files (the cleanup's keep set)
+    os.makedirs(root, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(dir=root, prefix="model-"))
+    try:
+        return save_checkpoint(folder / download_file_name(entry), entry.model_name, entry.model,
+                               metadata=entry.metadata)
+    except CheckpointError:
+        folder.rmdir()
+        raise
+
+
+def download_update(models: SessionModels, entry: ModelEntry, button: gr.DownloadButton) -> gr.DownloadButton:
+    """The download button after a run: offering ``entry``'s checkpoint, or saying it could not be made."""
+    try:
+        path = write_download(entry)
+    except CheckpointError as exc:  # a full disk must not lose the run: the model stays usable in the app
+        log.warning("Could not write the download of %s: %s", entry.key, exc)
+        return gr.DownloadButton(value=None, label="⬇ The model could not be saved for download", interactive=False)
+    keep = button.keep_in_cache  # the temporary-file cleanup leaves these alone (demo.temp_files)
+    keep.add(str(path))
+    models.keep_download(path, release=lambda p: keep.discard(str(p)))
+    size = path.stat().st_size
+    return gr.DownloadButton(value=str(path), label=f"{DOWNLOAD_LABEL} ({path.name}, {size / 1024:,.0f} KB)",
+                             interactive=True)
+
+
+def _visitor_message(exc: CheckpointError, path: Path, shown_name: str) -> str:
+    """The loader's message with the server's temporary path replaced by the name the visitor's file had."""
+    return str(exc).replace(str(path), shown_name)
+
+
+def upload_checkpoint(context: AppContext, file: str | None, models: SessionModels | None,
+                      request: Any = None) -> tuple[SessionModels, ModelEntry]:
+    """Load an uploaded checkpoint safely and add it to this session; a ``gr.Error`` saying why if refused.
+
+    Refused, with nothing added: no file, more than ``MAX_UPLOAD_CHECKPOINT_BYTES``, more than
+    ``MAX_UPLOADED_MODELS`` uploads in one session, or anything ``load_checkpoint`` refuses (a text
+    file, an image, a pickle, a file carrying code, weights of no known model).
+    """
+    models = models if isinstance(models, SessionModels) else SessionModels()
+    if not file:
+        raise expected_error("Choose a checkpoint file (.pt) to upload.")
+    path = Path(file)
+    name = path.name
+    if models.uploads >= MAX_UPLOADED_MODELS:
+        raise expected_error(f"This page already holds {MAX_UPLOADED_MODELS} uploaded models, the most one page "
+                             "may; reload the page to start afresh.")
+    try:
+        size = path.stat().st_size
+    except OSError:
+        raise expected_error(f"{name}: the upload did not arrive; please try again.") from None
+    if size > MAX_UPLOAD_CHECKPOINT_BYTES:
+        raise expected_error(f"{name}: {size / 1e6:.1f} MB is too large for an MNIST checkpoint (limit "
+                             f"{MAX_UPLOAD_CHECKPOINT_BYTES / 1e6:.1f} MB).")
+    try:
+        ckpt = load_checkpoint(path)
+    except CheckpointError as exc:
+        raise expected_error(f"Not loaded: {_visitor_message(exc, path, name)}") from None
+    entry = models.add_uploaded(ckpt, name)
+    context.sessions.track(session_id_of(request), models)  # so closing the page frees it
+    return models, entry
+
+
+def build(context: AppContext, session: gr.State) -> gr.DownloadButton:
+    """Lay out the download and upload buttons and wire the upload; return the download button (a run fills it).
+
+    Call inside the Train tab, after every other tab has made its model list.
+    """
+    with gr.Group():
+        download = gr.DownloadButton(DOWNLOAD_LABEL, value=None, interactive=False, size="md",
+                                     elem_id="download-model")
+        upload = gr.UploadButton("⬆ Upload a checkpoint (.pt)", file_types=[".pt"], file_count="single",
+                                 type="filepath", size="md", elem_id="upload-model")
+    message = gr.Markdown("Take the model home with the download, or bring one back: a `.pt` file saved by "
+                          "this app or by `python -m mnist_core train` (it stays on this page only).",
+                          elem_id="model-files-status")
+    pickers = context.pickers
+
+    def on_upload(file: str | None, models: SessionModels | None, request: gr.Request) -> dict[Any, Any]:
+        """Add the uploaded model to this session and to every model list; the Draw tab selects it."""
+        models, entry = upload_checkpoint(context, file, models, request)
+        return {session: models, **pickers.updates(models, entry.key),
+                message: f"**Loaded {Path(file or '').name}**: “{entry.label}”. It is selected in the **Draw** "
+                         "tab and listed in every tab's model list."}
+
+    upload.upload(on_upload, [upload, session], [session, *pickers.pickers, message], api_name="upload_checkpoint",
+                  show_progress="minimal")
+    return download
