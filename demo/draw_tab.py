@@ -22,12 +22,14 @@ from demo import inputs
 from demo.charts import probability_figure
 from demo.context import AppContext
 from demo.drawing_pad import Drawing, DrawingPad, answer_stamp
+from demo.inputs import composite_of
 from demo.lesson import lesson_html
 from demo.limits import EVENT_CONCURRENCY
 from demo.models_state import ModelEntry, SessionModels, find_entry, require_entry
 from demo.pictures import feature_maps_html, placeholder_html, saliency_html, zoom_pixels
 from demo.readings import available_entries, readings_html
 from demo.server_log import expected_error
+from demo.teach_panel import Correction, correction_buttons
 from mnist_core.predict import Prediction, predict_drawing, probabilities_by_model
 from mnist_core.preprocess import ImageInputError, sketch_to_mnist
 from mnist_core.saliency import explain
@@ -36,15 +38,6 @@ PROMPT = "Draw a digit"
 #: The 28x28 input is shown this many times larger, each pixel a crisp square.
 ZOOM = 10
 INSIDE_PROMPT = "Draw a digit to see which strokes drove the answer and what each convolution layer made of it."
-
-
-def composite_of(sketch: Any) -> Any:
-    """The flattened drawing inside a sketchpad value (a dict from the browser or gradio_client), or None."""
-    if sketch is None:
-        return None
-    if isinstance(sketch, dict):
-        return sketch.get("composite")
-    return sketch
 
 
 def enlarge(digit: np.ndarray) -> np.ndarray:
@@ -73,11 +66,13 @@ def _predict(context: AppContext, image: Any, key: str | None, session: SessionM
         raise expected_error(str(exc)) from None
 
 
-def build(context: AppContext, session: gr.State) -> None:
+def build(context: AppContext, session: gr.State) -> Correction:
     """Lay out the Draw tab inside the current ``gr.Tab`` and wire its events.
 
     The canvas and the answer sit side by side, sized so both fit one screen (a phone stacks
     them, the answer straight under the canvas); the model picker and the rest come after.
+    Returns what the teaching panel (:mod:`demo.teach_panel`, filled once every model list
+    exists) needs: the digit buttons under the answer, the last drawing, the model list and its slot.
     """
     catalog = context.catalog
     with gr.Row(equal_height=False, elem_id="draw-row"):
@@ -86,6 +81,7 @@ def build(context: AppContext, session: gr.State) -> None:
         with gr.Column(scale=4, min_width=300):
             label = gr.Label(value=PROMPT, num_top_classes=3, label="The model reads…", elem_id="prediction")
             stamp = answer_stamp()
+            buttons = correction_buttons()
             row = gr.HTML(readings_html(available_entries(catalog, None), None, None), elem_id="readings",
                           padding=False)
             model = context.pickers.new(follows_new_model=True, elem_id="draw-model",
@@ -101,6 +97,7 @@ def build(context: AppContext, session: gr.State) -> None:
                                elem_id="probabilities", min_width=260)
                 seen = gr.Image(value=None, label="What the model sees (28 × 28)", height=280, width=280,
                                 interactive=False, buttons=[], elem_id="model-input", min_width=200)
+    teach_slot = gr.Column(elem_id="teach-panel")
     with gr.Accordion("Inside the network: why this answer?", open=True, elem_id="inside-accordion") as inside:
         gr.Markdown("**Saliency**: which strokes drove the answer. **Feature maps**: what each convolution layer "
                     "computed from the drawing, one small picture per filter (bright = strong response, "
@@ -109,6 +106,7 @@ def build(context: AppContext, session: gr.State) -> None:
         feature_maps = gr.HTML("", elem_id="feature-maps-view")
     inside_open = gr.State(True)
     digit_state = gr.State(None)  # the last 28x28 input, so the inside views need not preprocess again
+    drawing_state = gr.State(None)  # the last drawing itself, kept if the visitor makes it one of their examples
 
     def lessons_for(prediction: Prediction | None, main: ModelEntry | None,
                     models: SessionModels | None) -> tuple[Any, str]:
@@ -123,19 +121,19 @@ def build(context: AppContext, session: gr.State) -> None:
         return lesson, readings_html(everyone, readings, main.key)
 
     def on_draw(drawing: Drawing, key: str | None, models: SessionModels | None
-                ) -> tuple[Any, go.Figure, np.ndarray | None, np.ndarray | None, Any, str, str]:
+                ) -> tuple[Any, go.Figure, np.ndarray | None, np.ndarray | None, Any, str, str, Any]:
         """Every stroke: the top three digits, all ten probabilities, the 28x28 input (shown and kept), the
-        two models of the lesson side by side, which drawing this answers (the page's ``seq``) and every
-        model's reading in a row."""
+        two models of the lesson side by side, which drawing this answers (the page's ``seq``), every
+        model's reading in a row, and the drawing (kept, should the visitor say it was read wrong)."""
         context.cores.note_prediction()
         prediction = _predict(context, drawing.image, key, models)
         if prediction is None:
             lesson, row_html = lessons_for(None, None, models)
-            return PROMPT, probability_figure(None), None, None, lesson, str(drawing.seq), row_html
+            return PROMPT, probability_figure(None), None, None, lesson, str(drawing.seq), row_html, None
         digit = prediction.digit_image.numpy()
         lesson, row_html = lessons_for(prediction, require_entry(catalog, models, key), models)
         return (label_value(prediction), probability_figure(prediction.probabilities.numpy()), enlarge(digit), digit,
-                lesson, str(drawing.seq), row_html)
+                lesson, str(drawing.seq), row_html, drawing.image)
 
     def on_inside(digit: np.ndarray | None, key: str | None, models: SessionModels | None,
                   is_open: bool) -> tuple[Any, Any]:
@@ -172,7 +170,7 @@ def build(context: AppContext, session: gr.State) -> None:
         prediction = _predict(context, composite_of(sketch_value), key, models)
         return PROMPT if prediction is None else prediction.top(3)
 
-    outputs = [label, bars, seen, digit_state, lesson, stamp, row]
+    outputs = [label, bars, seen, digit_state, lesson, stamp, row, drawing_state]
     listen = {"show_progress": "hidden", "trigger_mode": "always_last", "concurrency_limit": EVENT_CONCURRENCY,
               "concurrency_id": "predict", "api_visibility": "private"}
     then = {"show_progress": "hidden", "concurrency_limit": EVENT_CONCURRENCY, "concurrency_id": "inside",
@@ -197,3 +195,4 @@ def build(context: AppContext, session: gr.State) -> None:
     api_explain_button, api_json = gr.Button(visible=False), gr.JSON(visible=False)
     api_explain_button.click(api_explain, [sketch, model, session], api_json, api_name="explain",
                      show_progress="hidden", concurrency_limit=EVENT_CONCURRENCY, concurrency_id="inside")
+    return Correction(buttons, digit_state, drawing_state, model, teach_slot)

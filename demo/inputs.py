@@ -156,3 +156,12 @@ class Sketchpad(gr.Sketchpad):
             super().accept_blobs(data)
             while len(self.blob_storage) > MAX_PENDING_DRAWINGS:
                 del self.blob_storage[next(iter(self.blob_storage))]  # dicts keep insertion order: the oldest
+
+
+def composite_of(sketch: Any) -> Any:
+    """The flattened drawing inside a sketchpad value (a dict from the browser or gradio_client), or None."""
+    if sketch is None:
+        return None
+    if isinstance(sketch, dict):
+        return sketch.get("composite")
+    return sketch

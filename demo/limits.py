@@ -68,3 +68,8 @@ def max_sessions() -> int:
 MAX_UPLOAD_CHECKPOINT_BYTES = 8 * 1024 * 1024
 #: Models one session may upload: each stays in the server's memory until the page closes.
 MAX_UPLOADED_MODELS = 5
+#: Taught models one session keeps (the oldest is forgotten when a newer one is taught): each is a whole model
+#: in the server's memory until the page closes.
+MAX_TAUGHT_MODELS = 3
+#: Drawings one session may keep as its own examples (a few dozen teach a model a hand; each costs ~10 KB).
+MAX_EXAMPLES_PER_SESSION = 60

@@ -43,15 +43,22 @@ def download_file_name(entry: ModelEntry) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", "-".join(p for p in parts if p)) + ".pt"
 
 
-def write_download(entry: ModelEntry) -> Path:
-    """Save ``entry`` as a checkpoint in a new folder of Gradio's temporary folder, where the page can fetch it.
+def download_folder() -> Path:
+    """A new folder of its own inside Gradio's temporary folder, for one file the page can fetch.
 
     Written there, Gradio serves the file as it is instead of copying it (one copy on disk).
-    Raises :class:`~mnist_core.checkpoint.CheckpointError` if it cannot be written.
     """
     root = os.path.abspath(get_upload_folder())  # absolute, as Gradio lists its files (the cleanup's keep set)
     os.makedirs(root, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(dir=root, prefix="model-"))
+    return Path(tempfile.mkdtemp(dir=root, prefix="download-"))
+
+
+def write_download(entry: ModelEntry) -> Path:
+    """Save ``entry`` as a checkpoint in a :func:`download_folder`.
+
+    Raises :class:`~mnist_core.checkpoint.CheckpointError` if it cannot be written.
+    """
+    folder = download_folder()
     try:
         return save_checkpoint(folder / download_file_name(entry), entry.model_name, entry.model,
                                metadata=entry.metadata)
@@ -60,19 +67,30 @@ def write_download(entry: ModelEntry) -> Path:
         raise
 
 
-def download_update(models: SessionModels, entry: ModelEntry, button: gr.DownloadButton) -> gr.DownloadButton:
+def offer(models: SessionModels, path: Path, button: gr.DownloadButton, kind: str, label: str,
+          named: bool = True) -> gr.DownloadButton:
+    """``button`` offering ``path`` as the session's ``kind`` of download, labelled with its size (and name).
+
+    The file is kept from the temporary-file cleanup while the session lives (a class may download
+    it long after it was made) and deleted when a newer one of its kind replaces it or the page closes.
+    """
+    keep = button.keep_in_cache  # the temporary-file cleanup leaves these alone (demo.temp_files)
+    keep.add(str(path))
+    models.keep_download(path, release=lambda p: keep.discard(str(p)), kind=kind)
+    size = path.stat().st_size
+    name = f"{path.name}, " if named else ""
+    return gr.DownloadButton(value=str(path), label=f"{label} ({name}{size / 1024:,.0f} KB)", interactive=True)
+
+
+def download_update(models: SessionModels, entry: ModelEntry, button: gr.DownloadButton, kind: str = "model",
+                    label: str = DOWNLOAD_LABEL, named: bool = True) -> gr.DownloadButton:
     """The download button after a run: offering ``entry``'s checkpoint, or saying it could not be made."""
     try:
         path = write_download(entry)
     except CheckpointError as exc:  # a full disk must not lose the run: the model stays usable in the app
         log.warning("Could not write the download of %s: %s", entry.key, exc)
         return gr.DownloadButton(value=None, label="⬇ The model could not be saved for download", interactive=False)
-    keep = button.keep_in_cache  # the temporary-file cleanup leaves these alone (demo.temp_files)
-    keep.add(str(path))
-    models.keep_download(path, release=lambda p: keep.discard(str(p)))
-    size = path.stat().st_size
-    return gr.DownloadButton(value=str(path), label=f"{DOWNLOAD_LABEL} ({path.name}, {size / 1024:,.0f} KB)",
-                             interactive=True)
+    return offer(models, path, button, kind, label, named)
 
 
 def _visitor_message(exc: CheckpointError, path: Path, shown_name: str) -> str:

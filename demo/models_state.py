@@ -23,10 +23,12 @@ import gradio as gr
 from torch import nn
 
 from demo import inputs
+from demo.limits import MAX_TAUGHT_MODELS
 from demo.server_log import expected_error
 from mnist_core.checkpoint import Checkpoint, discover_checkpoints
 from mnist_core.data import MNISTData
 from mnist_core.evaluate import Evaluation, evaluate
+from mnist_core.examples import Example
 from mnist_core.pretrained import choose_default, choose_mnist_only, is_drawing_model
 
 
@@ -113,7 +115,8 @@ def load_catalog(folder: str) -> ModelCatalog:
 
 
 class SessionModels:
-    """The models trained in one browser session (the value of a ``gr.State``).
+    """What one browser session made: the models trained, uploaded or taught there, and the visitor's examples
+    (the value of a ``gr.State``).
 
     Starts empty; Gradio deep-copies the empty initial value per session, so each visitor
     gets their own. ``add`` is called by the training handler of that session only.
@@ -125,8 +128,11 @@ class SessionModels:
         self._counter = 0
         self.closed = False
         self.uploads = 0  # models brought back from a file (bounded by demo.limits.MAX_UPLOADED_MODELS)
-        self.download: Path | None = None  # the file of the last trained model, deleted when the session ends
-        self._release: Callable[[Path], None] | None = None
+        #: The visitor's own drawings, each with the digit it really is (the Draw tab's "your examples").
+        self.examples: list[Example] = []
+        #: Files offered for download, one per kind ("model", "examples", "taught"), deleted when replaced or
+        #: when the session ends, each with the function that stops protecting it from the temporary-file cleanup.
+        self.downloads: dict[str, tuple[Path, Callable[[Path], None] | None]] = {}
 
     def _next_key(self) -> tuple[str, int]:
         self._counter += 1
@@ -166,20 +172,26 @@ class SessionModels:
             self.uploads += 1
         return entry
 
-    def keep_download(self, path: Path, release: Callable[[Path], None] | None = None) -> None:
-        """Remember ``path`` as the session's download file, deleting the one it replaces (one file per session).
+    @property
+    def download(self) -> Path | None:
+        """The file of the last trained model offered for download, if any."""
+        return self.downloads["model"][0] if "model" in self.downloads else None
+
+    def keep_download(self, path: Path, release: Callable[[Path], None] | None = None, kind: str = "model") -> None:
+        """Remember ``path`` as the session's ``kind`` of download, deleting the one it replaces (one file per kind).
 
         The file is deleted, with its own folder, when replaced or when the session ends; ``release(path)``
         is called then too (the app stops protecting it from the temporary-file cleanup).
         """
-        if self.download is not None and self.download != path:
-            self._drop_download()
-        self.download, self._release = path, release
+        if kind in self.downloads and self.downloads[kind][0] != path:
+            self.drop_download(kind)
+        self.downloads[kind] = (path, release)
         if self.closed:  # nobody is left to download it
-            self._drop_download()
+            self.drop_download(kind)
 
-    def _drop_download(self) -> None:
-        path, release, self.download, self._release = self.download, self._release, None, None
+    def drop_download(self, kind: str) -> None:
+        """Delete the session's ``kind`` of download, if it has one."""
+        path, release = self.downloads.pop(kind, (None, None))
         if path is None:
             return
         path.unlink(missing_ok=True)
@@ -190,11 +202,29 @@ class SessionModels:
         if release is not None:
             release(path)
 
+    def add_taught(self, model_name: str, model: nn.Module, metadata: dict[str, Any], base_label: str) -> ModelEntry:
+        """Register a model taught this session's examples (label "✎ taught #3: …"), forgetting the oldest
+        taught one beyond ``MAX_TAUGHT_MODELS`` (each holds a whole model in the server's memory)."""
+        key, number = self._next_key()
+        taught = metadata.get("taught", {})
+        base = base_label.split(" · ")[0].removeprefix("★ ").removeprefix("⬆ ")
+        label = (f"✎ taught #{number}: {base} + {taught.get('examples', 0)} of your examples · "
+                 f"{_percent(metadata.get('test_accuracy'))}")
+        entry = ModelEntry(key=key, label=label, model_name=model_name, model=model, metadata=metadata)
+        if not self.closed:
+            self.entries[key] = entry
+            taught_keys = [k for k, e in self.entries.items() if "taught" in e.metadata]
+            for old in taught_keys[:-MAX_TAUGHT_MODELS]:
+                del self.entries[old]
+        return entry
+
     def close(self) -> None:
         """Drop every model and its download file, and keep no more (the session has ended: memory and disk freed)."""
         self.closed = True
         self.entries.clear()
-        self._drop_download()
+        self.examples.clear()
+        for kind in list(self.downloads):
+            self.drop_download(kind)
 
 
 def model_choices(catalog: ModelCatalog, session: SessionModels | None) -> list[tuple[str, str]]:

@@ -6,7 +6,18 @@ import os
 
 import gradio as gr
 
-from demo import confusion_tab, dataset_tab, diagram, draw_tab, drawing_pad, lesson, model_tab, pictures, train_tab
+from demo import (
+    confusion_tab,
+    dataset_tab,
+    diagram,
+    draw_tab,
+    drawing_pad,
+    lesson,
+    model_tab,
+    pictures,
+    teach_panel,
+    train_tab,
+)
 from demo.context import AppContext
 from demo.limits import EVENT_CONCURRENCY, temp_cleanup
 from demo.models_state import SessionModels
@@ -55,7 +66,7 @@ CSS = """
 }
 """.replace("PROJECTOR_TYPE", PROJECTOR_TYPE) + pictures.CSS + lesson.CSS + drawing_pad.CSS
 CSS += confusion_tab.CSS + dataset_tab.CSS + diagram.CSS
-CSS += READINGS_CSS
+CSS += READINGS_CSS + teach_panel.CSS
 
 THEME = gr.themes.Soft(primary_hue="blue", text_size="lg")
 
@@ -80,7 +91,7 @@ def build_demo(data_dir: str | os.PathLike[str] | None = None, assets_dir: str |
                     "and look inside its mistakes.", elem_id="app-title")
         with gr.Tabs():
             with gr.Tab("Draw", id="draw"):
-                draw_tab.build(context, session)
+                correction = draw_tab.build(context, session)
             with gr.Tab("Train", id="train"):
                 train_slot = gr.Column()
             with gr.Tab("Confusion matrix", id="confusion") as confusion_page:
@@ -89,8 +100,9 @@ def build_demo(data_dir: str | os.PathLike[str] | None = None, assets_dir: str |
                 dataset_tab.build(context, dataset_page)
             with gr.Tab("Model", id="model") as model_page:
                 model_tab.build(context, session, model_page)
-        # The Train tab is filled last because it updates every model list (``context.pickers``) the other
-        # tabs made.
+        # The teaching panel and the Train tab are filled last because they update every model list
+        # (``context.pickers``) the other tabs made.
+        teach_panel.build(context, session, correction)
         with train_slot:
             train_tab.build(context, session)
 

@@ -1,4 +1,4 @@
-"""Command line: ``python -m mnist_core {train,eval,predict,models,recipes} --help``.
+"""Command line: ``python -m mnist_core {train,teach,eval,predict,models,recipes} --help``.
 
 The app and this CLI call the same functions; nothing here trains, evaluates or
 preprocesses by itself. User mistakes (a missing file, an unknown model, no data) end
@@ -21,6 +21,7 @@ from mnist_core.checkpoint import CheckpointError, load_checkpoint, save_with_re
 from mnist_core.data import TEST_SIZE, MNISTUnavailableError, load_mnist
 from mnist_core.device import DeviceError, pick_device
 from mnist_core.evaluate import evaluate
+from mnist_core.examples import ExamplesError, as_digits, read_examples
 from mnist_core.handwriting import HandwritingUnavailableError
 from mnist_core.models import MODELS, UnknownModelError, build_model, count_parameters
 from mnist_core.paths import cache_dir
@@ -29,10 +30,11 @@ from mnist_core.preprocess import ImageInputError, load_image_file
 from mnist_core.pretrained import default_checkpoint_path
 from mnist_core.recipes import RECIPES, InvalidRecipeError, get_recipe
 from mnist_core.runs import finish_run, load_training_data
+from mnist_core.teach import Taught, teach
 from mnist_core.train import EpochEvent, FinishedEvent, StartEvent, StepEvent, init_model, train
 
 USER_ERRORS = (MNISTUnavailableError, HandwritingUnavailableError, CheckpointError, InvalidRecipeError,
-               UnknownModelError, ImageInputError, DeviceError)
+               UnknownModelError, ImageInputError, DeviceError, ExamplesError)
 
 
 def _add_data_dir(p: argparse.ArgumentParser) -> None:
@@ -74,6 +76,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=float, help="override the recipe's learning rate")
     p.add_argument("--seed", type=int, help="override the recipe's random seed")
     p.add_argument("--out", type=Path, help="checkpoint path (default: runs/MODEL-RECIPE.pt)")
+    _add_data_dir(p)
+    _add_device(p)
+
+    p = sub.add_parser("teach", help="teach a checkpoint your own handwriting (examples from the Draw tab)",
+                       description="Fine-tune a copy of a checkpoint on your own examples (the zip the Draw "
+                                   "tab's 'Download your examples' gives), mixed with replayed MNIST so it "
+                                   "does not forget, exactly as the app's 'Teach the model' does. Prints how "
+                                   "many examples it read right before and after, and its MNIST test accuracy "
+                                   "before and after.")
+    p.add_argument("--checkpoint", type=Path, metavar="PATH",
+                   help="checkpoint to start from (default: the shipped drawing model in assets/)")
+    p.add_argument("--examples", type=Path, required=True, metavar="ZIP", help="your examples (a .zip)")
+    p.add_argument("--out", type=Path, required=True, metavar="PATH", help="where to save the taught checkpoint")
+    p.add_argument("--seed", type=int, default=0, help="random seed of the run (default: 0)")
     _add_data_dir(p)
     _add_device(p)
 
@@ -188,6 +204,46 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_teach(args: argparse.Namespace) -> int:
+    device = pick_device(args.device)
+    ckpt = load_checkpoint(args.checkpoint or default_checkpoint_path())
+    examples = as_digits(read_examples(args.examples))
+    data = load_mnist(args.data_dir, progress=lambda msg: print(msg, file=sys.stderr))
+    before = evaluate(ckpt.model, data.test_images, data.test_labels).accuracy
+    bar, taught, final = None, None, None
+    for event in teach(ckpt.model, ckpt.model_name, examples, data, base_metadata=ckpt.metadata, device=device,
+                       seed=args.seed, data_dir=args.data_dir):
+        if isinstance(event, StartEvent):
+            print(f"Teaching {ckpt.model_name} {len(examples)} examples on {event.device}: "
+                  f"{event.total_steps} steps")
+            bar = tqdm(total=event.total_steps, unit="step", dynamic_ncols=True)
+        elif isinstance(event, StepEvent):
+            bar.set_postfix(loss=f"{event.loss:.4f}", refresh=False)
+            bar.update(event.global_step - bar.n)
+        elif isinstance(event, FinishedEvent):
+            final = event
+            if bar is not None:
+                bar.close()
+        elif isinstance(event, Taught):
+            taught = event
+    if taught is None:
+        print(f"error: {final.message if final else 'teaching ended unexpectedly'}; nothing was saved",
+              file=sys.stderr)
+        return 1
+    saved, failures = save_with_rescue(args.out, ckpt.model_name, taught.model, metadata=taught.metadata,
+                                       rescue_name=f"{ckpt.model_name}-taught.pt",
+                                       rescue_folders=[cache_dir() / "rescued",
+                                                       Path(tempfile.gettempdir()) / "mnist-demo-rescued"])
+    n = len(examples)
+    print(f"your examples read right: {taught.right_before} of {n} before, {taught.right_after} of {n} after")
+    print(f"MNIST test accuracy: {before:.2%} before, {taught.test_accuracy:.2%} after")
+    if failures:
+        print(f"error: {'; '.join(failures)}. The taught model was saved to {saved} instead.", file=sys.stderr)
+        return 1
+    print(f"saved to {saved}")
+    return 0
+
+
 def _cmd_eval(args: argparse.Namespace) -> int:
     device = pick_device(args.device)
     ckpt = load_checkpoint(args.checkpoint)
@@ -227,7 +283,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
-COMMANDS = {"train": _cmd_train, "eval": _cmd_eval, "predict": _cmd_predict,
+COMMANDS = {"train": _cmd_train, "teach": _cmd_teach, "eval": _cmd_eval, "predict": _cmd_predict,
             "models": _cmd_models, "recipes": _cmd_recipes}
 
 

@@ -24,6 +24,10 @@ from mnist_core.handwriting import SOURCES as HANDWRITING_SOURCES
 from mnist_core.models import get_model_spec
 
 OPTIMIZERS = ("adadelta", "adam", "adamw", "sgd")
+#: The source name of a visitor's own examples in a teaching recipe's batches (mnist_core.teach): not a
+#: dataset on disk, so ``load_training_data`` never loads it; the caller passes the examples to ``train``.
+YOUR_EXAMPLES = "yours"
+BATCH_SOURCES = (*HANDWRITING_SOURCES, YOUR_EXAMPLES)
 SCHEDULERS = ("none", "step", "onecycle")
 
 MAX_EPOCHS = 100
@@ -100,10 +104,10 @@ class Recipe:
         if not isinstance(self.holdout, int) or not 0 <= self.holdout <= MAX_HOLDOUT:
             raise InvalidRecipeError(f"holdout must be a whole number from 0 to {MAX_HOLDOUT}, got {self.holdout}")
         shares = dict(self.handwriting)
-        unknown = [name for name in shares if name not in HANDWRITING_SOURCES]
+        unknown = [name for name in shares if name not in BATCH_SOURCES]
         if unknown or len(shares) != len(self.handwriting):
             raise InvalidRecipeError(f"handwriting sources must be distinct names from "
-                                     f"{', '.join(HANDWRITING_SOURCES)}, got {', '.join(map(str, shares))}")
+                                     f"{', '.join(BATCH_SOURCES)}, got {', '.join(map(str, shares))}")
         if not all(0 < share < 1 for share in shares.values()) or sum(shares.values()) >= 0.9:
             raise InvalidRecipeError("each handwriting share must be between 0 and 1, and MNIST must keep at "
                                      f"least a tenth of every batch; got {self.handwriting}")

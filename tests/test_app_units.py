@@ -11,7 +11,8 @@ import torch
 
 from demo.charts import TrainingCurve, confusion_figure, training_figure
 from demo.confusion_tab import worst_cell
-from demo.draw_tab import composite_of, enlarge
+from demo.draw_tab import enlarge
+from demo.inputs import composite_of
 from demo.lesson import lesson_html
 from demo.models_state import ModelCatalog, ModelPickers, SessionModels, find_entry, model_choices
 from demo.sessions import Sessions

@@ -1,0 +1,139 @@
+"""Teach a model someone's handwriting: fine-tune a copy on their own examples without forgetting MNIST.
+
+A visitor whose ``1`` with a long flag is read as ``7`` says which digit each wrong reading
+was; :func:`teach` then trains a *copy* of the model (the original is shared by every visitor
+and never changes) with the one training loop, :func:`mnist_core.train.train`:
+
+- every batch mixes the visitor's examples (:data:`EXAMPLES_SHARE` of it, drawn again and again)
+  with MNIST images replayed from a fixed random sample of the training set, so the model
+  learns the new handwriting while still seeing the old; without the replay a few dozen steps
+  on five drawings would teach it that every digit is one of those five;
+- every batch goes through the drawing augmentation (scale, rotation, shear, shift, elastic,
+  stroke width), so the model learns each example's *shape*, not its exact pixels, and reads
+  the next one the visitor draws the same way;
+- one pass over the replay sample, Adam at a small learning rate: about 3 s of training on a 2-core
+  CPU for the default model. Taught two drawings, it read both right and its MNIST test accuracy
+  went from 99.54% to 99.14%: the class sees that cost too.
+
+It yields the training loop's events (the app streams them like a Train-tab run), then one
+:class:`Taught`: the new model with what each example read before and after, and the MNIST
+test accuracy it ended with, so a class sees both what it learned and what it cost.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+from mnist_core.augment import AUGMENTATIONS
+from mnist_core.data import MNISTData
+from mnist_core.evaluate import predict_proba
+from mnist_core.handwriting import HandwrittenDigits
+from mnist_core.recipes import YOUR_EXAMPLES, Recipe
+from mnist_core.runs import TrainingData, finish_run
+from mnist_core.train import FinishedEvent, StopSignal, TrainEvent, train
+
+#: MNIST training images replayed while teaching: one pass over them is the whole run.
+REPLAY_SIZE = 4096
+#: The share of every batch drawn from the visitor's examples.
+EXAMPLES_SHARE = 0.25
+#: The MNIST images the replay sample is drawn from: the first 55,000, never the last 5,000 that the
+#: drawing model holds out to calibrate its confidence.
+REPLAY_POOL = 55_000
+
+
+def teach_recipe(model_name: str, seed: int = 0, *, augment: str = "drawing") -> Recipe:
+    """The recipe of a teaching run: one pass over the replay sample, a quarter of each batch the examples.
+
+    ``augment`` is the base model's own drawing augmentation where it had one (:func:`augment_for`).
+    """
+    return Recipe(
+        name="teach", model=model_name,
+        description="fine-tune on your own examples: a quarter of each batch your examples, the rest MNIST "
+                    f"replayed ({REPLAY_SIZE:,} images), drawing-like distortions, Adam lr 3e-4, one pass",
+        epochs=1, batch_size=64, lr=3e-4, optimizer="adam", scheduler="none", test_batch_size=2000,
+        seed=seed, augment=augment, handwriting=((YOUR_EXAMPLES, EXAMPLES_SHARE),),
+    ).validated()
+
+
+def replay_sample(mnist: MNISTData, size: int = REPLAY_SIZE, seed: int = 0) -> MNISTData:
+    """MNIST with its training set cut to ``size`` images drawn at random (seeded) from :data:`REPLAY_POOL`."""
+    pool = min(REPLAY_POOL, len(mnist.train_images))
+    pick = torch.randperm(pool, generator=torch.Generator().manual_seed(seed))[:size]
+    return MNISTData(mnist.train_images[pick], mnist.train_labels[pick], mnist.test_images, mnist.test_labels,
+                     mnist.source)
+
+
+@dataclass(frozen=True)
+class Taught:
+    """A teaching run's outcome: the new model (CPU, eval mode) and how it reads before and after."""
+
+    model: nn.Module
+    metadata: dict[str, Any]  # the checkpoint metadata: the base model's, with the teaching recorded
+    before: torch.Tensor  # (N, 10) probabilities of the examples by the original model
+    after: torch.Tensor  # (N, 10) the same by the taught model
+    labels: torch.Tensor  # (N,) what the examples really are
+    test_accuracy: float | None  # the taught model's MNIST test accuracy
+    status: str  # "completed" or "stopped"
+
+    @property
+    def right_before(self) -> int:
+        return int((self.before.argmax(1) == self.labels).sum())
+
+    @property
+    def right_after(self) -> int:
+        return int((self.after.argmax(1) == self.labels).sum())
+
+
+def augment_for(metadata: dict[str, Any]) -> str:
+    """The augmentation a teaching run uses: the base model's own drawing augmentation, else ``"drawing"``.
+
+    The same distortions it was trained with keep what it learnt from them: taught a visitor's
+    digits with plain ``"drawing"``, the default model forgot half its confidence in European 1s
+    (0.98 -> 0.68 on a drawn one); with its own ``"drawing+european+junk"`` it kept 0.99.
+    """
+    recipe = metadata.get("recipe")
+    augment = str(recipe.get("augment", "")) if isinstance(recipe, dict) else ""
+    return augment if augment.startswith("drawing") and augment in AUGMENTATIONS else "drawing"
+
+
+def teach(model: nn.Module, model_name: str, examples: HandwrittenDigits, mnist: MNISTData, *,
+          base_metadata: dict[str, Any] | None = None, stop: StopSignal | None = None,
+          device: torch.device | str | None = None, seed: int = 0,
+          data_dir: str | os.PathLike[str] | None = None) -> Iterator[TrainEvent | Taught]:
+    """Fine-tune a copy of ``model`` on ``examples``, yielding the training loop's events, then a :class:`Taught`.
+
+    ``model`` itself is not changed. A run that diverges yields no :class:`Taught` (its
+    :class:`~mnist_core.train.FinishedEvent` says why); a stopped one yields the model as far as it got.
+    """
+    if len(examples) == 0:
+        raise ValueError("there are no examples to learn from")
+    base_metadata = dict(base_metadata or {})
+    pupil = copy.deepcopy(model).to("cpu")
+    recipe = teach_recipe(model_name, seed, augment=augment_for(base_metadata))
+    data = TrainingData(replay_sample(mnist, seed=seed), {YOUR_EXAMPLES: examples})
+    finished: FinishedEvent | None = None
+    for event in train(pupil, data.mnist, recipe, device=device, stop=stop, handwriting=data.handwriting):
+        if isinstance(event, FinishedEvent):
+            finished = event
+        yield event
+    if finished is None or finished.status == "diverged":
+        return
+    result = finish_run(pupil, recipe, finished, data, device=str(next(pupil.parameters()).device),
+                        data_dir=data_dir)
+    pupil.to("cpu").eval()
+    before = predict_proba(model, examples.images)
+    after = predict_proba(pupil, examples.images)
+    taught = {key: result.metadata[key] for key in ("recipe", "steps", "train_seconds", "device", "status")}
+    taught.update(examples=len(examples), right_before=int((before.argmax(1) == examples.labels).sum()),
+                  right_after=int((after.argmax(1) == examples.labels).sum()),
+                  base_test_accuracy=base_metadata.get("test_accuracy"))
+    metadata = {**base_metadata, "test_accuracy": result.metadata["test_accuracy"],
+                "test_loss": result.metadata["test_loss"], "taught": taught}
+    yield Taught(pupil, metadata, before, after, examples.labels, result.metadata["test_accuracy"], finished.status)

@@ -1,0 +1,80 @@
+"""The teach loop in a real browser: draw something the model reads wrong, say what it is, teach, and it reads it.
+
+Then the class's work goes home: the examples download as a zip of PNGs and a CSV, and the
+taught model as a checkpoint that loads with the safe loader; and an example can be removed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from mnist_core.checkpoint import load_checkpoint
+from tests.pages import BROWSER, shot, stroke, wait_for_answer, wait_for_canvas
+
+pytestmark = BROWSER
+
+#: Two crossing strokes: no digit, so no model has learnt what it is; the visitor decides.
+CROSS = [[(0.25, 0.2), (0.75, 0.8)], [(0.75, 0.2), (0.25, 0.8)]]
+CROSS_WIDE = [[(0.2, 0.25), (0.8, 0.75)], [(0.8, 0.25), (0.2, 0.75)]]
+
+
+def draw(page: Any, strokes: list[list[tuple[float, float]]]) -> str:
+    page.locator("#sketchpad canvas").scroll_into_view_if_needed()  # the mouse draws where the canvas is on screen
+    page.locator("#clear-button").click()
+    for points in strokes:
+        stroke(page, points)
+    return wait_for_answer(page)
+
+
+def gallery_count(page: Any, n: int) -> None:
+    page.wait_for_function(f"() => document.querySelectorAll('#your-examples img').length === {n}")
+
+
+def test_draw_wrong_correct_teach_and_it_reads_it_right(browser: Any, app_server, tmp_path: Path) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        page.goto(app_server.url)
+        wait_for_canvas(page)
+        first = draw(page, CROSS)
+        target = "4" if first != "4" else "3"  # a reading the model does not give: it must learn it
+        page.locator(f"#correct-{target}").click()
+        gallery_count(page, 1)
+        second = draw(page, CROSS_WIDE)
+        assert second != target
+        page.locator(f"#correct-{target}").click()
+        gallery_count(page, 2)
+        assert "Teach the model (2 examples)" in page.locator("#teach-button").inner_text()
+
+        page.locator("#teach-button").click()
+        page.wait_for_function("() => /Taught:/.test(document.querySelector('#teach-status').innerText)")
+        assert "taught #" in page.locator("#draw-model input").input_value()  # the Draw tab reads with it now
+        assert "2 of 2 after" in page.locator("#teach-result").inner_text()
+        assert page.locator("#teach-result .legend").is_visible()
+        shot(page, "teach-after")
+        assert draw(page, CROSS) == target
+
+        with page.expect_download() as download:
+            page.locator("#download-examples").click()
+        archive = zipfile.ZipFile(download.value.path())
+        rows = list(csv.DictReader(io.StringIO(archive.read("labels.csv").decode())))
+        assert [r["label"] for r in rows] == [target, target]
+        assert all(archive.read(r["file"])[:4] == b"\x89PNG" and r["drawing"] for r in rows)
+
+        with page.expect_download() as download:
+            page.locator("#download-taught").click()
+        saved = tmp_path / "taught.pt"
+        download.value.save_as(saved)
+        taught = load_checkpoint(saved)
+        assert taught.metadata["taught"]["examples"] == 2
+
+        page.locator("#your-examples img").first.click()
+        page.locator("#remove-example").click()
+        gallery_count(page, 1)
+    finally:
+        context.close()
