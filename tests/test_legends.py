@@ -114,9 +114,21 @@ def test_probe_strip_legend_shows_the_frames_colours_and_marks() -> None:
     assert "probe-mark" not in waiting and len(legends(waiting)) == 1  # before training: no verdict to mark
 
 
+def test_confusion_legend_is_painted_with_the_heatmap_colours() -> None:
+    from demo.charts import confusion_figure, confusion_legend_html
+
+    [legend] = legends(confusion_legend_html())
+    scale = confusion_figure(np.eye(10) * 100 + 1).data[0].colorscale
+    picture = [np.array([float(c) for c in re.findall(r"\d+", colour)]) for _, colour in scale]
+    positions = np.array([float(p) for p, _ in scale])
+    assert_same_colours(legend, np.array(picture), tolerance=0.5, values=positions)
+    assert "dark blue" in legend and "white" in legend
+
+
 def test_every_legend_is_one_short_line() -> None:
+    from demo.charts import confusion_legend_html
     from demo.pictures import FEATURE_MAPS_LEGEND, FILTERS_LEGEND, PROBES_LEGEND, SALIENCY_LEGEND
 
-    for legend in (FEATURE_MAPS_LEGEND, FILTERS_LEGEND, PROBES_LEGEND, SALIENCY_LEGEND):
+    for legend in (FEATURE_MAPS_LEGEND, FILTERS_LEGEND, PROBES_LEGEND, SALIENCY_LEGEND, confusion_legend_html()):
         text = re.sub(r"<[^>]+>", "", legend)
         assert len(text) <= 120, f"a legend too long for one line: {text!r}"
