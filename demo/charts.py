@@ -15,12 +15,16 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
+from demo.pictures import legend_bar, legend_html
+
 FONT = {"size": 16}
 #: Largest type of a confusion cell's number (it shrinks to fit narrower cells).
 CELL_FONT_MAX = 28
 LOSS_COLOR = "#9db4d6"
 SMOOTH_COLOR = "#1f4fd8"
 ACC_COLOR = "#d9480f"
+#: The confusion heatmap's colours (plotly's name), pale for few images, dark for many.
+CONFUSION_COLOURSCALE = "Blues"
 
 
 class TrainingCurve:
@@ -144,7 +148,7 @@ def confusion_figure(confusion: np.ndarray, normalise: bool = False) -> go.Figur
     digits = [str(i) for i in range(10)]
     hover = "true %{y} → predicted %{x}: %{customdata}<br>click to see these images<extra></extra>"
     fig = go.Figure(go.Heatmap(z=colour, x=digits, y=digits, text=text, texttemplate="%{text}",
-                               customdata=text, hovertemplate=hover, colorscale="Blues", showscale=False,
+                               customdata=text, hovertemplate=hover, colorscale=CONFUSION_COLOURSCALE, showscale=False,
                                xgap=2, ygap=2))
     # Fixed ranges: a cell is clicked (``demo.heatmap_click``), and a shaky tap must not zoom instead.
     axis = {"type": "category", "tickfont": FONT, "fixedrange": True}
@@ -153,3 +157,13 @@ def confusion_figure(confusion: np.ndarray, normalise: bool = False) -> go.Figur
                       xaxis={**axis, "title": {"text": "predicted digit", "font": FONT}, "side": "bottom"},
                       yaxis={**axis, "title": {"text": "true digit", "font": FONT}, "autorange": "reversed"})
     return fig
+
+
+def confusion_legend_html() -> str:
+    """The heatmap's one-line key, shown above it (plotly's colour bar would take a tenth of a phone's width).
+
+    The bar is painted with the heatmap's own colour scale, as plotly resolves its name.
+    """
+    stops = [(float(position), colour) for position, colour in go.Heatmap(colorscale=CONFUSION_COLOURSCALE).colorscale]
+    return legend_html("white: fewest", legend_bar(stops),
+                       "dark blue: most test images (log scale, so even one mistake shows)")

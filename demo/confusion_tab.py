@@ -22,7 +22,7 @@ import plotly.graph_objects as go
 import torch
 
 from demo import inputs
-from demo.charts import confusion_figure, probability_figure
+from demo.charts import confusion_figure, confusion_legend_html, probability_figure
 from demo.context import AppContext
 from demo.heatmap_click import CSS as CLICK_CSS
 from demo.heatmap_click import CellPicker
@@ -143,6 +143,8 @@ def build(context: AppContext, session: gr.State, tab: gr.Tab) -> None:
                 gr.Markdown("**Rows: the true digit. Columns: what the model predicted.** "
                             "The diagonal is right; every other number is a mistake. "
                             "Click a cell to see its images below.")
+                # Above the chart, so a laptop shows the key without scrolling.
+                gr.HTML(confusion_legend_html(), padding=False, elem_id="confusion-legend")
                 heatmap = gr.Plot(label="Confusion matrix", show_label=False, elem_id="confusion-heatmap")
                 clicked = CellPicker("#confusion-heatmap", elem_id="confusion-cell-picker")
             with gr.Column(scale=2):

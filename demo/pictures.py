@@ -27,6 +27,8 @@ _HEAT = np.array([[128, 0, 0], [230, 40, 0], [255, 160, 0], [255, 255, 160]], np
 #: Diverging map for filter weights: blue (negative), white (0), red (positive).
 _DIVERGING = np.array([[33, 102, 172], [247, 247, 247], [178, 24, 43]], np.float32)
 _PAD_COLOUR = (255, 255, 255)
+#: Frames of the probe strip's digits: read right, read wrong (also in ``CSS`` and the strip's legend).
+RIGHT_COLOUR, WRONG_COLOUR = "#2b8a3e", "#d62728"
 
 
 def colorize(values: np.ndarray, anchors: np.ndarray = _SEQUENTIAL) -> np.ndarray:
@@ -139,6 +141,57 @@ def placeholder_html(text: str) -> str:
     return f'<div class="inside-empty">{html.escape(text)}</div>'
 
 
+def css_colour(rgb: Sequence[float]) -> str:
+    """(253, 231, 37) -> "rgb(253, 231, 37)"."""
+    return "rgb({}, {}, {})".format(*(int(round(float(c))) for c in rgb))
+
+
+def css_gradient(stops: Sequence[tuple[float, str]]) -> str:
+    """A left-to-right CSS ``linear-gradient`` through (position in [0, 1], CSS colour) stops."""
+    return "linear-gradient(to right, " + ", ".join(f"{colour} {position:.1%}" for position, colour in stops) + ")"
+
+
+def anchor_stops(anchors: np.ndarray) -> list[tuple[float, str]]:
+    """The stops of a colour map as :func:`colorize` spreads it: its anchors evenly from 0 to 1."""
+    return [(i / (len(anchors) - 1), css_colour(a)) for i, a in enumerate(anchors)]
+
+
+def legend_bar(stops: Sequence[tuple[float, str]]) -> str:
+    """A small bar painted with a colour map, for a legend (``stops`` as :func:`css_gradient` takes them)."""
+    return f'<span class="legend-bar" aria-hidden="true" style="background: {css_gradient(stops)}"></span>'
+
+
+def legend_swatch(colour: str) -> str:
+    """A small empty square framed in ``colour``, like the probe strip's frames."""
+    return f'<span class="legend-swatch" aria-hidden="true" style="border-color: {colour}"></span>'
+
+
+def legend_html(*parts: str) -> str:
+    """One short line under a picture saying what its colours mean: bars, swatches and (already escaped) text."""
+    return '<div class="legend">' + "".join(f"<span>{p}</span>" for p in parts) + "</div>"
+
+
+#: What the saliency overlays' heat means (short: in the Confusion tab it sits in a narrow column). Both maps
+#: are scaled to their own strongest pixel, so the brightest spot of each picture is its own maximum.
+SALIENCY_LEGEND = legend_html("no tint: no influence", legend_bar(anchor_stops(_HEAT)), "strongest in this picture")
+
+#: What the feature maps' colours mean: :func:`normalize_each` scales every map on its own. Shown above the
+#: grids (several layers make them tall), so it is named: it is not the saliency key just above it.
+FEATURE_MAPS_LEGEND = legend_html(
+    "<b>Feature maps</b>: dark: weak", legend_bar(anchor_stops(_SEQUENTIAL)),
+    "bright yellow: strong response; each map scaled on its own: compare patterns, not brightness")
+
+#: What the filters' colours mean: :func:`filter_grid` scales each filter by its own largest weight.
+FILTERS_LEGEND = legend_html(
+    "blue: negative weight", legend_bar(anchor_stops(_DIVERGING)),
+    "red: positive; white between: about 0 (each filter scaled by its own largest weight)")
+
+#: What the probe strip's frames and their corner marks mean (a mark too, so colour is not the only sign).
+PROBES_LEGEND = legend_html(legend_swatch(RIGHT_COLOUR), "✓ green: read right",
+                            legend_swatch(WRONG_COLOUR), "✗ red: read wrong",
+                            "under each: what the model reads, how sure")
+
+
 def saliency_html(image: np.ndarray, explanation: Explanation) -> str:
     """The Grad-CAM and input-gradient overlays on the 28x28 input, with what each one means."""
     p = float(explanation.probabilities[explanation.target])
@@ -151,7 +204,7 @@ def saliency_html(image: np.ndarray, explanation: Explanation) -> str:
                   title="Grad-CAM (Selvaraju et al., 2017) on the last convolution layer")
         + _figure(overlay(image, explanation.input_gradient.numpy()),
                   "<b>Input gradient</b>: the pixels whose change would move this score most")
-        + "</div>")
+        + "</div>" + SALIENCY_LEGEND)
 
 
 def feature_maps_html(explanation: Explanation) -> str:
@@ -164,7 +217,7 @@ def feature_maps_html(explanation: Explanation) -> str:
         caption = (f"<b>{html.escape(fm.name)}</b>{after} · {shape_text(fm.shape)} "
                    f"({fm.shape[0]} maps of {fm.shape[1]} × {fm.shape[2]})")
         parts.append(_figure(feature_grid(fm.maps.numpy()), caption, "inside-img feature-grid"))
-    return '<div class="inside-row feature-maps">' + "".join(parts) + "</div>"
+    return FEATURE_MAPS_LEGEND + '<div class="inside-row feature-maps">' + "".join(parts) + "</div>"
 
 
 def probe_strip_html(images: np.ndarray, labels: Sequence[int], probabilities: np.ndarray | None) -> str:
@@ -175,15 +228,18 @@ def probe_strip_html(images: np.ndarray, labels: Sequence[int], probabilities: n
     cells = []
     for i, (img, true) in enumerate(zip(images, labels, strict=True)):
         if probabilities is None:
-            caption, cls = "?", "probe-wait"
+            caption, cls, mark = "?", "probe-wait", ""
         else:
             guess = int(probabilities[i].argmax())
+            right = guess == int(true)
             caption = f"{guess} · {float(probabilities[i, guess]):.0%}"
-            cls = "probe-right" if guess == int(true) else "probe-wrong"
+            cls = "probe-right" if right else "probe-wrong"
+            # A mark on the frame's corner as well as its colour (not in the caption, which would widen the strip).
+            mark = f'<span class="probe-mark">{"✓" if right else "✗"}</span>'
         picture = png_uri(zoom_pixels(img, 3))  # 84 x 84, drawn in a 72-px box (CSS below): scaled down, never up
-        cells.append(f'<figure class="probe {cls}"><img class="inside-img" src="{picture}" '
+        cells.append(f'<figure class="probe {cls}">{mark}<img class="inside-img" src="{picture}" '
                      f'alt="test digit {int(true)}"><figcaption>{caption}</figcaption></figure>')
-    return '<div class="probe-strip">' + "".join(cells) + "</div>"
+    return '<div class="probe-strip">' + "".join(cells) + "</div>" + PROBES_LEGEND
 
 
 def filters_html(filters: np.ndarray | None, layer: str, when: str) -> str:
@@ -191,9 +247,9 @@ def filters_html(filters: np.ndarray | None, layer: str, when: str) -> str:
     if filters is None:
         return placeholder_html("This model has no convolution layer.")
     caption = (f"<b>{html.escape(layer)}</b>: {len(filters)} filters of {filters.shape[1]} × {filters.shape[2]}, "
-               f"{when} (red: positive weight, blue: negative)")
+               f"{when}")
     grid = _figure(filter_grid(filters), caption, "inside-img filter-grid")
-    return f'<div class="inside-row filters">{grid}</div>'
+    return f'<div class="inside-row filters">{grid}</div>' + FILTERS_LEGEND
 
 
 #: Styles for the blocks above (added to the app's CSS).
@@ -205,11 +261,20 @@ CSS = """
 .saliency .inside-img { width: 280px; height: 280px; }
 .inside-empty { color: #666; padding: 1rem 0; }
 .probe-strip { display: flex; flex-wrap: wrap; gap: 8px; }
-.probe { margin: 0; text-align: center; }
+.probe { margin: 0; text-align: center; position: relative; }
+.probe-mark { position: absolute; top: 0; right: 0; width: 18px; height: 18px; line-height: 18px;
+  border-radius: 0 6px 0 6px; color: #fff; font-weight: 700; font-size: 0.8rem; }
+.probe-right .probe-mark { background: RIGHT_COLOUR; }
+.probe-wrong .probe-mark { background: WRONG_COLOUR; }
 .probe img { width: 72px; height: 72px; border: 4px solid #ccc; border-radius: 6px; }
-.probe-right img { border-color: #2b8a3e; }
-.probe-wrong img { border-color: #d62728; }
+.probe-right img { border-color: RIGHT_COLOUR; }
+.probe-wrong img { border-color: WRONG_COLOUR; }
 .probe figcaption { font-size: 1.15rem; font-weight: 600; }
-.probe-right figcaption { color: #2b8a3e; }
-.probe-wrong figcaption { color: #d62728; }
-"""
+.probe-right figcaption { color: RIGHT_COLOUR; }
+.probe-wrong figcaption { color: WRONG_COLOUR; }
+.legend { display: flex; flex-wrap: wrap; align-items: center; gap: 2px 8px; margin: 8px 0 4px;
+  font-size: 0.9rem; line-height: 1.4; color: var(--body-text-color-subdued, #555); }
+.legend-bar, .legend-swatch { display: inline-block; vertical-align: middle; }
+.legend-bar { width: 72px; height: 12px; flex: none; border: 1px solid #999; border-radius: 2px; }
+.legend-swatch { width: 10px; height: 10px; flex: none; border: 3px solid; border-radius: 3px; }
+""".replace("RIGHT_COLOUR", RIGHT_COLOUR).replace("WRONG_COLOUR", WRONG_COLOUR)

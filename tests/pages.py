@@ -56,3 +56,33 @@ def wait_for_images(page: Any, selector: str, count: int, timeout: int = 30_000)
     """Wait until ``count`` images under ``selector`` have loaded with a size (a broken one has naturalWidth 0)."""
     page.wait_for_function(f"""() => Array.from(document.querySelectorAll({selector!r}))
         .filter((img) => img.complete && img.naturalWidth > 0).length >= {count}""", timeout=timeout)
+
+
+#: The box of the ``.legend`` under ``selector`` and of the picture it explains (the element ``picture``
+#: under ``selector``, the first or the last one), with the legend's line height and the page's widths.
+LEGEND = """([selector, picture, last]) => {
+  const legend = document.querySelector(selector + ' .legend');
+  const pictures = document.querySelectorAll(picture);
+  const pic = pictures[last ? pictures.length - 1 : 0];
+  const box = (e) => { if (!e) return null; const r = e.getBoundingClientRect();
+    return {top: r.top, bottom: r.bottom, left: r.left, right: r.right, height: r.height}; };
+  return {legend: box(legend), picture: box(pic), text: legend ? legend.innerText : '',
+          line: legend ? parseFloat(getComputedStyle(legend).lineHeight) : 0,
+          width: document.documentElement.clientWidth, scrollWidth: document.scrollingElement.scrollWidth};
+}"""
+
+
+def check_legend(page: Any, selector: str, picture: str, below: bool, one_line: bool, gap: float = 48) -> str:
+    """Assert a legend is shown within ``gap`` px of its picture (under it, or above it), fits the screen's width
+    without making the page scroll sideways, and (``one_line``) takes one line. Returns its text."""
+    found = page.evaluate(LEGEND, [selector, picture, below])
+    legend, pic = found["legend"], found["picture"]
+    assert legend and legend["height"] > 0, f"no legend shown in {selector}"
+    assert pic, f"no picture {picture}"
+    distance = legend["top"] - pic["bottom"] if below else pic["top"] - legend["bottom"]
+    assert -1 <= distance <= gap, f"the legend of {selector} is {distance:.0f} px from its picture"
+    assert 0 <= legend["left"] and legend["right"] <= found["width"], f"the legend of {selector} sticks out"
+    assert found["scrollWidth"] <= found["width"], "the page scrolls sideways"
+    if one_line:
+        assert legend["height"] <= 1.6 * found["line"], f"the legend of {selector} takes more than one line"
+    return found["text"]

@@ -14,7 +14,16 @@ from typing import Any
 
 import pytest
 
-from tests.pages import ARTIFACTS, BROWSER, EUROPEAN_ONE, wait_for_answer, wait_for_canvas
+from tests.pages import (
+    ARTIFACTS,
+    BROWSER,
+    EUROPEAN_ONE,
+    check_legend,
+    stroke,
+    wait_for_answer,
+    wait_for_canvas,
+    wait_for_images,
+)
 
 pytestmark = BROWSER
 
@@ -96,6 +105,24 @@ def touch_stroke(page: Any, points: list[tuple[float, float]], steps: int = 8) -
             scrolls.append(page.evaluate("scrollY"))
     cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
     return scrolls
+
+
+def test_the_inside_pictures_say_what_their_colours_mean(screen: tuple[str, Any]) -> None:
+    """Under the saliency overlays and above the feature maps, a legend: one line on a laptop, within a phone."""
+    name, page = screen
+    if name == "phone":
+        touch_stroke(page, EUROPEAN_ONE)
+    else:
+        stroke(page, EUROPEAN_ONE)
+    wait_for_answer(page)
+    wait_for_images(page, "#saliency-view img", 2)
+    wait_for_images(page, "#feature-maps-view img", 1)
+    page.locator("#saliency-view").scroll_into_view_if_needed()
+    wide = name != "phone"
+    heat = check_legend(page, "#saliency-view", "#saliency-view figure", below=True, one_line=wide)
+    maps = check_legend(page, "#feature-maps-view", "#feature-maps-view .feature-grid", below=False, one_line=wide)
+    assert "strongest" in heat and "bright" in maps
+    page.screenshot(path=str(ARTIFACTS / f"layout-draw-legends-{name}.png"), full_page=True)
 
 
 def test_a_finger_draws_on_a_phone_without_scrolling_the_page(phone: Any) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.pages import ARTIFACTS, BROWSER, wait_for_canvas, wait_for_images
+from tests.pages import ARTIFACTS, BROWSER, check_legend, wait_for_canvas, wait_for_images
 
 pytestmark = BROWSER
 
@@ -137,6 +137,14 @@ def test_confusion_dataset_and_model_tabs_show_everything_whole(screen: tuple[st
     assert thumbs and all(t["cap"] is not None and t["cap"] >= t["img"] - 1 for t in thumbs), \
         f"a gallery caption covers its picture at {name}"
     assert not any(t["covered"] for t in thumbs), f"a gallery's label covers its pictures at {name}"
+    # The heatmap's legend is just above it, one line on a laptop or projector; the selected image's
+    # saliency overlays have theirs under them.
+    wide = name != "phone"
+    assert "dark blue" in check_legend(page, "#confusion-legend", "#confusion-heatmap", below=False, one_line=wide)
+    wait_for_images(page, "#selected-saliency img", 2)
+    page.locator("#selected-saliency").scroll_into_view_if_needed()
+    check_legend(page, "#selected-saliency", "#selected-saliency figure", below=True, one_line=wide)
+    page.evaluate("scrollTo(0, 0)")
     no_sideways_scroll(page, f"Confusion tab at {name}")
 
     open_tab(page, "dataset")

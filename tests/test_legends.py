@@ -1,0 +1,134 @@
+"""Every picture whose colours mean something carries a one-line legend painted with the picture's own colours.
+
+Each check reads the colours off the picture a builder draws (a ramp of values from 0 to 1
+through the same function) and compares them with the legend's CSS gradient at the same
+place, so a colour map changed in the picture but not in its legend fails here.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+import torch
+
+from demo.pictures import (
+    CSS,
+    feature_grid,
+    feature_maps_html,
+    filter_grid,
+    filters_html,
+    overlay,
+    probe_strip_html,
+    saliency_html,
+)
+from mnist_core.models import build_model
+from mnist_core.saliency import explain
+
+#: Values along each colour map at which picture and legend are compared.
+RAMP = np.linspace(0, 1, 21, dtype=np.float32)
+
+
+def legends(html: str) -> list[str]:
+    """The inner HTML of each ``<div class="legend">`` in ``html`` (legends hold no nested divs)."""
+    return re.findall(r'<div class="legend">(.*?)</div>', html, flags=re.S)
+
+
+def gradient(legend: str) -> list[tuple[float, np.ndarray]]:
+    """The (position, RGB) stops of the one colour bar in a legend."""
+    found = re.findall(r"linear-gradient\(to right, (.*?)\)\"", legend)
+    assert len(found) == 1, f"expected one colour bar in {legend!r}"
+    stops = re.findall(r"rgb\((\d+), ?(\d+), ?(\d+)\) ([\d.]+)%", found[0])
+    assert len(stops) >= 2
+    return [(float(p) / 100, np.array([float(r), float(g), float(b)])) for r, g, b, p in stops]
+
+
+def colour_at(stops: list[tuple[float, np.ndarray]], value: float) -> np.ndarray:
+    """The colour a browser paints at ``value`` (0 to 1) of a gradient: straight lines between the stops."""
+    positions = [p for p, _ in stops]
+    return np.array([np.interp(value, positions, [c[i] for _, c in stops]) for i in range(3)])
+
+
+def assert_same_colours(legend: str, picture_colours: np.ndarray, tolerance: float = 1.5,
+                        values: np.ndarray = RAMP) -> None:
+    stops = gradient(legend)
+    for value, colour in zip(values, picture_colours, strict=True):
+        expected = colour_at(stops, float(value))
+        assert np.abs(expected - colour).max() <= tolerance, \
+            f"at {value:.2f} the picture is {colour} but its legend {expected}"
+
+
+@pytest.fixture(scope="module")
+def explanation():
+    digit = np.zeros((28, 28), np.float32)
+    digit[5:23, 13:16] = 1.0
+    return digit, explain(build_model("tiny-vgg"), torch.from_numpy(digit))
+
+
+def test_feature_maps_legend_is_painted_with_the_maps_colours(explanation) -> None:
+    _, e = explanation
+    html = feature_maps_html(e)
+    [legend] = legends(html)
+    grid = feature_grid(RAMP.reshape(1, 1, -1))  # one map, a ramp from its weakest to its strongest value
+    zoom = grid.shape[0]
+    assert_same_colours(legend, grid[0, ::zoom].astype(float))
+    assert "dark" in legend and "bright" in legend and "each map scaled on its own" in legend
+
+
+def test_saliency_legend_is_painted_with_the_heat_colours(explanation) -> None:
+    digit, e = explanation
+    [legend] = legends(saliency_html(digit, e))
+    # Over a blank input the overlay is the background (grey 20) mixed with the heat at 85 % of the saliency:
+    # take the background out again to read the heat colour (rounding makes that inexact where the heat is faint).
+    shown = RAMP[RAMP >= 0.25]
+    picture = overlay(np.zeros((28, 28)), np.tile(shown, (28, 2))[:, :28], zoom=1)[0, :len(shown)].astype(float)
+    alpha = 0.85 * shown[:, None]
+    heat = (picture - 20 * (1 - alpha)) / alpha
+    assert_same_colours(legend, heat, tolerance=3, values=shown)
+    assert "no tint" in legend and "strongest in this picture" in legend
+
+
+def test_filters_legend_is_painted_with_the_filters_colours() -> None:
+    weights = (RAMP * 2 - 1).reshape(1, 1, -1)  # from -1 (the most negative) to 1 (the most positive)
+    [legend] = legends(filters_html(weights, "conv1", "after epoch 1"))
+    grid = filter_grid(weights)
+    zoom = grid.shape[0]
+    assert_same_colours(legend, grid[0, ::zoom].astype(float))
+    assert all(word in legend for word in ("blue: negative", "white between: about 0", "red: positive"))
+
+
+def test_probe_strip_legend_shows_the_frames_colours_and_marks() -> None:
+    probabilities = np.eye(10)[[0] * 10]
+    strip = probe_strip_html(np.zeros((10, 28, 28), np.uint8), list(range(10)), probabilities)
+    [legend] = legends(strip)
+    frames = dict(re.findall(r"\.probe-(right|wrong) img \{ border-color: (#[0-9a-f]{6}); \}", CSS))
+    assert set(frames) == {"right", "wrong"}
+    swatches = re.findall(r'class="legend-swatch"[^>]*border-color: (#[0-9a-f]{6})', legend)
+    assert swatches == [frames["right"], frames["wrong"]]
+    # Not colour alone: every frame says right or wrong with a mark too, and the legend says which is which.
+    marks = re.findall(r'<figure class="probe probe-(right|wrong)"><span class="probe-mark">(.)</span>', strip)
+    assert marks == [("right", "✓")] + [("wrong", "✗")] * 9
+    assert "✓ green: read right" in legend and "✗ red: read wrong" in legend
+    waiting = probe_strip_html(np.zeros((10, 28, 28), np.uint8), list(range(10)), None)
+    assert "probe-mark" not in waiting and len(legends(waiting)) == 1  # before training: no verdict to mark
+
+
+def test_confusion_legend_is_painted_with_the_heatmap_colours() -> None:
+    from demo.charts import confusion_figure, confusion_legend_html
+
+    [legend] = legends(confusion_legend_html())
+    scale = confusion_figure(np.eye(10) * 100 + 1).data[0].colorscale
+    picture = [np.array([float(c) for c in re.findall(r"\d+", colour)]) for _, colour in scale]
+    positions = np.array([float(p) for p, _ in scale])
+    assert_same_colours(legend, np.array(picture), tolerance=0.5, values=positions)
+    assert "dark blue" in legend and "white" in legend
+
+
+def test_every_legend_is_one_short_line() -> None:
+    from demo.charts import confusion_legend_html
+    from demo.pictures import FEATURE_MAPS_LEGEND, FILTERS_LEGEND, PROBES_LEGEND, SALIENCY_LEGEND
+
+    for legend in (FEATURE_MAPS_LEGEND, FILTERS_LEGEND, PROBES_LEGEND, SALIENCY_LEGEND, confusion_legend_html()):
+        text = re.sub(r"<[^>]+>", "", legend)
+        assert len(text) <= 120, f"a legend too long for one line: {text!r}"
