@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -100,17 +101,26 @@ PLAIN_DIGITS: dict[int, list[Stroke]] = {
 }
 
 
-def plain_digit(digit: int | None = 7, *, size: int = CANVAS, ink: tuple[int, ...] | str = (0, 0, 0, 255),
-                background: tuple[int, ...] | str = (255, 255, 255, 255), width: float | None = None,
-                shift: tuple[float, float] = (0.0, 0.0)) -> Image.Image:
-    """``digit`` (one of :data:`PLAIN_DIGITS`) drawn with a round brush on a ``size`` square RGBA canvas, as the
+#: Two crossing strokes: no digit, so no model has learnt what it is. The teach-the-model tests say what it is.
+CROSS = [[(0.25, 0.2), (0.75, 0.8)], [(0.75, 0.2), (0.25, 0.8)]]
+
+
+def plain_strokes(strokes: list[list[tuple[float, float]]] | None, *, size: int = CANVAS,
+                  ink: tuple[int, ...] | str = (0, 0, 0, 255),
+                  background: tuple[int, ...] | str = (255, 255, 255, 255), width: float | None = None,
+                  shift: tuple[float, float] = (0.0, 0.0)) -> Image.Image:
+    """``strokes`` (fractions of the canvas) drawn with a round brush on a ``size`` square RGBA canvas, as the
     sketchpad sends it; blank for ``None``. ``width`` is the brush's (default a 18th of the canvas), ``shift``
-    moves the strokes by a fraction of the canvas (a new drawing of the same digit)."""
+    moves the strokes by a fraction of the canvas (a new drawing of the same thing)."""
     img = Image.new("RGBA", (size, size), background)
-    if digit is not None:
-        strokes = [(np.array(s) + shift) * size for s in PLAIN_DIGITS[digit]]
-        paint(img, strokes, ink, (width or size / 18) / 2)
+    if strokes is not None:
+        paint(img, [(np.array(s) + shift) * size for s in strokes], ink, (width or size / 18) / 2)
     return img
+
+
+def plain_digit(digit: int | None = 7, **style: Any) -> Image.Image:
+    """``digit`` (one of :data:`PLAIN_DIGITS`, or ``None``: blank) drawn as :func:`plain_strokes` draws."""
+    return plain_strokes(None if digit is None else PLAIN_DIGITS[digit], **style)
 
 
 @dataclass(frozen=True)

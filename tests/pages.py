@@ -86,3 +86,33 @@ def check_legend(page: Any, selector: str, picture: str, below: bool, one_line: 
     if one_line:
         assert legend["height"] <= 1.6 * found["line"], f"the legend of {selector} takes more than one line"
     return found["text"]
+
+
+def touch_stroke(page: Any, points: list[tuple[float, float]], steps: int = 8) -> list[float]:
+    """Draw through ``points`` (fractions of the canvas) with one finger; the page's scroll after each move."""
+    cdp = page.context.new_cdp_session(page)
+    box = page.locator("#sketchpad canvas").bounding_box()
+
+    def at(fx: float, fy: float) -> list[dict[str, float]]:
+        return [{"x": box["x"] + box["width"] * fx, "y": box["y"] + box["height"] * fy, "id": 1}]
+
+    scrolls = []
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": at(*points[0])})
+    for (ax, ay), (bx, by) in zip(points, points[1:], strict=False):
+        for t in range(1, steps + 1):
+            cdp.send("Input.dispatchTouchEvent",
+                     {"type": "touchMove", "touchPoints": at(ax + (bx - ax) * t / steps, ay + (by - ay) * t / steps)})
+            scrolls.append(page.evaluate("scrollY"))
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    return scrolls
+
+
+def finger_tap(page: Any, selector: str) -> None:
+    """Tap the middle of ``selector`` with one finger (a touch start and end, as a phone sends them)."""
+    page.locator(selector).scroll_into_view_if_needed()
+    box = page.locator(selector).bounding_box()
+    point = [{"x": box["x"] + box["width"] / 2, "y": box["y"] + box["height"] / 2, "id": 1}]
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": point})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+

@@ -134,3 +134,32 @@ def test_explain_shows_inside_the_network(client: Client, seven_sketch, draw) ->
         assert all(len(f["shape"]) == 3 for f in result["feature_maps"])
     blank = client.predict(sketch(draw(None)), api_name="/explain")
     assert blank["label"] is None and blank["message"] == PROMPT
+
+
+def test_teach_through_the_api_learns_this_sessions_examples_for_this_session_only(app_server, tmp_path) -> None:
+    """/add_example keeps drawings with the digit they are, /teach fine-tunes a copy, and /predict with the taught
+    model's key reads them so; another visitor has no such model."""
+    from bench.sketches import CROSS, plain_strokes
+
+    client = Client(app_server.url, verbose=False)
+    crosses = []
+    for i, shift in enumerate([(0.0, 0.0), (0.05, 0.03)]):
+        crosses.append(tmp_path / f"cross-{i}.png")
+        plain_strokes(CROSS, shift=shift).save(crosses[-1])
+    before = client.predict(sketch(crosses[0]), api_name="/predict")["label"]
+    target = 4 if before != "4" else 3
+    for n, path in enumerate(crosses, start=1):
+        assert client.predict(sketch(path), target, api_name="/add_example") == n
+    status, result, *_ = client.predict(None, api_name="/teach")
+    assert "Taught: 2 of 2 of your examples read right now" in status
+    assert "MNIST test set" in result
+    taught = client.predict(sketch(crosses[0]), "session-1", api_name="/predict")
+    assert taught["label"] == str(target)
+    stranger = Client(app_server.url, verbose=False)
+    with pytest.raises(Exception, match="session-1 is not in the list of choices"):
+        stranger.predict(sketch(crosses[0]), "session-1", api_name="/predict")
+    with pytest.raises(Exception, match="greater than maximum value 9"):
+        client.predict(sketch(crosses[0]), 12, api_name="/add_example")
+    with pytest.raises(Exception, match="no examples to learn"):
+        stranger.predict(None, api_name="/teach")
+

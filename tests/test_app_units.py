@@ -533,3 +533,61 @@ def test_a_drawing_model_trained_in_the_app_carries_its_fitted_temperature(tiny_
     metadata = trained.run.metadata
     assert metadata["drawing"] is True and metadata["temperature"] != 1.0
     assert model_temperature(trained.model) == pytest.approx(metadata["temperature"])
+
+
+def test_a_session_keeps_its_newest_taught_models_and_frees_everything_when_it_ends(tmp_path: Path) -> None:
+    """Each taught model is a whole network in memory: the oldest beyond the limit is forgotten; closing the page
+    drops the models, the examples and every download file."""
+    from demo.limits import MAX_TAUGHT_MODELS
+    from mnist_core.examples import Example
+
+    models = SessionModels()
+    trained = models.add("tiny-vgg", build_model("tiny-vgg"), {"test_accuracy": 0.99})
+    taught = [models.add_taught("tiny-vgg", build_model("tiny-vgg"), {"taught": {"examples": 3}}, trained.label)
+              for _ in range(MAX_TAUGHT_MODELS + 1)]
+    assert taught[-1].label.startswith(f"✎ taught #{MAX_TAUGHT_MODELS + 2}: trained here #1: tiny-vgg")
+    assert "+ 3 of your examples" in taught[-1].label
+    assert list(models.entries) == [trained.key, *(e.key for e in taught[1:])]
+    models.examples.append(Example(np.zeros((28, 28), np.uint8), 4))
+    files = {}
+    for kind in ("model", "examples", "taught"):
+        folder = tmp_path / kind
+        folder.mkdir()
+        files[kind] = folder / "file"
+        files[kind].write_bytes(b"x")
+        models.keep_download(files[kind], kind=kind)
+    assert models.download == files["model"]
+    models.close()
+    assert not models.entries and not models.examples and not models.downloads
+    assert not any(path.exists() or path.parent.exists() for path in files.values())
+
+
+def test_a_new_download_of_a_kind_replaces_only_that_kind(tmp_path: Path) -> None:
+    models = SessionModels()
+    paths = []
+    for name in ("a", "b", "c"):
+        (tmp_path / name).mkdir()
+        paths.append(tmp_path / name / "file")
+        paths[-1].write_bytes(b"x")
+    models.keep_download(paths[0], kind="examples")
+    models.keep_download(paths[1], kind="taught")
+    models.keep_download(paths[2], kind="examples")
+    assert not paths[0].exists() and paths[1].exists() and paths[2].exists()
+
+
+def test_a_correction_needs_a_drawing_and_a_page_keeps_a_bounded_number_of_examples() -> None:
+    import gradio as gr
+
+    from demo.limits import MAX_EXAMPLES_PER_SESSION
+    from demo.teach_panel import add_example
+
+    models = SessionModels()
+    with pytest.raises(gr.Error, match="Draw a digit first"):
+        add_example(models, None, 3, None)
+    digit = np.zeros((28, 28), np.float32)
+    digit[8:20, 13:15] = 1.0
+    for _ in range(MAX_EXAMPLES_PER_SESSION):
+        add_example(models, digit, 1, None)
+    assert models.examples[0].digit.max() == 255 and models.examples[0].label == 1
+    with pytest.raises(gr.Error, match=f"already holds {MAX_EXAMPLES_PER_SESSION} examples"):
+        add_example(models, digit, 1, None)

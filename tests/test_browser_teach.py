@@ -12,13 +12,12 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from bench.sketches import CROSS
 from mnist_core.checkpoint import load_checkpoint
-from tests.pages import BROWSER, shot, stroke, wait_for_answer, wait_for_canvas
+from tests.pages import BROWSER, finger_tap, shot, stroke, touch_stroke, wait_for_answer, wait_for_canvas
 
 pytestmark = BROWSER
 
-#: Two crossing strokes: no digit, so no model has learnt what it is; the visitor decides.
-CROSS = [[(0.25, 0.2), (0.75, 0.8)], [(0.75, 0.2), (0.25, 0.8)]]
 CROSS_WIDE = [[(0.2, 0.25), (0.8, 0.75)], [(0.8, 0.25), (0.2, 0.75)]]
 
 
@@ -78,3 +77,28 @@ def test_draw_wrong_correct_teach_and_it_reads_it_right(browser: Any, app_server
         gallery_count(page, 1)
     finally:
         context.close()
+
+
+def test_on_a_phone_a_finger_corrects_a_reading_and_the_page_stays_within_the_screen(browser: Any, app_server) -> None:
+    """390x844 with touch: the digit buttons sit under the answer within the width, a tap keeps the example,
+    and the gallery that appears does not make the page scroll sideways."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                                  device_scale_factor=2)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        page.goto(app_server.url)
+        wait_for_canvas(page)
+        for points in CROSS:
+            touch_stroke(page, points)
+        wait_for_answer(page)
+        buttons = [page.locator(f"#correct-{d}").bounding_box() for d in range(10)]
+        assert all(b["x"] >= 0 and b["x"] + b["width"] <= 390 and b["width"] >= 24 for b in buttons)
+        finger_tap(page, "#correct-4")  # just under the first screen: the thumb scrolls to it
+        gallery_count(page, 1)
+        assert page.evaluate("document.scrollingElement.scrollWidth") <= 390, "the page scrolls sideways"
+        page.locator("#your-examples").scroll_into_view_if_needed()
+        shot(page, "teach-phone")
+    finally:
+        context.close()
+

@@ -96,7 +96,7 @@ def test_user_errors_exit_non_zero_with_one_clear_line(args, needle: str, tmp_pa
     assert needle in proc.stderr
 
 
-@pytest.mark.parametrize("command", ["train", "eval", "predict", "models", "recipes"])
+@pytest.mark.parametrize("command", ["train", "teach", "eval", "predict", "models", "recipes"])
 def test_every_command_explains_itself(command: str, tmp_path: Path) -> None:
     proc = cli(command, "--help", cwd=tmp_path)
     assert proc.returncode == 0 and "usage: python -m mnist_core" in proc.stdout
@@ -172,3 +172,28 @@ def test_bad_files_give_one_line_never_a_traceback_or_a_hang(tmp_path: Path) -> 
                         (("predict", "pipe.png"), "pipe.png: is a named pipe")):
         proc = cli(*args, cwd=tmp_path, timeout=60)
         assert proc.returncode == 1 and "Traceback" not in proc.stderr and named in proc.stderr, proc.stderr[-2000:]
+
+
+def test_teach_learns_the_examples_downloaded_from_the_app(tmp_path: Path, data_dir: Path) -> None:
+    """The Draw tab's examples zip, taught at home: the same fine-tuning, its before/after said, a checkpoint saved."""
+    from bench.sketches import CROSS, plain_strokes
+    from mnist_core.examples import Example, write_examples
+    from mnist_core.preprocess import sketch_to_mnist
+
+    digit = (sketch_to_mnist(plain_strokes(CROSS, size=400)).numpy() * 255).round().astype("uint8")
+    write_examples(tmp_path / "your-examples.zip", [Example(digit, 4)])
+    proc = cli("teach", "--examples", "your-examples.zip", "--out", "taught.pt", cwd=tmp_path, data_dir=data_dir)
+    assert proc.returncode == 0, proc.stderr
+    assert "your examples read right: 0 of 1 before, 1 of 1 after" in proc.stdout
+    assert "MNIST test accuracy: 99.54% before" in proc.stdout  # the shipped drawing model, measured here
+    taught = load_checkpoint(tmp_path / "taught.pt")
+    assert taught.model_name == "drawing-cnn" and taught.metadata["taught"]["examples"] == 1
+
+
+def test_teach_refuses_a_file_that_is_not_examples_in_one_line(tmp_path: Path, data_dir: Path) -> None:
+    (tmp_path / "notes.zip").write_text("not a zip")
+    proc = cli("teach", "--examples", "notes.zip", "--out", "taught.pt", cwd=tmp_path, data_dir=data_dir)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "error: notes.zip: not a zip of examples" in proc.stderr
+    assert not (tmp_path / "taught.pt").exists()
+

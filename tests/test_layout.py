@@ -20,6 +20,7 @@ from tests.pages import (
     EUROPEAN_ONE,
     check_legend,
     stroke,
+    touch_stroke,
     wait_for_answer,
     wait_for_canvas,
     wait_for_images,
@@ -86,25 +87,6 @@ def test_canvas_clear_and_answer_fit_one_screen(screen: tuple[str, Any]) -> None
         assert 0 <= box["left"] and box["right"] <= found["width"], f"{selector} sticks out sideways at {name}"
     canvas = found["boxes"]["#sketchpad canvas"]
     assert canvas["width"] >= min(300, 0.75 * found["width"]), "the canvas is too small to draw on"
-
-
-def touch_stroke(page: Any, points: list[tuple[float, float]], steps: int = 8) -> list[float]:
-    """Draw through ``points`` (fractions of the canvas) with one finger; the page's scroll after each move."""
-    cdp = page.context.new_cdp_session(page)
-    box = page.locator("#sketchpad canvas").bounding_box()
-
-    def at(fx: float, fy: float) -> list[dict[str, float]]:
-        return [{"x": box["x"] + box["width"] * fx, "y": box["y"] + box["height"] * fy, "id": 1}]
-
-    scrolls = []
-    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": at(*points[0])})
-    for (ax, ay), (bx, by) in zip(points, points[1:], strict=False):
-        for t in range(1, steps + 1):
-            cdp.send("Input.dispatchTouchEvent",
-                     {"type": "touchMove", "touchPoints": at(ax + (bx - ax) * t / steps, ay + (by - ay) * t / steps)})
-            scrolls.append(page.evaluate("scrollY"))
-    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
-    return scrolls
 
 
 def test_the_inside_pictures_say_what_their_colours_mean(screen: tuple[str, Any]) -> None:

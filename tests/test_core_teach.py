@@ -1,0 +1,177 @@
+"""Teaching a model someone's handwriting (mnist_core.teach) and the examples file it learns from (mnist_core.examples).
+
+The teaching tests use the shipped drawing model and real MNIST: what matters is that it
+learns what it was shown, does not forget MNIST, and leaves the shared model untouched.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from bench.sketches import CROSS, plain_strokes
+from mnist_core.checkpoint import load_checkpoint
+from mnist_core.data import MNISTData
+from mnist_core.examples import MAX_EXAMPLES, Example, ExamplesError, as_digits, read_examples, write_examples
+from mnist_core.paths import ASSETS_DIR
+from mnist_core.preprocess import sketch_to_mnist
+from mnist_core.teach import REPLAY_POOL, Taught, augment_for, replay_sample, teach
+from mnist_core.train import FinishedEvent, StartEvent, StepEvent
+
+#: A hash sign: four strokes, no digit either.
+HASH = [[(0.4, 0.2), (0.34, 0.8)], [(0.65, 0.2), (0.59, 0.8)], [(0.22, 0.4), (0.78, 0.4)], [(0.2, 0.6), (0.76, 0.6)]]
+
+
+def example(strokes: list, label: int, shift: tuple[float, float] = (0.0, 0.0)) -> Example:
+    drawing = plain_strokes(strokes, size=400, shift=shift)
+    digit = sketch_to_mnist(drawing)
+    return Example((digit.numpy() * 255).round().astype(np.uint8), label)
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return load_checkpoint(ASSETS_DIR / "drawing-cnn.pt")
+
+
+@pytest.fixture(scope="module")
+def lesson(shipped, mnist: MNISTData) -> tuple[list[Example], list, Taught]:
+    """The shipped model taught that a cross is a 4 and a hash sign an 8 (neither is what it reads now)."""
+    examples = [example(CROSS, 4), example(HASH, 8)]
+    events = list(teach(shipped.model, shipped.model_name, as_digits(examples), mnist, base_metadata=shipped.metadata,
+                        device="cpu"))
+    return examples, events, events[-1]
+
+
+def read(model: torch.nn.Module, ex: Example) -> int:
+    return int(model(((torch.from_numpy(ex.digit).float() / 255 - 0.1307) / 0.3081)[None, None]).argmax())
+
+
+def test_teaching_learns_the_examples_without_forgetting_mnist(shipped, lesson) -> None:
+    examples, events, taught = lesson
+    assert isinstance(taught, Taught) and taught.status == "completed"
+    assert taught.right_before == 0, "pick examples the shipped model reads wrong, or the test proves nothing"
+    assert taught.right_after == len(examples)
+    assert taught.test_accuracy >= 0.985  # it was 99.54%: a few tenths may go, not more
+    assert taught.metadata["taught"]["examples"] == 2 and taught.metadata["taught"]["right_after"] == 2
+    assert taught.metadata["recipe"] == shipped.metadata["recipe"]  # still the model it was, now taught
+    assert isinstance(events[0], StartEvent) and any(isinstance(e, StepEvent) for e in events)
+    assert not taught.model.training and next(taught.model.parameters()).device.type == "cpu"
+
+
+@torch.inference_mode()
+def test_teaching_leaves_the_shared_model_untouched(shipped, lesson) -> None:
+    examples, _, taught = lesson
+    original = load_checkpoint(ASSETS_DIR / "drawing-cnn.pt").model
+    for a, b in zip(shipped.model.state_dict().values(), original.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+    assert [read(shipped.model, e) for e in examples] != [e.label for e in examples]
+    assert [read(taught.model, e) for e in examples] == [e.label for e in examples]
+
+
+def test_a_new_drawing_of_a_taught_shape_is_read_as_taught(lesson) -> None:
+    """It learnt the shape, not the pixels: the cross drawn elsewhere on the canvas is a 4 too."""
+    _, _, taught = lesson
+    moved = example(CROSS, 4, shift=(0.08, -0.05))
+    assert read(taught.model, moved) == 4
+
+
+def test_a_stopped_teaching_still_hands_back_its_model(shipped, mnist: MNISTData) -> None:
+    class AfterFirstStep:
+        steps = 0
+
+        def is_set(self) -> bool:
+            self.steps += 1
+            return self.steps > 1
+
+    events = list(teach(shipped.model, shipped.model_name, as_digits([example(CROSS, 4)]), mnist,
+                        base_metadata=shipped.metadata, stop=AfterFirstStep(), device="cpu"))
+    finished = next(e for e in events if isinstance(e, FinishedEvent))
+    assert finished.status == "stopped" and finished.global_step == 1
+    assert isinstance(events[-1], Taught) and events[-1].status == "stopped"
+    assert events[-1].test_accuracy is not None  # measured, though no epoch ended
+
+
+def test_nothing_to_learn_is_refused(shipped, tiny_data: MNISTData) -> None:
+    with pytest.raises(ValueError, match="no examples"):
+        next(teach(shipped.model, shipped.model_name, as_digits([]), tiny_data))
+
+
+def test_the_replay_never_draws_the_images_held_out_for_calibration(tiny_data: MNISTData) -> None:
+    labels = torch.zeros(60_000, dtype=torch.int64)
+    labels[REPLAY_POOL:] = 9  # the held-out tail
+    data = MNISTData(torch.zeros(60_000, 28, 28, dtype=torch.uint8), labels, tiny_data.test_images,
+                     tiny_data.test_labels, tiny_data.source)
+    sample = replay_sample(data, size=4096, seed=3)
+    assert len(sample.train_labels) == 4096 and int(sample.train_labels.max()) == 0
+    assert torch.equal(sample.test_labels, data.test_labels)
+
+
+@pytest.mark.parametrize(("recipe", "expected"), [
+    ({"augment": "drawing+european+junk"}, "drawing+european+junk"),  # the default model keeps its European 1s
+    ({"augment": "none"}, "drawing"),
+    ("seed004", "drawing"),  # a recipe recorded by name only
+    (None, "drawing"),
+])
+def test_teaching_distorts_as_the_model_was_trained(recipe, expected: str) -> None:
+    assert augment_for({} if recipe is None else {"recipe": recipe}) == expected
+
+
+# --- the examples file ---------------------------------------------------------------------------------------
+
+
+def test_examples_go_home_as_pngs_and_a_csv_and_come_back_the_same(tmp_path: Path) -> None:
+    drawing = io.BytesIO()
+    plain_strokes(CROSS, size=64).save(drawing, format="PNG")
+    examples = [example(CROSS, 4), Example(example(HASH, 8).digit, 8, drawing.getvalue())]
+    path = tmp_path / "your-examples.zip"
+    write_examples(path, examples)
+    with zipfile.ZipFile(path) as archive:
+        rows = list(csv.DictReader(io.StringIO(archive.read("labels.csv").decode())))
+        assert [(r["file"], r["label"], r["drawing"]) for r in rows] == [
+            ("images/0001.png", "4", ""), ("images/0002.png", "8", "drawings/0002.png")]
+        assert "mnist_core teach" in archive.read("README.txt").decode()
+    back = read_examples(path)
+    assert [e.label for e in back] == [4, 8]
+    assert all(np.array_equal(a.digit, b.digit) for a, b in zip(examples, back, strict=True))
+    assert back[1].drawing_png == drawing.getvalue() and back[0].drawing_png is None
+
+
+def _zip(path: Path, members: dict[str, bytes | str]) -> Path:
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return path
+
+
+def _png(size: int) -> bytes:
+    buffer = io.BytesIO()
+    plain_strokes(CROSS, size=size).convert("L").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(("members", "needle"), [
+    (None, "not a zip of examples"),
+    ({"other.txt": "x"}, "no labels.csv in it"),
+    ({"labels.csv": "file,label,drawing\n"}, "holds no examples"),
+    ({"labels.csv": "file,label,drawing\nimages/1.png,seven,\n", "images/1.png": _png(28)}, "a label 0-9"),
+    ({"labels.csv": "file,label,drawing\nimages/1.png,12,\n", "images/1.png": _png(28)}, "a label 0-9"),
+    ({"labels.csv": "file,label,drawing\nimages/1.png,3,\n"}, "which is not in the file"),
+    ({"labels.csv": "file,label,drawing\nimages/1.png,3,\n", "images/1.png": _png(64)}, "28 x 28 like MNIST"),
+    ({"labels.csv": "file,label,drawing\nimages/1.png,3,\n", "images/1.png": b"not a png"}, "not a readable PNG"),
+    ({"labels.csv": "file,label,drawing\n" + "images/1.png,3,\n" * (MAX_EXAMPLES + 1), "images/1.png": _png(28)},
+     f"more than {MAX_EXAMPLES} examples"),
+])
+def test_an_examples_file_that_is_not_one_is_refused_saying_why(tmp_path: Path, members, needle: str) -> None:
+    path = tmp_path / "examples.zip"
+    if members is None:
+        path.write_text("hello")
+    else:
+        _zip(path, members)
+    with pytest.raises(ExamplesError, match=needle):
+        read_examples(path)
