@@ -18,7 +18,7 @@ import numpy as np
 import plotly.graph_objects as go
 import torch
 
-from demo import inputs
+from demo import inputs, model_files
 from demo.charts import probability_figure
 from demo.context import AppContext
 from demo.drawing_pad import Drawing, DrawingPad, answer_stamp
@@ -85,7 +85,11 @@ def build(context: AppContext, session: gr.State) -> Correction:
             row = gr.HTML(readings_html(available_entries(catalog, None), None, None), elem_id="readings",
                           padding=False)
             model = context.pickers.new(follows_new_model=True, elem_id="draw-model",
-                                        info="Pretrained checkpoints, and any model you train in the Train tab")
+                                        info="Pretrained checkpoints, any model you train in the Train tab or "
+                                             "teach here, and any checkpoint you upload")
+            with gr.Row(equal_height=True):
+                upload = model_files.upload_button("draw-upload-model", size="sm")
+                upload_message = gr.Markdown("", elem_id="draw-upload-status")
             if not catalog.entries:
                 gr.Markdown("**No pretrained model found in `assets/`.** Train one in the Train tab, "
                             "then pick it here.")
@@ -195,4 +199,4 @@ def build(context: AppContext, session: gr.State) -> Correction:
     api_explain_button, api_json = gr.Button(visible=False), gr.JSON(visible=False)
     api_explain_button.click(api_explain, [sketch, model, session], api_json, api_name="explain",
                      show_progress="hidden", concurrency_limit=EVENT_CONCURRENCY, concurrency_id="inside")
-    return Correction(buttons, digit_state, drawing_state, model, teach_slot)
+    return Correction(buttons, digit_state, drawing_state, model, teach_slot, upload, upload_message)

@@ -12,8 +12,9 @@ train`` can be tried in every tab.
   :func:`mnist_core.checkpoint.load_checkpoint` (``weights_only``: a file carrying code is refused
   before anything in it runs) and adds the model to the visitor's session like a trained one, so
   every model list offers it; nothing is written to ``assets/`` and other visitors never see it.
-  Why the button sits in the Train tab: its result updates every model list of the app, and the
-  Train tab is built last, when that list is complete (:class:`demo.models_state.ModelPickers`).
+  The button sits in the Train tab, beside the download, and under the Draw tab's model list; it is
+  wired once every tab has made its model list (:class:`demo.models_state.ModelPickers`), because
+  its result updates all of them.
 """
 
 from __future__ import annotations
@@ -130,6 +131,31 @@ def upload_checkpoint(context: AppContext, file: str | None, models: SessionMode
     return models, entry
 
 
+UPLOAD_LABEL = "⬆ Upload a checkpoint (.pt)"
+
+
+def upload_button(elem_id: str, size: str = "md") -> gr.UploadButton:
+    """A checkpoint upload button (laid out here; :func:`wire_upload` once every model list exists)."""
+    return gr.UploadButton(UPLOAD_LABEL, file_types=[".pt"], file_count="single", type="filepath", size=size,
+                           elem_id=elem_id)
+
+
+def wire_upload(context: AppContext, session: gr.State, upload: gr.UploadButton, message: gr.Markdown,
+                api_name: str | None = None) -> None:
+    """An upload adds the model to this session and to every model list (the Draw tab selects it) and says so in
+    ``message``. Call after every tab has made its model list."""
+    pickers = context.pickers
+
+    def on_upload(file: str | None, models: SessionModels | None, request: gr.Request) -> dict[Any, Any]:
+        models, entry = upload_checkpoint(context, file, models, request)
+        return {session: models, **pickers.updates(models, entry.key),
+                message: f"**Loaded {Path(file or '').name}**: “{entry.label}”. It is selected in the **Draw** "
+                         "tab and listed in every tab's model list."}
+
+    upload.upload(on_upload, [upload, session], [session, *pickers.pickers, message], show_progress="minimal",
+                  **({"api_name": api_name} if api_name else {"api_visibility": "private"}))
+
+
 def build(context: AppContext, session: gr.State) -> gr.DownloadButton:
     """Lay out the download and upload buttons and wire the upload; return the download button (a run fills it).
 
@@ -138,20 +164,9 @@ def build(context: AppContext, session: gr.State) -> gr.DownloadButton:
     with gr.Group():
         download = gr.DownloadButton(DOWNLOAD_LABEL, value=None, interactive=False, size="md",
                                      elem_id="download-model")
-        upload = gr.UploadButton("⬆ Upload a checkpoint (.pt)", file_types=[".pt"], file_count="single",
-                                 type="filepath", size="md", elem_id="upload-model")
+        upload = upload_button("upload-model")
     message = gr.Markdown("Take the model home with the download, or bring one back: a `.pt` file saved by "
                           "this app or by `python -m mnist_core train` (it stays on this page only).",
                           elem_id="model-files-status")
-    pickers = context.pickers
-
-    def on_upload(file: str | None, models: SessionModels | None, request: gr.Request) -> dict[Any, Any]:
-        """Add the uploaded model to this session and to every model list; the Draw tab selects it."""
-        models, entry = upload_checkpoint(context, file, models, request)
-        return {session: models, **pickers.updates(models, entry.key),
-                message: f"**Loaded {Path(file or '').name}**: “{entry.label}”. It is selected in the **Draw** "
-                         "tab and listed in every tab's model list."}
-
-    upload.upload(on_upload, [upload, session], [session, *pickers.pickers, message], api_name="upload_checkpoint",
-                  show_progress="minimal")
+    wire_upload(context, session, upload, message, api_name="upload_checkpoint")
     return download

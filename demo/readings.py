@@ -33,9 +33,10 @@ def available_entries(catalog: ModelCatalog, session: SessionModels | None) -> l
 
 def short_name(entry: ModelEntry) -> str:
     """A chip's name: the checkpoint's file name without its seed ("tiny-vgg"), or "★ #1 tiny-vgg" for a model
-    trained in this session (the dropdown's label is too long for a row of chips; it shows on hover)."""
-    if entry.key.startswith("session-"):
-        return f"★ #{entry.key.removeprefix('session-')} {entry.model_name}"
+    trained in this session ("⬆ #2 …" uploaded, "✎ #3 …" taught). The dropdown's label is too long for a row of
+    chips; it shows on hover."""
+    if entry.key.startswith("session-"):  # marked as in the model list: ★ trained, ⬆ uploaded, ✎ taught
+        return f"{entry.label[:1]} #{entry.key.removeprefix('session-')} {entry.model_name}"
     return re.sub(r"-seed\d+$", "", Path(entry.key).stem)
 
 

@@ -55,13 +55,16 @@ UPDATE_INTERVAL = 0.5
 
 @dataclass
 class Correction:
-    """What the Draw tab hands the panel: the digit buttons under the answer and what the last stroke left."""
+    """What the Draw tab hands the parts wired once every model list exists: the digit buttons under the answer,
+    what the last stroke left, the model list, the panel's slot, and the checkpoint upload under the list."""
 
     buttons: list[gr.Button]  # "0" … "9": the digit the drawing really is
     digit: gr.State  # the last drawing's 28x28 input (float, [0, 1]), or None
     drawing: gr.State  # the last drawing itself (a PIL image), or None
     model: gr.Dropdown  # the Draw tab's model list: the model a teaching run starts from
     slot: gr.Column  # where the panel goes
+    upload: gr.UploadButton  # bring a checkpoint from home (demo.model_files)
+    upload_message: gr.Markdown
 
 
 def correction_buttons() -> list[gr.Button]:
@@ -145,8 +148,9 @@ def result_html(taught: Taught, examples: list[Example], before_accuracy: float 
 
 
 def build(context: AppContext, session: gr.State, correction: Correction) -> None:
-    """Fill the Draw tab's teaching slot and wire the digit buttons, the gallery and Teach. Call after every tab
-    has made its model list."""
+    """Fill the Draw tab's teaching slot and wire the digit buttons, the gallery, Teach and the upload under the
+    model list. Call after every tab has made its model list."""
+    model_files.wire_upload(context, session, correction.upload, correction.upload_message)
     with correction.slot:
         gr.Markdown(INTRO, elem_id="teach-intro")
         with gr.Row(elem_id="teach-buttons"):
@@ -176,6 +180,8 @@ def build(context: AppContext, session: gr.State, correction: Correction) -> Non
         add_example(models, digit, label, drawing)
         context.sessions.track(session_id_of(request), models)  # so closing the page frees them
         n = len(models.examples)
+        gr.Info(f"Kept as a {label}: {n} example{'' if n == 1 else 's'}. Teach the model under the drawing.",
+                duration=3)  # said where the visitor looks: the gallery may be off screen (a phone)
         return examples_changed(models, f"Kept as a **{label}**: {n} example{'' if n == 1 else 's'} so far. "
                                         "Draw more (a few of each digit it gets wrong), then **Teach the model**.")
 

@@ -105,14 +105,3 @@ def touch_stroke(page: Any, points: list[tuple[float, float]], steps: int = 8) -
             scrolls.append(page.evaluate("scrollY"))
     cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
     return scrolls
-
-
-def finger_tap(page: Any, selector: str) -> None:
-    """Tap the middle of ``selector`` with one finger (a touch start and end, as a phone sends them)."""
-    page.locator(selector).scroll_into_view_if_needed()
-    box = page.locator(selector).bounding_box()
-    point = [{"x": box["x"] + box["width"] / 2, "y": box["y"] + box["height"] / 2, "id": 1}]
-    cdp = page.context.new_cdp_session(page)
-    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": point})
-    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
-

@@ -2,7 +2,7 @@
 
 The full runs, whose figures go in the README, are ``python -m bench.speed``,
 ``python -m bench.flops``, ``python -m bench.app``, ``python -m bench.load``, ``python -m bench.profile_steps``,
-``python -m bench.soak``, ``python -m bench.drawn`` and ``python -m bench.browser``.
+``python -m bench.soak``, ``python -m bench.drawn``, ``python -m bench.teach`` and ``python -m bench.browser``.
 Every result names the machine it was measured on.
 """
 
@@ -29,6 +29,7 @@ REPO = Path(__file__).resolve().parent.parent
 @pytest.mark.parametrize("script,rows", [("speed", 4 + len(gpu_figures(""))), ("flops", 2), ("app", 3), ("load", 5),
                                          ("profile_steps", 6), ("soak", 2),
                                          ("drawn", 29),  # drawn: 4 models x 5 sets, not-sure x 2 x 2, 5 more
+                                         ("teach", len({1, torch.get_num_threads()})),  # 2 drawings, 1 and all threads
                                          pytest.param("browser", 5, marks=BROWSER)])  # quick: no whole run
 def test_bench_quick_mode_runs_and_writes_its_table(script: str, rows: int, tmp_path: Path, data_dir: Path) -> None:
     out = tmp_path / f"{script}.json"

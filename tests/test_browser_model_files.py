@@ -35,3 +35,27 @@ def test_upload_a_checkpoint_and_draw_with_it(browser: Any, app_server, tmp_path
         assert wait_for_answer(page) == "7"
     finally:
         context.close()
+
+
+def test_the_draw_tab_takes_a_checkpoint_under_its_model_list(browser: Any, app_server, tmp_path: Path) -> None:
+    """Where a student picks the model that reads their drawing, they can bring their own: no trip to the Train tab."""
+    model = load_checkpoint(ASSETS_DIR / "tiny-vgg-seed004.pt").model
+    path = save_checkpoint(tmp_path / "mine.pt", "tiny-vgg", model, metadata={"recipe": {"name": "seed004"}})
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    try:
+        page.goto(app_server.url)
+        wait_for_canvas(page)
+        with page.expect_file_chooser() as chooser:
+            page.locator("#draw-upload-model").click()
+        chooser.value.set_files(str(path))
+        page.wait_for_function("() => /Loaded mine.pt/.test(document.querySelector('#draw-upload-status').innerText)")
+        assert "uploaded #1: mine.pt" in page.locator("#draw-model input").input_value()
+        page.locator("#sketchpad canvas").scroll_into_view_if_needed()
+        stroke(page, SEVEN)
+        assert wait_for_answer(page) == "7"
+        assert "▸ ⬆ #1 tiny-vgg" in page.locator("#readings").inner_text()  # the chip says where it came from
+    finally:
+        context.close()
+
