@@ -9,7 +9,8 @@ less the base model's first MNIST measurement (made once per model and process, 
 The drawings are shapes no model has learnt, each said to be a digit it is not read as
 (:data:`bench.sketches.CROSS` is a 4, a hash sign an 8, ...), drawn a little differently each
 time, so what it learns is visible: how many it reads right before and after, and the MNIST
-test accuracy before and after. Runs use the app's thread count, one and every core.
+test accuracy before and after. Runs use one thread (an app whose visitors are drawing meanwhile)
+and every core (what the app lends a teaching run when it is the only run: ``demo.cores``).
 """
 
 from __future__ import annotations

@@ -48,10 +48,15 @@ class CoreShare:
             self._last_prediction = time.monotonic()
             self._take_back()
 
-    def update(self, runs_active: int) -> int:
-        """Lend or take back the cores for a run, given how many runs are active; the threads it trains with."""
+    def update(self, runs_active: int, quiet_seconds: float | None = None) -> int:
+        """Lend or take back the cores for a run, given how many runs are active; the threads it trains with.
+
+        ``quiet_seconds`` overrides how long predictions must have stopped: a teaching run passes 0,
+        because the predictions just before it were its own visitor's, who now waits for it.
+        """
         with self._lock:
-            quiet = time.monotonic() - self._last_prediction >= self.quiet_seconds
+            wait = self.quiet_seconds if quiet_seconds is None else quiet_seconds
+            quiet = time.monotonic() - self._last_prediction >= wait
             if runs_active <= 1 and quiet:
                 if self._lent_from is None and torch.get_num_threads() < self.cores:
                     self._lent_from = torch.get_num_threads()

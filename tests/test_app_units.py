@@ -432,6 +432,8 @@ def test_a_lone_training_run_borrows_every_core_and_a_prediction_takes_them_back
         share.note_prediction()
         assert torch.get_num_threads() == 1  # taken back before the prediction runs
         assert share.update(runs_active=1) == 1  # and not lent again while visitors draw
+        assert share.update(runs_active=1, quiet_seconds=0) == 4  # a teaching run: its visitor now waits for it
+        assert share.update(runs_active=2, quiet_seconds=0) == 1
         share.release()
         assert torch.get_num_threads() == 1
 
