@@ -12,16 +12,24 @@ from tests.pages import BROWSER, SEVEN, shot, stroke, wait_for_answer, wait_for_
 pytestmark = BROWSER
 
 
-def test_upload_a_checkpoint_and_draw_with_it(browser: Any, app_server, tmp_path: Path) -> None:
-    model = load_checkpoint(ASSETS_DIR / "tiny-vgg-seed004.pt").model
-    path = save_checkpoint(tmp_path / "from-home.pt", "tiny-vgg", model,
-                           metadata={"recipe": {"name": "fast"}, "test_accuracy": 0.9871})
-    context = browser.new_context(viewport={"width": 1440, "height": 1000})
-    page = context.new_page()
+def from_home(path: Path, metadata: dict[str, Any]) -> Path:
+    """A checkpoint as one trained at home would be: the shipped tiny VGG saved again with ``metadata``."""
+    return save_checkpoint(path, "tiny-vgg", load_checkpoint(ASSETS_DIR / "tiny-vgg-seed004.pt").model,
+                           metadata=metadata)
+
+
+def open_app(browser: Any, url: str, width: int, height: int) -> Any:
+    page = browser.new_context(viewport={"width": width, "height": height}).new_page()
     page.set_default_timeout(30_000)
+    page.goto(url)
+    wait_for_canvas(page)
+    return page
+
+
+def test_upload_a_checkpoint_and_draw_with_it(browser: Any, app_server, tmp_path: Path) -> None:
+    path = from_home(tmp_path / "from-home.pt", {"recipe": {"name": "fast"}, "test_accuracy": 0.9871})
+    page = open_app(browser, app_server.url, 1440, 1000)
     try:
-        page.goto(app_server.url)
-        wait_for_canvas(page)
         page.get_by_role("tab", name="Train").click()
         with page.expect_file_chooser() as chooser:
             page.locator("#upload-model").click()
@@ -34,19 +42,14 @@ def test_upload_a_checkpoint_and_draw_with_it(browser: Any, app_server, tmp_path
         stroke(page, SEVEN)
         assert wait_for_answer(page) == "7"
     finally:
-        context.close()
+        page.context.close()
 
 
 def test_the_draw_tab_takes_a_checkpoint_under_its_model_list(browser: Any, app_server, tmp_path: Path) -> None:
     """Where a student picks the model that reads their drawing, they can bring their own: no trip to the Train tab."""
-    model = load_checkpoint(ASSETS_DIR / "tiny-vgg-seed004.pt").model
-    path = save_checkpoint(tmp_path / "mine.pt", "tiny-vgg", model, metadata={"recipe": {"name": "seed004"}})
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
+    path = from_home(tmp_path / "mine.pt", {"recipe": {"name": "seed004"}})
+    page = open_app(browser, app_server.url, 1280, 800)
     try:
-        page.goto(app_server.url)
-        wait_for_canvas(page)
         with page.expect_file_chooser() as chooser:
             page.locator("#draw-upload-model").click()
         chooser.value.set_files(str(path))
@@ -57,5 +60,5 @@ def test_the_draw_tab_takes_a_checkpoint_under_its_model_list(browser: Any, app_
         assert wait_for_answer(page) == "7"
         assert "▸ ⬆ #1 tiny-vgg" in page.locator("#readings").inner_text()  # the chip says where it came from
     finally:
-        context.close()
+        page.context.close()
 

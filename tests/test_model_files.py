@@ -150,17 +150,12 @@ def test_upload_through_the_api_then_draw_with_it(app_server, home_checkpoint: P
 
 def test_a_stopped_run_offers_its_checkpoint_for_download(app_server, seven: Path) -> None:
     """Through ``/train`` as the page calls it: the run's last output is a file that loads and reads a 7."""
-    import time
-
     from gradio_client import Client
 
+    from tests.runs import train_then_stop
+
     client = Client(app_server.url, verbose=False)
-    job = client.submit("tiny-vgg", "fast", 1, 128, 0.003, 1, api_name="/train")
-    deadline = time.monotonic() + 120
-    while not any(out and "Epoch" in str(out[1]) for out in job.outputs()) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    client.predict(api_name="/stop")
-    final = job.result(timeout=120)
+    final = train_then_stop(client, "tiny-vgg", "fast", 1, 128, 0.003, 1)
     assert final[1].startswith("### Stopped"), final[1]
     offered = final[-1]["value"]  # the download button's update; gradio_client fetched its file
     downloaded = Path(offered if isinstance(offered, str) else offered["path"])

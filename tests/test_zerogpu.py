@@ -11,7 +11,6 @@ import os
 import pickle
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -161,6 +160,7 @@ def test_the_apps_train_handler_goes_through_the_decorated_run(app_server,
     from gradio_client import Client
 
     import demo.train_tab as train_tab
+    from tests.runs import train_then_stop
 
     calls: list[tuple[Any, ...]] = []
 
@@ -172,12 +172,7 @@ def test_the_apps_train_handler_goes_through_the_decorated_run(app_server,
 
     monkeypatch.setattr(train_tab, "train_on_device", spy)
     client = Client(app_server.url, verbose=False)
-    job = client.submit("fast-cnn", "fast", 1, 96, 0.1, 1, api_name="/train")
-    deadline = time.monotonic() + 120
-    while not any(out and "Epoch" in str(out[1]) for out in job.outputs()) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    client.predict(api_name="/stop")
-    final = job.result(timeout=60)
+    final = train_then_stop(client, "fast-cnn", "fast", 1, 96, 0.1, 1)
     assert len(calls) == 1 and final[1].startswith("### Stopped"), final[1]
     new_model = final[2]["value"]  # the model came back and is selectable: this session's own, and selected
     assert list(app_server.sessions.models_of(client.session_hash).entries) == [new_model]
