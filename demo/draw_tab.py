@@ -22,7 +22,7 @@ from demo import inputs, model_files
 from demo.charts import probability_figure
 from demo.context import AppContext
 from demo.drawing_pad import Drawing, DrawingPad, answer_stamp
-from demo.inputs import composite_of
+from demo.inputs import composite_of, sketch_digit
 from demo.lesson import lesson_html
 from demo.limits import EVENT_CONCURRENCY
 from demo.models_state import ModelEntry, SessionModels, find_entry, require_entry
@@ -31,7 +31,7 @@ from demo.readings import available_entries, readings_html
 from demo.server_log import expected_error
 from demo.teach_panel import Correction, correction_buttons
 from mnist_core.predict import Prediction, predict_drawing, probabilities_by_model
-from mnist_core.preprocess import ImageInputError, sketch_to_mnist
+from mnist_core.preprocess import ImageInputError
 from mnist_core.saliency import explain
 
 PROMPT = "Draw a digit"
@@ -155,11 +155,7 @@ def build(context: AppContext, session: gr.State) -> Correction:
     def api_explain(sketch_value: Any, key: str | None, models: SessionModels | None) -> dict[str, Any]:
         """The API's view inside: prediction, Grad-CAM (28x28, [0, 1]) and each conv layer's name and shape."""
         entry = require_entry(context.catalog, models, key)
-        image = composite_of(sketch_value)
-        try:
-            digit = sketch_to_mnist(image) if image is not None else None
-        except ImageInputError as exc:
-            raise expected_error(str(exc)) from None
+        digit = sketch_digit(sketch_value)
         if digit is None:
             return {"label": None, "message": PROMPT}
         e = explain(entry.model, digit)

@@ -26,7 +26,7 @@ from gradio.components.image_editor import AcceptBlobs
 from gradio.data_classes import FileData
 
 from demo.server_log import expected_error
-from mnist_core.preprocess import ImageInputError, open_image, unreadable_image
+from mnist_core.preprocess import ImageInputError, open_image, sketch_to_mnist, unreadable_image
 
 #: Longest value a dropdown accepts (the longest real choice is a file name or a key like "session-12").
 MAX_CHOICE_CHARS = 200
@@ -165,3 +165,14 @@ def composite_of(sketch: Any) -> Any:
     if isinstance(sketch, dict):
         return sketch.get("composite")
     return sketch
+
+
+def sketch_digit(sketch: Any) -> Any:
+    """The 28x28 input (a tensor in [0, 1]) of a drawing sent as gr.Sketchpad sends it (the API's endpoints), or
+    None for a blank canvas; an image that cannot be read is refused as the visitor's mistake."""
+    image = composite_of(sketch)
+    try:
+        return sketch_to_mnist(image) if image is not None else None
+    except ImageInputError as exc:
+        raise expected_error(str(exc)) from None
+

@@ -172,11 +172,6 @@ class SessionModels:
             self.uploads += 1
         return entry
 
-    @property
-    def download(self) -> Path | None:
-        """The file of the last trained model offered for download, if any."""
-        return self.downloads["model"][0] if "model" in self.downloads else None
-
     def keep_download(self, path: Path, release: Callable[[Path], None] | None = None, kind: str = "model") -> None:
         """Remember ``path`` as the session's ``kind`` of download, deleting the one it replaces (one file per kind).
 

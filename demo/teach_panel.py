@@ -31,7 +31,7 @@ from PIL import Image
 
 from demo import inputs, model_files
 from demo.context import AppContext
-from demo.inputs import composite_of
+from demo.inputs import composite_of, sketch_digit
 from demo.limits import MAX_EXAMPLES_PER_SESSION
 from demo.models_state import SessionModels, require_entry
 from demo.pictures import png_uri, zoom_pixels
@@ -40,7 +40,6 @@ from demo.sessions import session_id_of
 from demo.unavailable import mnist_unavailable_markdown
 from mnist_core.data import MNISTUnavailableError
 from mnist_core.examples import Example, as_digits, write_examples
-from mnist_core.preprocess import ImageInputError, sketch_to_mnist
 from mnist_core.teach import Taught, teach
 from mnist_core.train import FinishedEvent, StartEvent, StepEvent
 
@@ -279,12 +278,8 @@ def build(context: AppContext, session: gr.State, correction: Correction) -> Non
                         request: gr.Request) -> tuple[int, SessionModels]:
         if label is None or not 0 <= label <= 9:
             raise expected_error("The label must be a digit from 0 to 9.")
-        image = composite_of(sketch_value)
-        try:
-            digit = sketch_to_mnist(image) if image is not None else None
-        except ImageInputError as exc:
-            raise expected_error(str(exc)) from None
-        add_example(models, None if digit is None else digit.numpy(), int(label), image)
+        digit = sketch_digit(sketch_value)
+        add_example(models, None if digit is None else digit.numpy(), int(label), composite_of(sketch_value))
         context.sessions.track(session_id_of(request), models)
         return len(models.examples), models
 

@@ -70,6 +70,11 @@ def replay_sample(mnist: MNISTData, size: int = REPLAY_SIZE, seed: int = 0) -> M
                      mnist.source)
 
 
+def read_right(probabilities: torch.Tensor, labels: torch.Tensor) -> int:
+    """How many of the (N, 10) ``probabilities`` put their top digit on the (N,) ``labels``."""
+    return int((probabilities.argmax(1) == labels).sum())
+
+
 @dataclass(frozen=True)
 class Taught:
     """A teaching run's outcome: the new model (CPU, eval mode) and how it reads before and after."""
@@ -84,11 +89,11 @@ class Taught:
 
     @property
     def right_before(self) -> int:
-        return int((self.before.argmax(1) == self.labels).sum())
+        return read_right(self.before, self.labels)
 
     @property
     def right_after(self) -> int:
-        return int((self.after.argmax(1) == self.labels).sum())
+        return read_right(self.after, self.labels)
 
 
 def augment_for(metadata: dict[str, Any]) -> str:
@@ -131,9 +136,8 @@ def teach(model: nn.Module, model_name: str, examples: HandwrittenDigits, mnist:
     before = predict_proba(model, examples.images)
     after = predict_proba(pupil, examples.images)
     taught = {key: result.metadata[key] for key in ("recipe", "steps", "train_seconds", "device", "status")}
-    taught.update(examples=len(examples), right_before=int((before.argmax(1) == examples.labels).sum()),
-                  right_after=int((after.argmax(1) == examples.labels).sum()),
-                  base_test_accuracy=base_metadata.get("test_accuracy"))
+    taught.update(examples=len(examples), right_before=read_right(before, examples.labels),
+                  right_after=read_right(after, examples.labels), base_test_accuracy=base_metadata.get("test_accuracy"))
     metadata = {**base_metadata, "test_accuracy": result.metadata["test_accuracy"],
                 "test_loss": result.metadata["test_loss"], "taught": taught}
     yield Taught(pupil, metadata, before, after, examples.labels, result.metadata["test_accuracy"], finished.status)

@@ -558,7 +558,7 @@ def test_a_session_keeps_its_newest_taught_models_and_frees_everything_when_it_e
         files[kind] = folder / "file"
         files[kind].write_bytes(b"x")
         models.keep_download(files[kind], kind=kind)
-    assert models.download == files["model"]
+    assert models.downloads["model"][0] == files["model"]
     models.close()
     assert not models.entries and not models.examples and not models.downloads
     assert not any(path.exists() or path.parent.exists() for path in files.values())
