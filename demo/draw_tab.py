@@ -1,12 +1,20 @@
 """Draw tab: a visitor draws a digit and sees, after every stroke, what the model reads, and why.
 
 All the work is ``mnist_core.predict.predict_drawing`` and ``mnist_core.saliency.explain``;
-this module only wires the sketchpad to them and turns their answers into the displays
+this module only wires the drawing pad to them and turns their answers into the displays
 (top-3 label, the ten probabilities, the 28x28 image the model actually saw, and, in the
 "Inside the network" accordion, the saliency overlays and every convolution's feature maps).
 
-The inside views are a second event chained after the prediction (``.then``), so the
-prediction label is never held up by them; they are skipped while the accordion is closed.
+A stroke is one queued event (:func:`build`'s ``on_stroke``) that answers with everything at once:
+the answer and, while the "Inside the network" accordion is open, the inside views. Everything it
+sends is HTML with its pictures inline at native size: no temporary file, no second request, no
+plotly figure, so thirty phones drawing at once cost the server little (``python -m bench.classroom``).
+
+Why one plain function and not a generator that yields the answer first: measured in process,
+yielding twice cost 20-22 ms of CPU per stroke against 13-15 ms for one return. Each yield must
+give every output a value, and Gradio 6.31 rebuilds a component (and its config, JSON schema
+included) for every ``gr.skip()`` it is given; the inside views add only ~3 ms to the answer.
+For the same reason a closed accordion gets a plain placeholder, not a ``gr.skip()``.
 """
 
 from __future__ import annotations
@@ -15,18 +23,17 @@ from typing import Any
 
 import gradio as gr
 import numpy as np
-import plotly.graph_objects as go
 import torch
 
 from demo import inputs, model_files
-from demo.charts import probability_figure
+from demo.bars import probability_bars_html
 from demo.context import AppContext
 from demo.drawing_pad import Drawing, DrawingPad, answer_stamp
 from demo.inputs import composite_of, sketch_digit
 from demo.lesson import lesson_html
 from demo.limits import EVENT_CONCURRENCY
 from demo.models_state import ModelEntry, SessionModels, find_entry, require_entry
-from demo.pictures import feature_maps_html, placeholder_html, saliency_html, zoom_pixels
+from demo.pictures import feature_maps_html, model_input_html, placeholder_html, saliency_html
 from demo.readings import available_entries, readings_html
 from demo.server_log import expected_error
 from demo.teach_panel import Correction, correction_buttons
@@ -35,14 +42,7 @@ from mnist_core.preprocess import ImageInputError
 from mnist_core.saliency import explain
 
 PROMPT = "Draw a digit"
-#: The 28x28 input is shown this many times larger, each pixel a crisp square.
-ZOOM = 10
 INSIDE_PROMPT = "Draw a digit to see which strokes drove the answer and what each convolution layer made of it."
-
-
-def enlarge(digit: np.ndarray) -> np.ndarray:
-    """The model's 28x28 input as a uint8 picture ``ZOOM`` times larger (nearest neighbour: pixels stay visible)."""
-    return zoom_pixels((np.clip(digit, 0, 1) * 255).astype(np.uint8), ZOOM)
 
 
 def label_value(prediction: Prediction) -> dict[str, float]:
@@ -97,10 +97,8 @@ def build(context: AppContext, session: gr.State) -> Correction:
             pair = [k for k in (catalog.mnist_only_key, catalog.default_key) if k]
             lesson = gr.HTML(lesson_html(None, None), elem_id="lesson", visible=len(pair) == 2)
             with gr.Row():
-                bars = gr.Plot(value=probability_figure(None), label="All ten probabilities",
-                               elem_id="probabilities", min_width=260)
-                seen = gr.Image(value=None, label="What the model sees (28 × 28)", height=280, width=280,
-                                interactive=False, buttons=[], elem_id="model-input", min_width=200)
+                bars = gr.HTML(probability_bars_html(None), elem_id="probabilities", min_width=260)
+                seen = gr.HTML(model_input_html(None), elem_id="model-input", min_width=200)
     teach_slot = gr.Column(elem_id="teach-panel")
     with gr.Accordion("Inside the network: why this answer?", open=True, elem_id="inside-accordion") as inside:
         gr.Markdown("**Saliency**: which strokes drove the answer. **Feature maps**: what each convolution layer "
@@ -110,7 +108,7 @@ def build(context: AppContext, session: gr.State) -> Correction:
         feature_maps = gr.HTML("", elem_id="feature-maps-view")
     inside_open = gr.State(True)
     digit_state = gr.State(None)  # the last 28x28 input, so the inside views need not preprocess again
-    drawing_state = gr.State(None)  # the last drawing itself, kept if the visitor makes it one of their examples
+    drawing_state = gr.State(None)  # the last drawing's PNG bytes, kept if the visitor makes it one of their examples
 
     def lessons_for(prediction: Prediction | None, main: ModelEntry | None,
                     models: SessionModels | None) -> tuple[Any, str]:
@@ -124,26 +122,23 @@ def build(context: AppContext, session: gr.State) -> Correction:
         lesson = lesson_html(*(readings[k] for k in pair)) if len(pair) == 2 else gr.skip()
         return lesson, readings_html(everyone, readings, main.key)
 
-    def on_draw(drawing: Drawing, key: str | None, models: SessionModels | None
-                ) -> tuple[Any, go.Figure, np.ndarray | None, np.ndarray | None, Any, str, str, Any]:
-        """Every stroke: the top three digits, all ten probabilities, the 28x28 input (shown and kept), the
-        two models of the lesson side by side, which drawing this answers (the page's ``seq``), every
-        model's reading in a row, and the drawing (kept, should the visitor say it was read wrong)."""
+    def answer(drawing: Drawing, key: str | None, models: SessionModels | None) -> tuple[Any, ...]:
+        """The answer to a drawing: the top three digits, all ten probabilities, the 28x28 input (shown and kept),
+        the two models of the lesson side by side, which drawing this answers (the page's ``seq``), every
+        model's reading in a row, and the drawing's PNG (kept, should the visitor say it was read wrong)."""
         context.cores.note_prediction()
         prediction = _predict(context, drawing.image, key, models)
         if prediction is None:
             lesson, row_html = lessons_for(None, None, models)
-            return PROMPT, probability_figure(None), None, None, lesson, str(drawing.seq), row_html, None
+            return (PROMPT, probability_bars_html(None), model_input_html(None), None, lesson, str(drawing.seq),
+                    row_html, None)
         digit = prediction.digit_image.numpy()
         lesson, row_html = lessons_for(prediction, require_entry(catalog, models, key), models)
-        return (label_value(prediction), probability_figure(prediction.probabilities.numpy()), enlarge(digit), digit,
-                lesson, str(drawing.seq), row_html, drawing.image)
+        return (label_value(prediction), probability_bars_html(prediction.probabilities.numpy()),
+                model_input_html(digit), digit, lesson, str(drawing.seq), row_html, drawing.png)
 
-    def on_inside(digit: np.ndarray | None, key: str | None, models: SessionModels | None,
-                  is_open: bool) -> tuple[Any, Any]:
-        """After the prediction: saliency overlays and feature maps of the same input (one forward+backward)."""
-        if not is_open:
-            return gr.skip(), gr.skip()
+    def inside_views(digit: np.ndarray | None, key: str | None, models: SessionModels | None) -> tuple[Any, Any]:
+        """Saliency overlays and feature maps of the model's input (one forward and one backward pass)."""
         if digit is None:
             return placeholder_html(INSIDE_PROMPT), ""
         entry = find_entry(context.catalog, models, key)
@@ -151,6 +146,19 @@ def build(context: AppContext, session: gr.State) -> Correction:
             return gr.skip(), gr.skip()
         explanation = explain(entry.model, torch.from_numpy(digit))
         return saliency_html(digit, explanation), feature_maps_html(explanation)
+
+    def on_stroke(drawing: Drawing, key: str | None, models: SessionModels | None,
+                  is_open: bool) -> tuple[Any, ...]:
+        """Every stroke (and Undo, Clear, a new model): the answer and, while the accordion is open, the inside
+        views of the same input (closed, they are computed when it opens: :func:`on_expand`)."""
+        shown = answer(drawing, key, models)
+        if is_open:
+            return *shown, *inside_views(shown[3], key, models)
+        return *shown, placeholder_html(INSIDE_PROMPT), ""
+
+    def on_expand(digit: np.ndarray | None, key: str | None, models: SessionModels | None) -> tuple[bool, Any, Any]:
+        """The accordion was opened: the inside views of the last drawing (skipped while it was closed)."""
+        return True, *inside_views(digit, key, models)
 
     def api_explain(sketch_value: Any, key: str | None, models: SessionModels | None) -> dict[str, Any]:
         """The API's view inside: prediction, Grad-CAM (28x28, [0, 1]) and each conv layer's name and shape."""
@@ -170,18 +178,14 @@ def build(context: AppContext, session: gr.State) -> Correction:
         prediction = _predict(context, composite_of(sketch_value), key, models)
         return PROMPT if prediction is None else prediction.top(3)
 
-    outputs = [label, bars, seen, digit_state, lesson, stamp, row, drawing_state]
-    listen = {"show_progress": "hidden", "trigger_mode": "always_last", "concurrency_limit": EVENT_CONCURRENCY,
-              "concurrency_id": "predict", "api_visibility": "private"}
-    then = {"show_progress": "hidden", "concurrency_limit": EVENT_CONCURRENCY, "concurrency_id": "inside",
-            "api_visibility": "private"}
-    inside_inputs = [digit_state, model, session, inside_open]
-    # One event per stroke (and per Undo or Clear): the pad sends the whole drawing at pen-up.
-    for trigger in (pad.change, model.change):
-        trigger(on_draw, [pad, model, session], outputs, **listen).then(
-            on_inside, inside_inputs, [saliency, feature_maps], **then)
-    inside.expand(lambda: True, None, inside_open, queue=False, api_visibility="private").then(
-        on_inside, inside_inputs, [saliency, feature_maps], **then)
+    outputs = [label, bars, seen, digit_state, lesson, stamp, row, drawing_state, saliency, feature_maps]
+    # One event per stroke (and per Undo or Clear): the pad sends the whole drawing, inline, at pen-up.
+    gr.on([pad.change, model.change], on_stroke, [pad, model, session, inside_open], outputs,
+          show_progress="hidden", trigger_mode="always_last", concurrency_limit=EVENT_CONCURRENCY,
+          concurrency_id="predict", api_visibility="private")
+    inside.expand(on_expand, [digit_state, model, session], [inside_open, saliency, feature_maps],
+                  show_progress="hidden", concurrency_limit=EVENT_CONCURRENCY, concurrency_id="inside",
+                  api_visibility="private")
     inside.collapse(lambda: False, None, inside_open, queue=False, api_visibility="private")
 
     # The documented API endpoints take the drawing as gr.Sketchpad sends it (a dict whose "composite" is an

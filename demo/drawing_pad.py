@@ -6,7 +6,8 @@ browser had even sent the drawing: it renders with WebGL, exports background, la
 composite as three PNGs after every change, and uploads them 24-36 times per stroke. A
 teaching canvas needs none of that. This one paints with the 2D canvas API, and at pen-up
 sets its value to ``{"seq": n, "png": <data URL of the canvas>}``, which Gradio sends with
-the event itself: one request per stroke, no uploads (``python -m bench.browser`` measures it).
+the event itself: one request per stroke, no uploads (``python -m bench.browser`` and
+``python -m bench.classroom`` measure it).
 
 It paints what :mod:`mnist_core.strokes` models (the models are trained on that): an opaque
 white ``SKETCHPAD_CANVAS`` square, a round brush ``2 * SKETCHPAD_BRUSH_RADIUS`` wide in one of
@@ -195,10 +196,15 @@ CSS = """
 
 @dataclass(frozen=True)
 class Drawing:
-    """What the pad sends: the ``seq``-th drawing of this page, ``None`` when the canvas is blank."""
+    """What the pad sends: the ``seq``-th drawing of this page, ``None`` when the canvas is blank.
+
+    ``png`` is the drawing exactly as it arrived (5-40 KB): what the session keeps, should the visitor
+    make it one of their examples, rather than the decoded 560x560 RGBA ``image`` (1.25 MB).
+    """
 
     seq: int
     image: Image.Image | None
+    png: bytes | None = None
 
 
 class DrawingPad(gr.HTML):
@@ -239,7 +245,7 @@ class DrawingPad(gr.HTML):
             raise expected_error(str(exc)) from None
         except Exception as exc:  # a truncated or corrupt PNG fails only when decoded
             raise expected_error(str(unreadable_image(DRAWING, exc))) from None
-        return Drawing(seq, image)
+        return Drawing(seq, image, data)
 
     def postprocess(self, value: Any) -> None:
         return None  # the page owns the drawing: the server never sends one back

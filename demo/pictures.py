@@ -5,6 +5,11 @@ this module only turns arrays into images. Each view is sent as one HTML block w
 inlined as PNG data URIs: one small payload per update, no temporary files written per stroke,
 and a layout (one captioned grid per layer, however many layers a model has) that a fixed set
 of ``gr.Image`` components could not give.
+
+Pictures are encoded at their native resolution (a 28x28 saliency map is a 28x28 PNG) and
+enlarged by the browser (``width``/``height`` on the ``<img>``, ``image-rendering: pixelated``):
+the server then encodes a few hundred pixels per map instead of tens of thousands, which was
+most of a stroke's cost when thirty phones draw at once (``python -m bench.classroom``).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import base64
 import html
 import io
 import math
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -69,37 +75,57 @@ def zoom_for(size: int, target: int = 48) -> int:
     return max(1, round(target / max(size, 1)))
 
 
-def tile(images: np.ndarray, columns: int, zoom: int = 1, pad: int = 2) -> np.ndarray:
+def tile(images: np.ndarray, columns: int, zoom: int = 1, pad: int = 2,
+         fill: int | tuple[int, int, int] | None = None) -> np.ndarray:
     """Lay (N, H, W) or (N, H, W, 3) uint8 images in a grid, each enlarged ``zoom`` times (pixels stay square).
 
-    Returns one uint8 image with ``pad`` white pixels between tiles: (rows*(H*zoom+pad)-pad, ...).
-    Our own, not torchvision's ``make_grid``: the same pixels at the same speed (0.9-1.2x), but importing
-    torchvision for it would add about 1.5 s to the first Inside view.
+    Returns one uint8 image with ``pad`` pixels of ``fill`` between tiles: (rows*(H*zoom+pad)-pad, ...).
+    Without ``fill``, grey images become RGB and the padding is white; with a ``fill`` for grey images (a
+    palette index, see :func:`feature_grid`), they stay one channel. One reshape, no loop over tiles: a
+    layer of 160 maps is tiled after every stroke of every visitor.
+    Our own, not torchvision's ``make_grid``: importing torchvision for it would add about 1.5 s to the
+    first Inside view.
     """
-    images = np.asarray(images)
-    if images.ndim == 3:
+    images = np.asarray(images, np.uint8)
+    if images.ndim == 3 and fill is None:
         images = np.repeat(images[..., None], 3, axis=-1)
-    n, h, w = images.shape[:3]
+    if fill is None:
+        fill = _PAD_COLOUR
+    if zoom > 1:
+        images = images.repeat(zoom, axis=1).repeat(zoom, axis=2)
+    n, th, tw = images.shape[:3]
+    rest = images.shape[3:]
     columns = max(1, min(columns, n))
     rows = math.ceil(n / columns)
-    th, tw = h * zoom, w * zoom
-    out = np.empty((rows * (th + pad) - pad, columns * (tw + pad) - pad, 3), np.uint8)
-    out[:] = _PAD_COLOUR
-    for i in range(n):
-        r, c = divmod(i, columns)
-        out[r * (th + pad):r * (th + pad) + th, c * (tw + pad):c * (tw + pad) + tw] = zoom_pixels(images[i], zoom)
-    return out
+    cells = np.empty((rows * columns, th + pad, tw + pad, *rest), np.uint8)
+    cells[:] = fill
+    cells[:n, :th, :tw] = images
+    grid = cells.reshape(rows, columns, th + pad, tw + pad, *rest).swapaxes(1, 2)
+    grid = grid.reshape(rows * (th + pad), columns * (tw + pad), *rest)
+    return grid[:grid.shape[0] - pad, :grid.shape[1] - pad]
+
+
+#: The feature maps' colours as a PNG palette: index 0-254 is the sequential map from weak to strong, 255 white.
+SEQUENTIAL_PALETTE = np.vstack([colorize(np.linspace(0, 1, 255)), [_PAD_COLOUR]]).astype(np.uint8)
+_PALETTE_PAD = 255
 
 
 def feature_grid(maps: np.ndarray) -> np.ndarray:
-    """One layer's (C, H, W) maps as a single RGB grid image, each map normalised on its own."""
-    c, h, _ = maps.shape
+    """One layer's (C, H, W) maps as one grid at native size (one pixel per activation, one pixel between maps),
+    each map normalised on its own, shown :func:`zoom_for` its H times larger.
+
+    The grid holds indices into :data:`SEQUENTIAL_PALETTE` (``SEQUENTIAL_PALETTE[grid]`` is its RGB picture)
+    and is sent as a palette PNG: a third of the bytes of RGB, and no colour arithmetic per pixel.
+    """
+    c = maps.shape[0]
     columns = 8 if c <= 32 else 16
-    return tile(colorize(normalize_each(maps)), columns, zoom_for(h))
+    levels = np.rint(normalize_each(maps) * (_PALETTE_PAD - 1)).astype(np.uint8)
+    return tile(levels, columns, pad=1, fill=_PALETTE_PAD)
 
 
-def overlay(image: np.ndarray, saliency: np.ndarray, zoom: int = 10) -> np.ndarray:
-    """A (28, 28) [0, 1] digit in grey with a (28, 28) [0, 1] saliency map laid over it as heat, enlarged.
+def overlay(image: np.ndarray, saliency: np.ndarray, zoom: int = 1) -> np.ndarray:
+    """A (28, 28) [0, 1] digit in grey with a (28, 28) [0, 1] saliency map laid over it as heat (``zoom`` times
+    larger; the page enlarges the native picture itself).
 
     Where saliency is 0 the digit shows unchanged; where it is 1 the heat colour covers it.
     """
@@ -115,20 +141,35 @@ def filter_grid(filters: np.ndarray) -> np.ndarray:
     f = np.asarray(filters, np.float32)
     peak = np.abs(f).max(axis=(1, 2), keepdims=True)
     scaled = 0.5 + 0.5 * f / np.where(peak > 0, peak, 1)  # [-peak, peak] -> [0, 1]
-    return tile(colorize(scaled, _DIVERGING), 8 if len(f) <= 32 else 16, zoom_for(f.shape[1], 36), pad=3)
+    return tile(colorize(scaled, _DIVERGING), 8 if len(f) <= 32 else 16, pad=1)
 
 
-def png_uri(image: np.ndarray) -> str:
-    """A uint8 image (H, W) or (H, W, 3) as a ``data:image/png;base64`` URI for an ``<img>`` tag."""
+def png_uri(image: np.ndarray, palette: np.ndarray | None = None) -> str:
+    """A uint8 image (H, W) or (H, W, 3) as a ``data:image/png;base64`` URI for an ``<img>`` tag; an (H, W) image
+    with a (256, 3) ``palette`` is a palette PNG whose pixels are indices into it."""
     buffer = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(image)).save(buffer, format="PNG", compress_level=1)
+    picture = Image.fromarray(np.ascontiguousarray(image))
+    if palette is not None:
+        picture = picture.convert("P") if picture.mode != "L" else Image.frombytes("P", picture.size, picture.tobytes())
+        picture.putpalette(np.asarray(palette, np.uint8).tobytes())
+    picture.save(buffer, format="PNG", compress_level=1)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _figure(image: np.ndarray, caption: str, css_class: str = "inside-img", title: str = "") -> str:
+def img_tag(image: np.ndarray, scale: int, css_class: str = "inside-img", alt: str = "", extra: str = "",
+            palette: np.ndarray | None = None) -> str:
+    """An ``<img>`` of the uint8 ``image`` at native resolution, shown ``scale`` times larger with square pixels."""
+    h, w = image.shape[:2]
+    return (f'<img class="{css_class}" src="{png_uri(image, palette)}" width="{w * scale}" height="{h * scale}" '
+            f'alt="{html.escape(alt)}"{extra}>')
+
+
+def _figure(image: np.ndarray, scale: int, caption: str, css_class: str = "inside-img", title: str = "",
+            palette: np.ndarray | None = None) -> str:
     tip = f' title="{html.escape(title)}"' if title else ""
-    return (f'<figure class="inside-fig"><img class="{css_class}" src="{png_uri(image)}" '
-            f'alt="{html.escape(caption)}"{tip}><figcaption>{caption}</figcaption></figure>')
+    alt = re.sub(r"<[^>]+>", "", caption)  # the caption's text without its markup
+    return (f'<figure class="inside-fig">{img_tag(image, scale, css_class, alt, tip, palette)}'
+            f'<figcaption>{caption}</figcaption></figure>')
 
 
 def shape_text(shape: Sequence[int]) -> str:
@@ -192,17 +233,21 @@ PROBES_LEGEND = legend_html(legend_swatch(RIGHT_COLOUR), "✓ green: read right"
                             "under each: what the model reads, how sure")
 
 
+#: The saliency overlays' 28x28 pictures are shown this many times larger (280 px).
+SALIENCY_SCALE = 10
+
+
 def saliency_html(image: np.ndarray, explanation: Explanation) -> str:
     """The Grad-CAM and input-gradient overlays on the 28x28 input, with what each one means."""
     p = float(explanation.probabilities[explanation.target])
     cam_from = html.escape(explanation.cam_layer or "no convolution")
     return (
         '<div class="inside-row saliency">'
-        + _figure(overlay(image, explanation.gradcam.numpy()),
+        + _figure(overlay(image, explanation.gradcam.numpy()), SALIENCY_SCALE,
                   f"<b>Grad-CAM</b> for “{explanation.target}” ({p:.0%}), from <code>{cam_from}</code>: "
                   "where the last convolution found evidence for this digit",
                   title="Grad-CAM (Selvaraju et al., 2017) on the last convolution layer")
-        + _figure(overlay(image, explanation.input_gradient.numpy()),
+        + _figure(overlay(image, explanation.input_gradient.numpy()), SALIENCY_SCALE,
                   "<b>Input gradient</b>: the pixels whose change would move this score most")
         + "</div>" + SALIENCY_LEGEND)
 
@@ -216,8 +261,29 @@ def feature_maps_html(explanation: Explanation) -> str:
         after = f" → {html.escape(fm.shown_after)}" if fm.shown_after != fm.name else ""
         caption = (f"<b>{html.escape(fm.name)}</b>{after} · {shape_text(fm.shape)} "
                    f"({fm.shape[0]} maps of {fm.shape[1]} × {fm.shape[2]})")
-        parts.append(_figure(feature_grid(fm.maps.numpy()), caption, "inside-img feature-grid"))
+        parts.append(_figure(feature_grid(fm.maps.numpy()), zoom_for(fm.shape[1]), caption, "inside-img feature-grid",
+                             palette=SEQUENTIAL_PALETTE))
     return FEATURE_MAPS_LEGEND + '<div class="inside-row feature-maps">' + "".join(parts) + "</div>"
+
+
+#: What the Draw tab says above the picture of the model's input.
+MODEL_INPUT_CAPTION = "What the model sees (28 × 28)"
+
+
+def model_input_html(digit: np.ndarray | None) -> str:
+    """The model's (28, 28) [0, 1] input as the Draw tab shows it: a 28x28 PNG inline (a few hundred bytes),
+    enlarged ten times by the page with square pixels; a black square before anything is drawn.
+
+    Inline rather than a ``gr.Image``: an image output is a file that Gradio hashes, writes to its temporary
+    folder and the page fetches with a second request, per stroke. Two phones sending the same drawing at
+    the same moment then wrote and served the same file at once, and 3-6% of those pictures came back empty.
+    """
+    if digit is None:
+        picture = '<div class="model-input-blank" role="img" aria-label="nothing drawn yet"></div>'
+    else:
+        pixels = (np.clip(np.asarray(digit, np.float32), 0, 1) * 255).round().astype(np.uint8)
+        picture = img_tag(pixels, 10, alt="the drawing as the model sees it: 28 × 28 grey pixels")
+    return f'<figure class="model-input"><figcaption>{MODEL_INPUT_CAPTION}</figcaption>{picture}</figure>'
 
 
 def probe_strip_html(images: np.ndarray, labels: Sequence[int], probabilities: np.ndarray | None) -> str:
@@ -248,7 +314,7 @@ def filters_html(filters: np.ndarray | None, layer: str, when: str) -> str:
         return placeholder_html("This model has no convolution layer.")
     caption = (f"<b>{html.escape(layer)}</b>: {len(filters)} filters of {filters.shape[1]} × {filters.shape[2]}, "
                f"{when}")
-    grid = _figure(filter_grid(filters), caption, "inside-img filter-grid")
+    grid = _figure(filter_grid(filters), zoom_for(filters.shape[1], 36), caption, "inside-img filter-grid")
     return f'<div class="inside-row filters">{grid}</div>' + FILTERS_LEGEND
 
 
@@ -257,8 +323,11 @@ CSS = """
 .inside-row { display: flex; flex-wrap: wrap; gap: 18px; align-items: flex-start; }
 .inside-fig { margin: 0; max-width: 100%; }
 .inside-fig figcaption { font-size: 0.95rem; max-width: 420px; margin-top: 4px; }
-.inside-img { image-rendering: pixelated; max-width: 100%; display: block; }
-.saliency .inside-img { width: 280px; height: 280px; }
+.inside-img { image-rendering: pixelated; max-width: 100%; height: auto; display: block; }
+.model-input { margin: 0; }
+.model-input .inside-img, .model-input-blank { width: 280px; max-width: 100%; aspect-ratio: 1 / 1;
+  background: #000; border-radius: 6px; }
+.model-input figcaption { font-size: 0.95rem; margin-bottom: 4px; font-weight: 600; }
 .inside-empty { color: #666; padding: 1rem 0; }
 .probe-strip { display: flex; flex-wrap: wrap; gap: 8px; }
 .probe { margin: 0; text-align: center; position: relative; }

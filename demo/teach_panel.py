@@ -74,9 +74,10 @@ def correction_buttons() -> list[gr.Button]:
                 for d in range(10)]
 
 
-def _png_bytes(image: Image.Image | None) -> bytes | None:
-    if image is None:
-        return None
+def _png_bytes(image: Image.Image | bytes | None) -> bytes | None:
+    """The drawing as PNG bytes: as it came from the page's canvas (already PNG), or encoded from an image."""
+    if image is None or isinstance(image, bytes):
+        return image
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()
@@ -87,7 +88,8 @@ def gallery_items(examples: list[Example]) -> list[tuple[np.ndarray, str]]:
     return [(zoom_pixels(e.digit, 3), f"a {e.label}") for e in examples]
 
 
-def add_example(models: SessionModels, digit: np.ndarray | None, label: int, drawing: Image.Image | None) -> Example:
+def add_example(models: SessionModels, digit: np.ndarray | None, label: int,
+                drawing: Image.Image | bytes | None) -> Example:
     """Keep the last drawing as an example of ``label``; a ``gr.Error`` if there is none or the page holds enough."""
     if digit is None:
         raise expected_error("Draw a digit first, then tap the digit it really is.")
@@ -173,7 +175,7 @@ def build(context: AppContext, session: gr.State, correction: Correction) -> Non
                 teach_now: teach_button(models), remove: gr.Button(interactive=False), selected: None,
                 status: message, session: models}
 
-    def on_correct(label: int, digit: np.ndarray | None, drawing: Image.Image | None,
+    def on_correct(label: int, digit: np.ndarray | None, drawing: bytes | None,
                    models: SessionModels, request: gr.Request) -> dict[Any, Any]:
         """Keep the last drawing as an example of ``label``."""
         add_example(models, digit, label, drawing)
@@ -187,7 +189,7 @@ def build(context: AppContext, session: gr.State, correction: Correction) -> Non
     changed = [gallery, examples_file, teach_now, remove, selected, status, session]
     def keeper(label: int):
         """The handler of the button for ``label`` (Gradio passes the request to a parameter annotated so)."""
-        def keep(digit: np.ndarray | None, drawing: Image.Image | None, models: SessionModels,
+        def keep(digit: np.ndarray | None, drawing: bytes | None, models: SessionModels,
                  request: gr.Request) -> dict[Any, Any]:
             return on_correct(label, digit, drawing, models, request)
         return keep

@@ -7,6 +7,7 @@ import os
 import gradio as gr
 
 from demo import (
+    bars,
     confusion_tab,
     dataset_tab,
     diagram,
@@ -50,7 +51,6 @@ CSS = """
 #app-title p { margin: 0.2rem 0 0; }
 #sketchpad { --pad-size: clamp(280px, calc(100vh - 250px), 620px); }
 #prediction .output-class { font-size: 4rem !important; }
-#model-input img { image-rendering: pixelated; }
 .tab-container button, button[role="tab"] { font-size: 1.15rem !important; font-weight: 600; }
 #train-status h3 { margin: 0.2rem 0; }
 #layer-table, #per-class { font-size: 1.05rem; }
@@ -66,7 +66,7 @@ CSS = """
 }
 """.replace("PROJECTOR_TYPE", PROJECTOR_TYPE) + pictures.CSS + lesson.CSS + drawing_pad.CSS
 CSS += confusion_tab.CSS + dataset_tab.CSS + diagram.CSS
-CSS += READINGS_CSS + teach_panel.CSS
+CSS += READINGS_CSS + teach_panel.CSS + bars.CSS
 
 THEME = gr.themes.Soft(primary_hue="blue", text_size="lg")
 

@@ -11,7 +11,6 @@ import torch
 
 from demo.charts import TrainingCurve, confusion_figure, training_figure
 from demo.confusion_tab import worst_cell
-from demo.draw_tab import enlarge
 from demo.inputs import composite_of
 from demo.lesson import lesson_html
 from demo.models_state import ModelCatalog, ModelPickers, SessionModels, find_entry, model_choices
@@ -68,11 +67,23 @@ def test_a_heatmap_click_is_a_cell_or_refused(payload: object) -> None:
         picker.preprocess(payload)
 
 
-def test_sketch_value_and_enlarged_input() -> None:
+def test_sketch_value_and_the_model_input_inline() -> None:
+    import base64
+    import io
+    import re
+
+    from PIL import Image
+
+    from demo.pictures import model_input_html
+
     assert composite_of(None) is None
     assert composite_of({"background": None, "layers": [], "composite": "x"}) == "x"
-    big = enlarge(np.eye(28, dtype=np.float32))
-    assert big.shape == (280, 280) and big.dtype == np.uint8 and big[5, 5] == 255 and big[5, 15] == 0
+    shown = model_input_html(np.eye(28, dtype=np.float32))
+    data, width = re.search(r'src="data:image/png;base64,([^"]+)" width="(\d+)"', shown).groups()
+    sent = np.asarray(Image.open(io.BytesIO(base64.b64decode(data))))
+    assert sent.shape == (28, 28) and sent[5, 5] == 255 and sent[5, 15] == 0  # native size, inline: no file
+    assert int(width) == 280  # the page enlarges it, with square pixels
+    assert "<img" not in model_input_html(None)
 
 
 def test_clock() -> None:
@@ -232,17 +243,44 @@ def test_app_builds_without_mnist_and_says_so(tmp_path: Path) -> None:
 
 
 def test_feature_grid_tiles_every_map_normalised_on_its_own() -> None:
-    from demo.pictures import feature_grid, normalize_each
+    from demo.pictures import SEQUENTIAL_PALETTE, feature_grid, normalize_each
 
     maps = np.zeros((20, 7, 7), np.float32)
     maps[0, 3, 3] = 0.001  # a weak map still reaches full brightness
     maps[1] = 5.0  # a constant map is shown dark, not as noise
     scaled = normalize_each(maps)
     assert scaled[0].max() == 1.0 and scaled[1].max() == 0.0
-    grid = feature_grid(maps)
-    zoom = 7  # 7-pixel maps are enlarged to about 48 pixels
-    assert grid.dtype == np.uint8 and grid.shape == (3 * (7 * zoom + 2) - 2, 8 * (7 * zoom + 2) - 2, 3)
-    assert tuple(grid[3 * zoom, 3 * zoom]) != tuple(grid[0, 0])  # the bright pixel of map 0
+    grid = feature_grid(maps)  # at native size: the page enlarges it
+    assert grid.dtype == np.uint8 and grid.shape == (3 * (7 + 1) - 1, 8 * (7 + 1) - 1)
+    picture = SEQUENTIAL_PALETTE[grid]
+    assert tuple(picture[3, 3]) == tuple(SEQUENTIAL_PALETTE[254])  # the bright pixel of map 0, at full brightness
+    assert tuple(picture[0, 0]) == tuple(SEQUENTIAL_PALETTE[0])  # the weakest pixel of map 0
+    assert tuple(picture[0, 7]) == (255, 255, 255)  # the gap between maps
+    assert tuple(picture[0, 8]) == tuple(SEQUENTIAL_PALETTE[0])  # the constant map 1 is dark
+
+
+def test_feature_maps_are_sent_at_native_size_in_their_palette_colours() -> None:
+    import base64
+    import io
+    import re
+
+    from PIL import Image
+
+    from demo.pictures import SEQUENTIAL_PALETTE, feature_grid, feature_maps_html
+    from mnist_core.saliency import explain
+
+    digit = np.zeros((28, 28), np.float32)
+    digit[5:23, 13:16] = 1.0
+    e = explain(build_model("tiny-vgg"), torch.from_numpy(digit))
+    html = feature_maps_html(e)
+    sources = re.findall(r'src="data:image/png;base64,([^"]+)" width="(\d+)" height="(\d+)"', html)
+    assert len(sources) == len(e.feature_maps)
+    for (data, width, height), fm in zip(sources, e.feature_maps, strict=True):
+        sent = np.asarray(Image.open(io.BytesIO(base64.b64decode(data))).convert("RGB"))
+        grid = feature_grid(fm.maps.numpy())
+        assert sent.shape[:2] == grid.shape  # one pixel per activation: the page enlarges it
+        assert np.array_equal(sent, SEQUENTIAL_PALETTE[grid])
+        assert int(width) > sent.shape[1] and int(width) * sent.shape[0] == int(height) * sent.shape[1]
 
 
 def test_overlay_and_filters_and_png_uri() -> None:
@@ -259,6 +297,7 @@ def test_overlay_and_filters_and_png_uri() -> None:
     picture = overlay(digit, heat, zoom=10)
     assert picture.shape == (280, 280, 3) and picture.dtype == np.uint8
     assert picture[105, 105].sum() > picture[5, 5].sum()  # heat shows where saliency is high
+    assert overlay(digit, heat).shape == (28, 28, 3)  # native size unless asked: the page enlarges it
     filters = np.stack([np.eye(3), -np.eye(3)]).astype(np.float32)
     grid = filter_grid(filters)
     assert grid[0, 0, 0] > grid[0, 0, 2] and grid.shape[1] > grid.shape[0]  # positive weight red; side by side

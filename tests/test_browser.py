@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -60,18 +61,32 @@ def test_draw_a_digit_and_read_it(page: Any) -> None:
         assert wait_for_answer(page) == digit
 
 
+def temp_files() -> set[Path]:
+    """Every file in Gradio's temporary folder (the app under test runs in this process)."""
+    from gradio.utils import get_upload_folder
+
+    return {p for p in Path(get_upload_folder()).rglob("*") if p.is_file()}
+
+
 def test_every_stroke_sends_the_whole_drawing_once_and_undo_takes_one_back(page: Any) -> None:
-    """A two-stroke 4: the answer is for both strokes, each stroke is one event and no upload; Undo removes
-    the last stroke. (Gradio's own sketchpad uploaded the canvas 24-36 times per stroke.)"""
+    """A two-stroke 4: the answer is for both strokes; each stroke is one event, with everything inline: no
+    upload, no file written on the server, no picture fetched afterwards (two phones sending the same drawing
+    once raced on that file). Undo removes the last stroke. (Gradio's own sketchpad uploaded the canvas 24-36
+    times per stroke.)"""
     requests: list[str] = []
     page.on("request", lambda r: requests.append(r.url))
+    before = temp_files()
     stroke(page, [(0.30, 0.15), (0.22, 0.55), (0.72, 0.55)])
     wait_for_answer(page)
     stroke(page, [(0.60, 0.25), (0.60, 0.90)])
     assert wait_for_answer(page) == "4"
+    page.wait_for_selector("#feature-maps-view img")  # the inside views came with the answer
     assert page.evaluate("document.querySelector('#sketchpad').dataset.seq") == "2"
+    assert page.evaluate("document.querySelector('#model-input img').naturalWidth") == 28  # native size, inline
     assert sum("/upload" in u or "/component_server" in u for u in requests) == 0
-    assert sum("/queue/join" in u for u in requests) <= 4  # per stroke: the answer, then the inside views
+    assert sum("/queue/join" in u for u in requests) == 2  # one event per stroke: answer and inside views together
+    assert [u for u in requests if "/file=" in u] == []
+    assert temp_files() - before == set()
 
     page.locator("#undo-button").click()
     assert wait_for_answer(page) != "4"

@@ -15,6 +15,7 @@ import torch
 
 from demo.pictures import (
     CSS,
+    SEQUENTIAL_PALETTE,
     feature_grid,
     feature_maps_html,
     filter_grid,
@@ -70,9 +71,8 @@ def test_feature_maps_legend_is_painted_with_the_maps_colours(explanation) -> No
     _, e = explanation
     html = feature_maps_html(e)
     [legend] = legends(html)
-    grid = feature_grid(RAMP.reshape(1, 1, -1))  # one map, a ramp from its weakest to its strongest value
-    zoom = grid.shape[0]
-    assert_same_colours(legend, grid[0, ::zoom].astype(float))
+    grid = SEQUENTIAL_PALETTE[feature_grid(RAMP.reshape(1, 1, -1))]  # one map, a ramp from weakest to strongest
+    assert_same_colours(legend, grid[0].astype(float))
     assert "dark" in legend and "bright" in legend and "each map scaled on its own" in legend
 
 
@@ -92,9 +92,8 @@ def test_saliency_legend_is_painted_with_the_heat_colours(explanation) -> None:
 def test_filters_legend_is_painted_with_the_filters_colours() -> None:
     weights = (RAMP * 2 - 1).reshape(1, 1, -1)  # from -1 (the most negative) to 1 (the most positive)
     [legend] = legends(filters_html(weights, "conv1", "after epoch 1"))
-    grid = filter_grid(weights)
-    zoom = grid.shape[0]
-    assert_same_colours(legend, grid[0, ::zoom].astype(float))
+    grid = filter_grid(weights)  # at native size: one pixel per weight
+    assert_same_colours(legend, grid[0].astype(float))
     assert all(word in legend for word in ("blue: negative", "white between: about 0", "red: positive"))
 
 
