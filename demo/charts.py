@@ -1,4 +1,6 @@
-"""The plotly figures: the live training chart, the ten probabilities, the confusion heatmap.
+"""The plotly figures: the live training chart and the confusion heatmap.
+
+(The ten probabilities are plain HTML bars, in :mod:`demo.bars`: they change with every stroke.)
 
 (The model diagram is HTML, in :mod:`demo.diagram`, so its boxes wrap to the screen.)
 
@@ -106,20 +108,6 @@ def training_figure(curve: TrainingCurve) -> go.Figure:
         yaxis2={"title": {"text": "test accuracy", "font": {"color": ACC_COLOR}}, "overlaying": "y",
                 "side": "right", "range": [acc_floor, 1.0], "tickformat": ".0%", "showgrid": False},
     )
-    return fig
-
-
-def probability_figure(probabilities: np.ndarray | None) -> go.Figure:
-    """Bars for the ten digits (the winner highlighted); empty bars when nothing is drawn."""
-    probs = np.zeros(10) if probabilities is None else np.asarray(probabilities, dtype=float)
-    best = int(probs.argmax()) if probabilities is not None else -1
-    colors = [SMOOTH_COLOR if i == best else "#b8c4d9" for i in range(10)]
-    fig = go.Figure(go.Bar(x=[str(i) for i in range(10)], y=probs, marker_color=colors,
-                           text=[f"{p:.0%}" if p >= 0.01 else "" for p in probs], textposition="outside"))
-    fig.update_layout(font=FONT, height=300, margin={"l": 50, "r": 10, "t": 20, "b": 40},
-                      uirevision="probabilities", plot_bgcolor="white",
-                      xaxis={"title": "digit", "type": "category"},
-                      yaxis={"range": [0, 1.15], "tickformat": ".0%", "title": "probability", "gridcolor": "#eee"})
     return fig
 
 

@@ -22,7 +22,8 @@ import plotly.graph_objects as go
 import torch
 
 from demo import inputs
-from demo.charts import confusion_figure, confusion_legend_html, probability_figure
+from demo.bars import probability_bars_html
+from demo.charts import confusion_figure, confusion_legend_html
 from demo.context import AppContext
 from demo.heatmap_click import CSS as CLICK_CSS
 from demo.heatmap_click import CellPicker
@@ -85,8 +86,12 @@ def mistakes_gallery(evaluation: Evaluation, data: MNISTData) -> list[tuple[np.n
              f"{float(confidences[i]):.0%}") for i in indices]
 
 
+#: The heading of the chosen test image's ten probabilities.
+BARS_TITLE = "Its ten probabilities"
+
+
 def explain_test_image(entry: ModelEntry, evaluation: Evaluation, data: MNISTData,
-                       index: int) -> tuple[str, go.Figure, str]:
+                       index: int) -> tuple[str, str, str]:
     """One test image seen by the model: a heading, its ten probabilities and its saliency overlays."""
     if not 0 <= index < len(data.test_labels):
         raise expected_error(f"Test images are numbered 0 to {len(data.test_labels) - 1}.")
@@ -96,7 +101,7 @@ def explain_test_image(entry: ModelEntry, evaluation: Evaluation, data: MNISTDat
     verdict = "right" if true == read else "**wrong**"
     heading = (f"### Test image #{index}: true digit {true}, the model reads {read} "
                f"({float(evaluation.confidences[index]):.0%}), {verdict}")
-    return (heading, probability_figure(evaluation.probabilities[index].numpy()),
+    return (heading, probability_bars_html(evaluation.probabilities[index].numpy(), BARS_TITLE),
             saliency_html(image.numpy() / 255.0, explanation))
 
 
@@ -172,8 +177,7 @@ def build(context: AppContext, session: gr.State, tab: gr.Tab) -> None:
                 index = inputs.Number(value=None, precision=0, minimum=0, elem_id="test-index",
                                       label=f"Test image number (0 to {TEST_SIZE - 1})")
                 heading = gr.Markdown(elem_id="selected-heading")
-                selected_bars = gr.Plot(value=probability_figure(None), label="Its ten probabilities",
-                                        elem_id="selected-probabilities")
+                selected_bars = gr.HTML(probability_bars_html(None, BARS_TITLE), elem_id="selected-probabilities")
                 selected_saliency = gr.HTML("", elem_id="selected-saliency")
 
     def load(key: str | None, models: SessionModels | None) -> tuple[ModelEntry, Evaluation, MNISTData]:
