@@ -13,6 +13,7 @@ from demo import (
     diagram,
     draw_tab,
     drawing_pad,
+    join,
     lesson,
     model_tab,
     pictures,
@@ -66,7 +67,7 @@ CSS = """
 }
 """.replace("PROJECTOR_TYPE", PROJECTOR_TYPE) + pictures.CSS + lesson.CSS + drawing_pad.CSS
 CSS += confusion_tab.CSS + dataset_tab.CSS + diagram.CSS
-CSS += READINGS_CSS + teach_panel.CSS + bars.CSS
+CSS += READINGS_CSS + teach_panel.CSS + bars.CSS + join.CSS
 
 THEME = gr.themes.Soft(primary_hue="blue", text_size="lg")
 
@@ -87,8 +88,10 @@ def build_demo(data_dir: str | os.PathLike[str] | None = None, assets_dir: str |
         context = AppContext.create(data_dir=data_dir, assets_dir=assets_dir, train_concurrency=train_concurrency)
     with gr.Blocks(title=TITLE) as demo:
         session = gr.State(SessionModels(), delete_callback=context.sessions.forget)
-        gr.Markdown(f"# {TITLE}\nDraw a digit for the model to read, train your own model live, "
-                    "and look inside its mistakes.", elem_id="app-title")
+        with gr.Row(elem_id="app-header"):  # the title, and beside it where a teacher finds how students join
+            gr.Markdown(f"# {TITLE}\nDraw a digit for the model to read, train your own model live, "
+                        "and look inside its mistakes.", elem_id="app-title")
+            join.build(demo)
         with gr.Tabs():
             with gr.Tab("Draw", id="draw"):
                 correction = draw_tab.build(context, session)

@@ -33,6 +33,18 @@ def shot(page: Any, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
+def open_page(browser: Any, url: str, width: int, height: int, phone: bool = False) -> Any:
+    """A new page at ``url`` in a ``width`` x ``height`` window (a ``phone`` has touch and a dense display),
+    ready to draw."""
+    context = browser.new_context(viewport={"width": width, "height": height}, is_mobile=phone, has_touch=phone,
+                                  device_scale_factor=2 if phone else 1)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(url)
+    wait_for_canvas(page)
+    return page
+
+
 def wait_for_canvas(page: Any) -> None:
     """Wait until the drawing pad's script has run and the canvas takes strokes."""
     page.wait_for_selector("#sketchpad[data-ready] canvas")

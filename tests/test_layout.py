@@ -19,10 +19,10 @@ from tests.pages import (
     BROWSER,
     EUROPEAN_ONE,
     check_legend,
+    open_page,
     stroke,
     touch_stroke,
     wait_for_answer,
-    wait_for_canvas,
     wait_for_images,
 )
 
@@ -48,15 +48,7 @@ NEEDED = ["#sketchpad canvas", "#clear-button", "#prediction .output-class"]
 
 def open_on(browser: Any, url: str, name: str) -> Any:
     """A new page at ``url`` on screen ``name`` (a phone has touch and a dense display), ready to draw."""
-    width, height = SCREENS[name]
-    phone = name == "phone"
-    context = browser.new_context(viewport={"width": width, "height": height}, is_mobile=phone, has_touch=phone,
-                                  device_scale_factor=2 if phone else 1)
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    page.goto(url)
-    wait_for_canvas(page)
-    return page
+    return open_page(browser, url, *SCREENS[name], phone=name == "phone")
 
 
 @pytest.fixture(params=list(SCREENS))

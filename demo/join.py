@@ -1,0 +1,192 @@
+"""How students join: the address they open, as text and as a QR code ("Join this class").
+
+A class joins by pointing thirty phones at one address, and which address that is depends on
+how the app was started, which is known only once it is served:
+
+- with ``--share``, Gradio's public link (``demo.share_url``, set by ``launch``);
+- on a Hugging Face Space, ``https://$SPACE_HOST`` (the variable Spaces set for the Space's own
+  host; with a custom domain it is a comma-separated list whose first entry is the ``hf.space`` one);
+- listening on every network (``--host 0.0.0.0``), this computer's LAN address and the port;
+- listening on 127.0.0.1 (the default), no address at all: phones cannot reach the app, and the
+  box says how to open it to the class instead.
+
+So the box is filled when the teacher opens it (the accordion's ``expand`` event), from what the
+running ``gr.Blocks`` knows then: students who never open it cost the server nothing. The QR code
+is drawn by ``segno`` as inline SVG on the server: nothing is fetched from anywhere.
+"""
+
+from __future__ import annotations
+
+import html
+import ipaddress
+import os
+import re
+import socket
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+
+import gradio as gr
+import segno
+
+#: Host names that mean "every network of this computer".
+EVERY_NETWORK = {"0.0.0.0", "::", ""}
+
+#: A TEST-NET-1 address (RFC 5737), reserved for documentation: it exists nowhere. Connecting a UDP
+#: socket to it sends nothing (a datagram socket's ``connect`` only asks the kernel for a route), and
+#: the address the kernel picks for that route is the one this computer shows the rest of the network.
+NOWHERE = ("192.0.2.1", 9)
+
+#: What to do when only this computer can open the app.
+OPEN_TO_CLASS = ("To open it to the class, start it again with `python app.py --host 0.0.0.0` (phones on the "
+                 "same Wi-Fi as this computer) or `python app.py --share` (a temporary public link).")
+
+#: The box's look (added to the app's CSS). Closed, it is one short bar beside the title; open, its QR code
+#: is as large as the screen allows (up to 420 px: scannable from the back of a room off a projector) and
+#: lies over the page instead of pushing the drawing pad down. On a phone the bar is smaller and sits in
+#: the title's first line (the title flows around it), so it costs a student's screen no height.
+CSS = """
+#app-header { align-items: flex-start; flex-wrap: nowrap; gap: 12px; position: relative; z-index: 50; }
+#app-header > #app-title { flex: 1 1 auto; min-width: 0; }
+#join-class { flex: 0 0 auto; width: auto; min-width: 0; position: relative; z-index: 20;
+  overflow: visible !important; }
+#join-class > .label-wrap { white-space: nowrap; gap: 8px; }
+#join-class > [data-testid="accordion-content"] { position: absolute; top: calc(100% + 4px); right: 0;
+  width: max-content; max-width: calc(100vw - 24px); padding: 16px; background: var(--block-background-fill);
+  border: 1px solid var(--block-border-color); border-radius: var(--block-radius); box-shadow: var(--shadow-drop-lg); }
+#join-class .join-box { display: flex; flex-wrap: wrap; gap: 16px 24px; align-items: center; }
+#join-class .join-qr { width: min(420px, calc(100vh - 200px), calc(100vw - 72px)); min-width: 160px;
+  background: #fff; line-height: 0; }
+#join-class .join-qr svg { width: 100%; height: auto; display: block; shape-rendering: crispEdges; }
+#join-class .join-text { max-width: min(380px, calc(100vw - 72px)); }
+#join-class .join-url { font-size: var(--text-xxl); font-weight: 700; overflow-wrap: anywhere; }
+#join-class .join-note { max-width: min(560px, calc(100vw - 72px)); margin: 0; }
+#join-class code { white-space: nowrap; }
+@media (max-width: 640px) {
+  #join-class { position: absolute; top: 0; right: 0; width: 128px; padding: 0 !important; }
+  #app-title h1::before { content: ""; float: right; width: 134px; height: 22px; }
+  #join-class > .label-wrap { font-size: 13px; height: 22px; padding: 0 8px; gap: 4px; }
+  #join-class > .label-wrap span { font-size: 13px; }
+  #join-class > [data-testid="accordion-content"] { max-width: calc(100vw - 40px); padding: 12px; }
+  #join-class .join-qr, #join-class .join-text, #join-class .join-note { width: calc(100vw - 66px); }
+  #join-class .join-url { font-size: var(--text-lg); }
+}"""
+
+
+@dataclass(frozen=True)
+class Served:
+    """Where the app is served: the address it listens on, its port, and Gradio's share link if any."""
+
+    host: str
+    port: int
+    share_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Join:
+    """What the box shows: the address students open (``None`` when phones cannot reach the app) and a line
+    saying where that address comes from, or what to do."""
+
+    url: str | None
+    note: str
+
+
+def served_by(demo: gr.Blocks) -> Served:
+    """Where ``demo`` is served, as its ``launch`` recorded it: ``server_name``, ``share_url``, and the port
+    visitors use (the Node proxy's in Gradio's SSR mode, where Python listens on an inner port)."""
+    host = getattr(demo, "server_name", None) or "127.0.0.1"
+    port = getattr(demo, "node_port", None) if getattr(demo, "_node_is_proxy", False) else None
+    port = port or getattr(demo, "server_port", None) or 7860
+    return Served(host, int(port), getattr(demo, "share_url", None) or None)
+
+
+def lan_ipv4() -> str | None:
+    """This computer's IPv4 address on its network (the one its default route leaves by), or ``None``.
+
+    Nothing is sent: see :data:`NOWHERE`. Without a route (no network) or with only a loopback or
+    link-local address there is no address a phone could use, and the answer is ``None``.
+    """
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(NOWHERE)
+            address = probe.getsockname()[0]
+    except OSError:
+        return None
+    ip = ipaddress.ip_address(address)
+    return None if ip.is_loopback or ip.is_link_local or ip.is_unspecified else address
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _http(host: str, port: int) -> str:
+    if ":" in host:  # an IPv6 literal goes in brackets
+        host = f"[{host}]"
+    return f"http://{host}:{port}/"
+
+
+def join_address(served: Served, env: Mapping[str, str] | None = None,
+                 lan: Callable[[], str | None] | None = None) -> Join:
+    """The address students should open, chosen from how the app is served (see the module's docstring).
+
+    ``env`` is the environment (``os.environ`` by default) and ``lan`` finds the LAN address
+    (:func:`lan_ipv4` by default); both are parameters so that each case can be tested on any machine.
+    """
+    env = os.environ if env is None else env
+    lan = lan or lan_ipv4
+    if served.share_url:
+        return Join(served.share_url, "Gradio's public share link: it works from any network while the app runs.")
+    space_host = env.get("SPACE_HOST", "").split(",")[0].strip()
+    if space_host:
+        return Join(f"https://{space_host}/", "This Hugging Face Space's address.")
+    host = served.host.strip()
+    if _is_loopback(host):
+        return Join(None, f"This app listens only on this computer ({host}): phones cannot reach it. "
+                          + OPEN_TO_CLASS)
+    if host in EVERY_NETWORK:
+        address = lan()
+        if address is None:
+            return Join(None, "This app listens on every network, but this computer's network address could not "
+                              f"be found: students open http://ADDRESS:{served.port}/ with the address that "
+                              "`ip addr` (Linux), `ipconfig` (Windows) or the Wi-Fi settings (macOS) show.")
+        return Join(_http(address, served.port), "Phones must be on the same network (Wi-Fi) as this computer.")
+    return Join(_http(host, served.port), "Phones must be able to reach this address.")
+
+
+@lru_cache(maxsize=8)
+def qr_svg(url: str) -> str:
+    """``url`` as a QR code in inline SVG: black on white with the standard four-module quiet zone, scaled by CSS."""
+    code = segno.make(url, error="m", micro=False)
+    return code.svg_inline(scale=1, border=4, dark="#000", light="#fff", omitsize=True,
+                           title=url, svgclass="join-qr-code")
+
+
+def join_html(join: Join) -> str:
+    """The box's content: the QR code and the address under "Students open", or the note alone."""
+    note = re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(join.note))  # commands as code
+    if join.url is None:
+        return f'<p class="join-note" id="join-note">{note}</p>'
+    url = html.escape(join.url)
+    return (f'<div class="join-box"><div class="join-qr" id="join-qr" role="img" aria-label="QR code of {url}">'
+            f"{qr_svg(join.url)}</div>"
+            f'<div class="join-text"><p>Students open</p><p><a class="join-url" id="join-url" href="{url}" '
+            f'target="_blank" rel="noopener">{url}</a></p><p class="join-note">{note}</p></div></div>')
+
+
+def build(demo: gr.Blocks) -> gr.Accordion:
+    """The closed "Join this class" accordion, filled from where ``demo`` is served each time it is opened."""
+    with gr.Accordion("Join this class", open=False, elem_id="join-class") as box:
+        content = gr.HTML(elem_id="join-content")
+
+    def show() -> str:
+        return join_html(join_address(served_by(demo)))
+
+    # Outside the queue: a teacher opening the box during a class does not wait behind thirty phones' strokes.
+    box.expand(show, None, content, queue=False, show_progress="hidden", api_visibility="private")
+    return box
