@@ -1,8 +1,8 @@
 """Gradio's event queue, woken by what it waits for instead of looking every millisecond.
 
-An idle ``python app.py`` spent 30-58 ms of CPU a second, nearly all of it in the server's
-event loop waking about 1,100 times a second. Gradio 6.31's ``Queue`` (``gradio/queueing.py``)
-runs two loops for as long as the app is up, with or without visitors:
+An idle ``python app.py`` spent 37-58 ms of CPU a second (issue 26), nearly all of it in the
+server's event loop, which woke up to 1,100 times a second. Gradio 6.31's ``Queue``
+(``gradio/queueing.py``) runs two loops for as long as the app is up, with or without visitors:
 
 - ``start_processing`` looks for a queued event every ``sleep_when_free`` = 1 ms, also when
   nothing is queued, and also when events wait for a worker or a concurrency slot;
@@ -18,7 +18,10 @@ change this module does not hear of (e.g. a concurrency limit raised by ``gr.ren
 
 The loops are copies of Gradio 6.31.0's, changed only where they slept; :func:`install`
 applies them only to the Gradio version they were read from (:data:`GRADIO_READ`) and
-otherwise leaves Gradio's queue alone and says so in the log.
+otherwise leaves Gradio's queue alone and says so in the log. (The ``--monitoring`` dashboard
+is a Blocks of Gradio's own with its own queue, left as it is.) What an idle app still does is
+Gradio's and uvicorn's and fixed: ``Blocks.block_thread`` checks every 0.1 s whether the server
+was closed, and uvicorn's ``Server.main_loop`` ticks every 0.1 s (about 20 wake-ups a second).
 """
 
 from __future__ import annotations
