@@ -26,6 +26,7 @@ from demo.models_state import SessionModels
 from demo.readings import CSS as READINGS_CSS
 from demo.sessions import session_id_of
 from demo.temp_files import start_cleanup
+from demo.waking_queue import install as wake_queue_on_events
 
 TITLE = "MNIST live: watch a neural network learn to read digits"
 
@@ -118,5 +119,7 @@ def build_demo(data_dir: str | os.PathLike[str] | None = None, assets_dir: str |
             gr.Markdown("Some checkpoints in `assets/` could not be used:\n\n" +
                         "\n".join(f"- {e}" for e in context.catalog.errors))
     start_cleanup(demo, *temp_cleanup())  # Gradio's own delete_cache stops for good under load
-    return demo.queue(api_open=False, default_concurrency_limit=EVENT_CONCURRENCY)
+    demo.queue(api_open=False, default_concurrency_limit=EVENT_CONCURRENCY)
+    wake_queue_on_events(demo)  # Gradio's queue looks for work every millisecond, even with no visitor
+    return demo
 

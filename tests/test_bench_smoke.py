@@ -2,7 +2,8 @@
 
 The full runs, whose figures go in the README, are ``python -m bench.speed``,
 ``python -m bench.flops``, ``python -m bench.app``, ``python -m bench.load``, ``python -m bench.profile_steps``,
-``python -m bench.soak``, ``python -m bench.drawn``, ``python -m bench.teach`` and ``python -m bench.browser``.
+``python -m bench.soak``, ``python -m bench.drawn``, ``python -m bench.teach``, ``python -m bench.browser`` and
+``python -m bench.idle``.
 Every result names the machine it was measured on.
 """
 
@@ -30,7 +31,8 @@ REPO = Path(__file__).resolve().parent.parent
                                          ("profile_steps", 6), ("soak", 2),
                                          ("drawn", 29),  # drawn: 4 models x 5 sets, not-sure x 2 x 2, 5 more
                                          ("teach", len({1, torch.get_num_threads()})),  # 2 drawings, 1 and all threads
-                                         pytest.param("browser", 5, marks=BROWSER)])  # quick: no whole run
+                                         pytest.param("browser", 5, marks=BROWSER),  # quick: no whole run
+                                         pytest.param("idle", 4, marks=BROWSER)])  # CPU and wake-ups, no page / a page
 def test_bench_quick_mode_runs_and_writes_its_table(script: str, rows: int, tmp_path: Path, data_dir: Path) -> None:
     out = tmp_path / f"{script}.json"
     proc = subprocess.run([sys.executable, "-m", f"bench.{script}", "--quick", "--out", str(out)], cwd=REPO,
