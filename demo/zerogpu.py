@@ -148,7 +148,7 @@ NO_GPU_IN_QUEUE = "No GPU was available after 60s"
 #: title with "Internal Gradio error" (:313) is a fault, not a refusal.
 CLIENT_REFUSALS = {
     "No GPU was available": "no GPU is free right now",
-    "Expired ZeroGPU proxy token": "ZeroGPU did not accept this page's pass (it expired)",
+    "Expired ZeroGPU proxy token": "ZeroGPU's token for this page has expired",
 }
 
 

@@ -196,6 +196,14 @@ def too_long(request: httpx.Request) -> httpx.Response:
     return httpx.Response(429, json={"left": 0, "wait": -1})  # a negative wait: more than may ever be asked
 
 
+def credits_held(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(429, json={"left": 0, "wait": 60}, headers={"X-Approve-Result": "pending-overquota-exceeded"})
+
+
+def token_expired(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(401)
+
+
 @pytest.fixture
 def zerogpu_answers(monkeypatch: pytest.MonkeyPatch) -> Callable[..., list[httpx.Request]]:
     """``zerogpu_answers(respond, logged_in=False)``: from now on the Train tab's run is decorated as on ZeroGPU and
@@ -242,6 +250,10 @@ def zerogpu_answers(monkeypatch: pytest.MonkeyPatch) -> Callable[..., list[httpx
      "no GPU came free within a minute"),
     (too_long, False, "ZeroGPU illegal duration", "is larger than the maximum allowed",  # client.py:173
      "this run needs more GPU time than ZeroGPU grants at once"),
+    (credits_held, True, "ZeroGPU pending credits exceeded", "too many ZeroGPU credits allocated",  # :159
+     "the GPU time left is held by runs still going"),
+    (token_expired, True, "ZeroGPU client error", "Expired ZeroGPU proxy token",  # client.py:262
+     "ZeroGPU's token for this page has expired"),
 ])
 def test_what_spaces_raises_when_zerogpu_says_no_is_a_refusal(zerogpu_answers, respond, logged_in: bool, title: str,
                                                               said: str, reason: str, mnist: MNISTData,
