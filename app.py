@@ -36,7 +36,9 @@ import torch  # noqa: E402
 from demo.context import TRAIN_CONCURRENCY_ENV
 from demo.http_guard import middleware
 from demo.limits import max_sessions
+from demo.server_log import log
 from demo.ui import CSS, THEME, build_demo
+from mnist_core.host import summary as machine_summary
 from mnist_core.memory import return_freed_memory_to_the_system
 from mnist_core.preprocess import limit_decoded_pixels
 
@@ -101,6 +103,8 @@ def app_torch_threads() -> int:
     return env_int(TORCH_THREADS_ENV, 1)
 
 
+# Once, at start: what a Space's CPU side gives (undocumented for ZeroGPU) is then in its log.
+log.info(machine_summary())
 return_freed_memory_to_the_system()  # the app trains again and again: its memory must not creep up
 limit_decoded_pixels()  # Gradio decodes uploaded images itself: PIL refuses bombs for it too
 try:

@@ -5,10 +5,9 @@
 
 A time alone cannot tell a slow machine from slow code: the same command took 4.4 s on one
 "AMD EPYC, 2 cores" and 21 s on another. This script counts the FP32 FLOPs of one training
-image (forward and backward, with ``torch.utils.flop_counter.FlopCounterMode``, which counts
-convolutions and matrix products: batch norm, ReLU and pooling are left out, being a few
-percent of the arithmetic), multiplies by the images per second the recipe's training steps
-reach, and sets the product against the peak that :func:`bench.common.machine` estimates.
+image (forward and backward: :func:`mnist_core.cost.flops_per_image`), multiplies by the images
+per second the recipe's training steps reach, and sets the product against the peak that
+:func:`bench.common.machine` estimates.
 """
 
 from __future__ import annotations
@@ -16,28 +15,13 @@ from __future__ import annotations
 import sys
 
 import torch
-from torch.nn import functional as F
-from torch.utils.flop_counter import FlopCounterMode
 
 from bench.common import Row, bench_parser, machine, report
 from bench.speed import subset
+from mnist_core.cost import flops_per_image
 from mnist_core.data import load_mnist
 from mnist_core.recipes import Recipe, get_recipe
 from mnist_core.train import FinishedEvent, init_model, train
-
-
-def flops_per_image(recipe: Recipe) -> tuple[float, float]:
-    """FP32 FLOPs of one training image in the recipe's model: (forward, backward), from one batch."""
-    model = init_model(recipe.model, recipe.seed).train()
-    memory_format = torch.channels_last if recipe.channels_last else torch.contiguous_format
-    model = model.to(memory_format=memory_format)
-    images = torch.randn(recipe.batch_size, 1, 28, 28).to(memory_format=memory_format)  # (B, 1, 28, 28)
-    labels = torch.randint(0, 10, (recipe.batch_size,))  # (B,)
-    with FlopCounterMode(display=False) as forward:
-        loss = F.cross_entropy(model(images), labels, label_smoothing=recipe.label_smoothing)
-    with FlopCounterMode(display=False) as backward:
-        loss.backward()
-    return forward.get_total_flops() / recipe.batch_size, backward.get_total_flops() / recipe.batch_size
 
 
 def training_images_per_second(recipe: Recipe, n_train: int, data_dir: str | None) -> tuple[float, int, float]:
@@ -51,7 +35,7 @@ def training_images_per_second(recipe: Recipe, n_train: int, data_dir: str | Non
 
 def bench_flops(n_train: int, data_dir: str | None) -> list[Row]:
     recipe = get_recipe("fast")
-    forward, backward = flops_per_image(recipe)
+    forward, backward = flops_per_image(recipe.model)
     per_image = forward + backward
     rate, images, seconds = training_images_per_second(recipe, n_train, data_dir)
     achieved = per_image * rate / 1e9  # GFLOP/s

@@ -14,22 +14,21 @@ other thread gets), which is what makes lending and taking back this simple.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 
 import torch
+
+from mnist_core.host import usable_cpus
 
 #: Seconds without a prediction before a lone run may use every core.
 QUIET_SECONDS = 10.0
 
 
 def available_cores() -> int:
-    """Cores this process may run on (a container's limit, not the host's count)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS, Windows
-        return os.cpu_count() or 1
+    """Cores this process may keep busy: a container's cpuset and CPU quota, not the host's count (a Space
+    may show all 32 cores of its host and allow 2: 32 threads there would trip over each other)."""
+    return usable_cpus()
 
 
 class CoreShare:

@@ -12,6 +12,10 @@
   and only then moved to the CPU, where the Draw tab reads drawings one at a time.
 
 Anywhere else the decorator does nothing and this is an ordinary generator in the same process.
+
+When ZeroGPU refuses the run (a class has used up its GPU time for the day, no GPU is free),
+:func:`train_anywhere` trains the same run on the CPU in the app's own process instead
+(:func:`train_on_cpu`, which never asks CUDA anything), after saying why in one line.
 """
 
 from __future__ import annotations
@@ -28,8 +32,11 @@ from typing import Any
 
 from torch import nn
 
+from demo.cores import available_cores
 from demo.pictures import filters_html, probe_strip_html
-from demo.zerogpu import gpu, run_duration, training_budget
+from demo.server_log import log
+from demo.zerogpu import gpu, refusal, run_duration, training_budget
+from mnist_core.cost import cpu_seconds
 from mnist_core.evaluate import predict_proba
 from mnist_core.introspect import first_conv, first_conv_filters, one_per_class
 from mnist_core.recipes import Recipe
@@ -123,6 +130,14 @@ class Trained:
     filters: str
 
 
+@dataclass(frozen=True)
+class OnCpuInstead:
+    """ZeroGPU refused the run, which trains on the CPU instead: the one status line that says so, and why."""
+
+    line: str  # "GPU time for today is used up: training on the CPU, about 40 s"
+    reason: str  # reads on after "because": "GPU time for today is used up"
+
+
 @gpu(duration=run_duration)
 def train_on_device(recipe: Recipe, data: TrainingData, stop: RunStop,
                     data_dir: str | None = None) -> Iterator[Progress | Trained]:
@@ -133,7 +148,56 @@ def train_on_device(recipe: Recipe, data: TrainingData, stop: RunStop,
     after every epoch, where ``filters`` is set too), then, unless the run diverged, one
     :class:`Trained`. Closing the generator stops training before the next step.
     """
-    budget = training_budget(recipe, data)
+    yield from _run(recipe, data, stop, data_dir, device=None, budget=training_budget(recipe, data))
+
+
+def train_on_cpu(recipe: Recipe, data: TrainingData, stop: RunStop,
+                 data_dir: str | None = None) -> Iterator[Progress | Trained]:
+    """The same run as :func:`train_on_device`, on the CPU of this process and with no deadline.
+
+    Names the CPU rather than letting :func:`mnist_core.device.pick_device` choose: on ZeroGPU
+    ``spaces`` makes ``torch.cuda.is_available()`` say True in the app's process
+    (spaces/zero/torch/patching.py:316), where no GPU is attached and CUDA must never start.
+    """
+    yield from _run(recipe, data, stop, data_dir, device="cpu", budget=None)
+
+
+def train_anywhere(recipe: Recipe, data: TrainingData, stop: RunStop,
+                   data_dir: str | None = None) -> Iterator[OnCpuInstead | Progress | Trained]:
+    """:func:`train_on_device`; if ZeroGPU refuses it (:func:`demo.zerogpu.refusal`), one :class:`OnCpuInstead`
+    then :func:`train_on_cpu`.
+
+    ``spaces`` refuses as the decorated call is first asked for an item, so only an exception
+    raised before the first item can be a refusal; any other, and any raised later, is the
+    run's own and goes up unchanged. Closing this generator closes whichever run it is in.
+    """
+    runner = train_on_device(recipe, data, stop, data_dir)
+    try:
+        try:
+            first = next(runner)
+        except StopIteration:
+            return
+        except Exception as exc:
+            refused = refusal(exc)
+            if refused is None:
+                raise
+            runner = train_on_cpu(recipe, data, stop, data_dir)
+            line = refused.line(cpu_seconds(recipe, len(data.mnist.train_images), available_cores()))
+            log.info("ZeroGPU refused a run (%s: %s); training it on the CPU", refused.title, refused.message)
+            yield OnCpuInstead(line, refused.reason)
+            first = next(runner, None)
+            if first is None:
+                return
+        yield first
+        yield from runner
+    finally:
+        runner.close()
+
+
+def _run(recipe: Recipe, data: TrainingData, stop: RunStop, data_dir: str | None, *, device: str | None,
+         budget: float | None) -> Iterator[Progress | Trained]:
+    """The run itself (see :func:`train_on_device`): on ``device`` (None: the best there is), stopping once
+    ``budget`` seconds have gone by (None: no deadline)."""
     if budget is not None:
         stop.deadline = time.monotonic() + budget
     model = init_model(recipe.model, recipe.seed)
@@ -152,7 +216,7 @@ def train_on_device(recipe: Recipe, data: TrainingData, stop: RunStop,
         return filters_html(None if filters_now is None else filters_now.numpy(), conv[0] if conv else "", when)
 
     finished: FinishedEvent | None = None
-    events = train(model, mnist, recipe, stop=stop, handwriting=data.handwriting)
+    events = train(model, mnist, recipe, device=device, stop=stop, handwriting=data.handwriting)
     last_update = 0.0
     try:
         for event in events:

@@ -1,12 +1,13 @@
 """Train tab: the class watches a network learn, live.
 
 The handler is a generator that loads the data, then iterates
-:func:`demo.train_run.train_on_device` (the training itself, which on a ZeroGPU Space runs in a
-GPU worker process) and yields a chart update at most a few times a second (training runs flat
-out in between). Stop sets the run's :class:`~demo.train_run.RunStop`; the trainer checks it
-before every step, so the run ends within one step and the model keeps what it learned. If the
-visitor closes the tab, Gradio closes the generator: its ``finally`` sets the same flag, so a
-run never trains on for nobody. Runs go through Gradio's queue with a concurrency limit, so a
+:func:`demo.train_run.train_anywhere` (the training itself, which on a ZeroGPU Space runs in a
+GPU worker process, or on the CPU when ZeroGPU refuses it) and yields a chart update at most a
+few times a second (training runs flat out in between). Stop sets the run's
+:class:`~demo.train_run.RunStop`; the trainer checks it before every step, so the run ends
+within one step and the model keeps what it learned. If the visitor closes the tab, Gradio
+closes the generator: its ``finally`` sets the same flag, so a run never trains on for nobody.
+Runs go through Gradio's queue with a concurrency limit, so a
 second visitor sees their place in the queue instead of halving everybody's speed. The session's
 models, its running run (``context.sessions``) and the page's state stay in the app's own process.
 
@@ -32,7 +33,7 @@ from demo.models_state import ModelPickers, SessionModels
 from demo.pictures import placeholder_html
 from demo.server_log import expected_error
 from demo.sessions import session_id_of
-from demo.train_run import RunStop, Trained, train_on_device
+from demo.train_run import OnCpuInstead, RunStop, Trained, train_anywhere
 from demo.unavailable import mnist_unavailable_markdown
 from mnist_core.data import MNISTUnavailableError
 from mnist_core.handwriting import HandwritingUnavailableError
@@ -236,10 +237,11 @@ def _loaded_data(context: AppContext, chosen: Recipe, view: TrainView
 
 def _train_streaming(context: AppContext, chosen: Recipe, data: TrainingData, models: SessionModels,
                      view: TrainView, stop_flag: RunStop
-                     ) -> Generator[dict[Any, Any], None, tuple[TrainingCurve, FinishedEvent | None, Trained | None]]:
-    """Run :func:`~demo.train_run.train_on_device` until it ends or ``stop_flag`` is set, turning its events into
-    page updates. Returns the chart's points, the last event and the trained model (``None`` if the run
-    diverged or nobody is left to see it).
+                     ) -> Generator[dict[Any, Any], None,
+                                    tuple[TrainingCurve, FinishedEvent | None, Trained | None, OnCpuInstead | None]]:
+    """Run :func:`~demo.train_run.train_anywhere` until it ends or ``stop_flag`` is set, turning its events into
+    page updates. Returns the chart's points, the last event, the trained model (``None`` if the run
+    diverged or nobody is left to see it) and, if ZeroGPU refused the run, why it trained on the CPU.
     """
     sessions = context.sessions
     curve = TrainingCurve(epochs=chosen.epochs)
@@ -247,9 +249,15 @@ def _train_streaming(context: AppContext, chosen: Recipe, data: TrainingData, mo
     finished: FinishedEvent | None = None
     trained: Trained | None = None
     on_cpu = False
-    runner = train_on_device(chosen, data, stop_flag, context.data_dir)
+    refused: OnCpuInstead | None = None
+    note = ""  # while the run trains, the status's first line says why it is on the CPU, if ZeroGPU refused it
+    runner = train_anywhere(chosen, data, stop_flag, context.data_dir)
     try:
         for item in runner:
+            if isinstance(item, OnCpuInstead):
+                refused, note = item, f"**{item.line}.**\n\n"
+                yield {view.status: note}
+                continue
             if isinstance(item, Trained):
                 trained = item
                 continue
@@ -260,7 +268,7 @@ def _train_streaming(context: AppContext, chosen: Recipe, data: TrainingData, mo
                     context.cores.update(sessions.runs_active)
                 curve = TrainingCurve(steps_per_epoch=event.steps_per_epoch, epochs=event.epochs)
                 yield {view.chart: training_figure(curve), view.probes: item.probes, view.filters: item.filters,
-                       view.status: f"### Training {chosen.model} ({count_parameters_of(chosen.model):,} "
+                       view.status: f"{note}### Training {chosen.model} ({count_parameters_of(chosen.model):,} "
                                     f"parameters) on {event.device}\n{event.epochs} epochs × "
                                     f"{event.steps_per_epoch:,} steps of {chosen.batch_size} images"}
             elif isinstance(event, StepEvent):
@@ -268,12 +276,12 @@ def _train_streaming(context: AppContext, chosen: Recipe, data: TrainingData, mo
                 if item.probes is not None:  # train_on_device redraws the probes about once a second
                     threads = context.cores.update(sessions.runs_active) if on_cpu else None
                     yield {view.chart: training_figure(curve), view.probes: item.probes,
-                           view.status: step_status(event, chosen, accuracies, threads)}
+                           view.status: note + step_status(event, chosen, accuracies, threads)}
             elif isinstance(event, EpochEvent):
                 curve.add_accuracy(event.epoch, event.test_accuracy)
                 accuracies.append(event.test_accuracy)
                 yield {view.chart: training_figure(curve), view.probes: item.probes, view.filters: item.filters,
-                       view.status: f"### Epoch {event.epoch} of {event.epochs} done: test accuracy "
+                       view.status: f"{note}### Epoch {event.epoch} of {event.epochs} done: test accuracy "
                                     f"**{event.test_accuracy:.2%}** (elapsed {clock(event.elapsed)})"}
             elif isinstance(event, FinishedEvent):
                 finished = event
@@ -281,10 +289,10 @@ def _train_streaming(context: AppContext, chosen: Recipe, data: TrainingData, mo
                     break  # nobody will see this model: do not finish it
                 if event.status == "stopped":  # said at once: the class sees Stop worked
                     yield {view.stop: gr.Button(interactive=False),
-                           view.status: f"### Stopped at step {event.global_step:,}\nMeasuring the model on the "
+                           view.status: f"{note}### Stopped at step {event.global_step:,}\nMeasuring the model on the "
                                         "test set…"}
                 elif event.status != "diverged" and (event.test_accuracy is None or chosen.holdout):
-                    yield {view.status: "Run ended; measuring and calibrating the model…"}
+                    yield {view.status: f"{note}Run ended; measuring and calibrating the model…"}
     finally:
         # Reached on normal completion, on Stop, and when Gradio closes the generator because the
         # visitor left: in every case no further step may run.
@@ -292,11 +300,12 @@ def _train_streaming(context: AppContext, chosen: Recipe, data: TrainingData, mo
         runner.close()
         stop_flag.discard()
         context.cores.release()
-    return curve, finished, trained
+    return curve, finished, trained, refused
 
 
 def _finished(chosen: Recipe, models: SessionModels, view: TrainView, curve: TrainingCurve,
-              finished: FinishedEvent | None, trained: Trained | None) -> dict[Any, Any]:
+              finished: FinishedEvent | None, trained: Trained | None,
+              refused: OnCpuInstead | None = None) -> dict[Any, Any]:
     """The page at the end of a run: the new model added to the session and every picker, or why not."""
     if models.closed:  # the page was closed during the run: nothing is kept for a session that ended
         return {**view.idle(), view.status: "**The page was closed during training, so this model was not kept.**"}
@@ -310,9 +319,10 @@ def _finished(chosen: Recipe, models: SessionModels, view: TrainView, curve: Tra
     entry = models.add(chosen.model, trained.model, metadata, evaluation=evaluation)
     verb = "Stopped" if finished.status == "stopped" else "Finished"
     why = " (the GPU time this Space gives one run was used up)" if trained.out_of_time else ""
+    where = f" Trained on the CPU because {refused.reason}." if refused else ""
     summary = (f"### {verb}: test accuracy {entry.metadata['test_accuracy']:.2%}\n"
                f"{finished.global_step:,} steps ({done:.1f} of {chosen.epochs} epochs){why} in "
-               f"{clock(finished.elapsed)}, of which {clock(finished.train_seconds)} training. "
+               f"{clock(finished.elapsed)}, of which {clock(finished.train_seconds)} training.{where} "
                f"Try it in the **Draw** tab: it is selected there as “{entry.label}”. Take it home with the download "
                "button under the settings.")
     return {**view.idle(), **view.pickers.updates(models, entry.key), view.chart: training_figure(curve),

@@ -15,6 +15,10 @@ ZeroGPU, which needs it anyway.
 The worker is a separate process: the decorated function's arguments and everything it yields
 are pickled across (see :mod:`demo.train_run`). Nothing here may touch CUDA: the app's own
 process must never initialise it on ZeroGPU.
+
+ZeroGPU may also refuse a run: a class shares one IP address, and visitors who are not logged in
+get 2 minutes of GPU a day per IP. :func:`refusal` tells such a refusal from an error, and the
+run then trains on the Space's CPU instead (:func:`demo.train_run.train_anywhere`).
 """
 
 from __future__ import annotations
@@ -28,7 +32,10 @@ except ImportError:  # pragma: no cover - spaces is in requirements.txt; without
 
 import math  # noqa: E402
 from collections.abc import Callable  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
 from typing import Any, TypeVar  # noqa: E402
+
+import gradio as gr  # noqa: E402
 
 from mnist_core.recipes import Recipe  # noqa: E402
 from mnist_core.runs import TrainingData  # noqa: E402
@@ -36,9 +43,10 @@ from mnist_core.train import batch_shares  # noqa: E402
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-#: The most a run asks for: two minutes is a visitor's whole daily quota when they are not logged in
-#: (3.5 min with a free account, 25 with PRO, per Hugging Face's ZeroGPU page); a longer request
-#: could never be granted to them. A run that would take longer stops itself in time (:func:`training_budget`).
+#: The most a run asks for: two minutes is a visitor's whole daily quota when they are not logged in,
+#: counted per IP address, so shared by a whole school class (5 min with a free account, 40 with PRO,
+#: per Hugging Face's ZeroGPU page); a longer request could never be granted to them. A run that would
+#: take longer stops itself in time (:func:`training_budget`).
 MAX_DURATION_S = 120
 
 # The time model below is an assumption, not a measurement: no ZeroGPU Space was available to this
@@ -108,3 +116,72 @@ def training_budget(recipe: Recipe, data: TrainingData) -> float | None:
     if not on_zerogpu():
         return None
     return max(1.0, run_duration(recipe, data) - STARTUP_S - finish_seconds(recipe))
+
+
+# --- when ZeroGPU says no ---------------------------------------------------------------------------------
+#
+# What ``spaces`` raises, read from spaces 0.51.3. The decorated generator function
+# (spaces/zero/wrappers.py:315, ``gradio_handler``) calls ``client.schedule`` (wrappers.py:324) when the
+# caller first asks it for an item, before any worker process exists; every refusal below is raised
+# there, as a ``gradio.Error`` built by ``spaces.zero.gradio.error(title, message)`` (gradio.py:171-179:
+# ``gr.Error(message, title=title, print_exception=False)``, or its subclass ``HTMLError`` when
+# ``html=True``), and so reaches the caller from that first ``next()``. An error inside the run comes
+# later and otherwise: ``gr.Error`` titled "ZeroGPU worker error" (wrappers.py:391, 400) or the run's own
+# exception, and is never taken for a refusal.
+
+#: Titles of ``spaces.zero.client.schedule``'s refusals, each with what the class is told.
+REFUSAL_TITLES = {
+    # client.py:179 (no IP token: "Space app has reached its GPU limit"), client.py:207 (the visitor's quota:
+    # "You have exceeded your ZeroGPU quota (…s requested vs. …s left). Try again in …", or its runs limit),
+    # and client.py:237 (no IP token, nothing free after a minute in the queue: NO_GPU_IN_QUEUE below).
+    "ZeroGPU quota exceeded": "GPU time for today is used up",
+    "ZeroGPU queue timeout": "no GPU came free within a minute",  # client.py:249 (HTMLError), NO_GPU_IN_QUEUE
+    # client.py:173: "The requested GPU duration (…s) is larger than the maximum allowed".
+    "ZeroGPU illegal duration": "this run needs more GPU time than ZeroGPU grants at once",
+    # client.py:159: "You have too many ZeroGPU credits allocated to running tasks. …".
+    "ZeroGPU pending credits exceeded": "the GPU time left is held by runs still going",
+}
+#: spaces' NO_GPU_MESSAGE_INQUEUE (client.py:35): a queue timeout, also under the "quota exceeded" title (:237).
+NO_GPU_IN_QUEUE = "No GPU was available after 60s"
+#: Messages under the title "ZeroGPU client error" that are refusals: spaces' NO_GPU_MESSAGE_REGULAR
+#: (client.py:34, raised at :259 when the scheduler answers 503) and an expired token (:262). The same
+#: title with "Internal Gradio error" (:313) is a fault, not a refusal.
+CLIENT_REFUSALS = {
+    "No GPU was available": "no GPU is free right now",
+    "Expired ZeroGPU proxy token": "ZeroGPU's token for this page has expired",
+}
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """ZeroGPU would not run a training run: why, in words a class reads, and ``spaces``' own title and message."""
+
+    reason: str  # reads on after "because": "no GPU is free right now"
+    title: str
+    message: str
+
+    def line(self, seconds: float) -> str:
+        """The one status line, e.g. "GPU time for today is used up: training on the CPU, about 40 s"."""
+        return f"{self.reason[:1].upper()}{self.reason[1:]}: training on the CPU, about {about(seconds)}"
+
+
+def refusal(exc: BaseException) -> Refusal | None:
+    """The refusal ``exc`` is, if ``spaces`` raised it to say no GPU will be given (see above); else None.
+
+    Only meaningful for an exception raised before the decorated call yielded anything.
+    """
+    if not isinstance(exc, gr.Error):
+        return None
+    title, message = str(exc.title), str(exc.message)
+    if title == "ZeroGPU quota exceeded" and message.startswith(NO_GPU_IN_QUEUE):
+        return Refusal(REFUSAL_TITLES["ZeroGPU queue timeout"], title, message)
+    if title in REFUSAL_TITLES:
+        return Refusal(REFUSAL_TITLES[title], title, message)
+    if title == "ZeroGPU client error" and message in CLIENT_REFUSALS:
+        return Refusal(CLIENT_REFUSALS[message], title, message)
+    return None
+
+
+def about(seconds: float) -> str:
+    """A duration the way a class hears it: "40 s" below two minutes, else "7 min"."""
+    return f"{max(1, round(seconds))} s" if seconds < 120 else f"{round(seconds / 60)} min"

@@ -27,15 +27,23 @@ def available_devices() -> list[str]:
     return names
 
 
+def _have() -> str:
+    return f"this machine has: {', '.join(available_devices())}"
+
+
 def check_device(choice: str | torch.device) -> torch.device:
-    """``choice`` as a device if this machine has it; else :class:`DeviceError` saying what it has."""
-    have = f"this machine has: {', '.join(available_devices())}"
+    """``choice`` as a device if this machine has it; else :class:`DeviceError` saying what it has.
+
+    The CPU is returned without asking the accelerator anything: on a ZeroGPU Space the app's own
+    process trains on the CPU when no GPU is granted, and must not start CUDA (:mod:`demo.zerogpu`).
+    """
     try:
         device = torch.device(choice)
     except (RuntimeError, TypeError, ValueError):
-        raise DeviceError(f"unknown device {str(choice)[:60]!r}; {have}") from None
+        raise DeviceError(f"unknown device {str(choice)[:60]!r}; {_have()}") from None
     if device.type == "cpu":
         return device
+    have = _have()
     accelerator = torch.accelerator.current_accelerator() if torch.accelerator.is_available() else None
     if accelerator is None or accelerator.type != device.type:
         raise DeviceError(f"no {device.type} device here; {have}")
