@@ -16,28 +16,19 @@ from __future__ import annotations
 import sys
 
 import torch
-from torch.nn import functional as F
-from torch.utils.flop_counter import FlopCounterMode
 
 from bench.common import Row, bench_parser, machine, report
 from bench.speed import subset
+from mnist_core import models
 from mnist_core.data import load_mnist
 from mnist_core.recipes import Recipe, get_recipe
 from mnist_core.train import FinishedEvent, init_model, train
 
 
 def flops_per_image(recipe: Recipe) -> tuple[float, float]:
-    """FP32 FLOPs of one training image in the recipe's model: (forward, backward), from one batch."""
-    model = init_model(recipe.model, recipe.seed).train()
-    memory_format = torch.channels_last if recipe.channels_last else torch.contiguous_format
-    model = model.to(memory_format=memory_format)
-    images = torch.randn(recipe.batch_size, 1, 28, 28).to(memory_format=memory_format)  # (B, 1, 28, 28)
-    labels = torch.randint(0, 10, (recipe.batch_size,))  # (B,)
-    with FlopCounterMode(display=False) as forward:
-        loss = F.cross_entropy(model(images), labels, label_smoothing=recipe.label_smoothing)
-    with FlopCounterMode(display=False) as backward:
-        loss.backward()
-    return forward.get_total_flops() / recipe.batch_size, backward.get_total_flops() / recipe.batch_size
+    """FP32 FLOPs of one training image in the recipe's model: (forward, backward), as
+    :func:`mnist_core.models.flops_per_image` counts them."""
+    return models.flops_per_image(recipe.model)
 
 
 def training_images_per_second(recipe: Recipe, n_train: int, data_dir: str | None) -> tuple[float, int, float]:
