@@ -5,7 +5,7 @@
 
 A time alone cannot tell a slow machine from slow code: the same command took 4.4 s on one
 "AMD EPYC, 2 cores" and 21 s on another. This script counts the FP32 FLOPs of one training
-image (forward and backward: :func:`mnist_core.cost.flops_per_image`), multiplies by the images
+image (forward and backward: :func:`mnist_core.models.flops_per_image`), multiplies by the images
 per second the recipe's training steps reach, and sets the product against the peak that
 :func:`bench.common.machine` estimates.
 """
@@ -18,8 +18,8 @@ import torch
 
 from bench.common import Row, bench_parser, machine, report
 from bench.speed import subset
-from mnist_core.cost import flops_per_image
 from mnist_core.data import load_mnist
+from mnist_core.models import flops_per_image
 from mnist_core.recipes import Recipe, get_recipe
 from mnist_core.train import FinishedEvent, init_model, train
 

@@ -8,11 +8,13 @@ holds one :class:`Sessions` (``AppContext.sessions``), which maps a session hash
 stop flag and to its models. Tests build their own app and so their own ``Sessions``.
 
 The count of running runs also decides whether a lone run may borrow every CPU core
-(:class:`demo.cores.CoreShare`).
+(:class:`demo.cores.CoreShare`), and the progress of every run under way, with the speeds the
+runs measured, is what the Train tab's queue estimate counts (:mod:`demo.queue_wait`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
@@ -21,6 +23,8 @@ from typing import Any, Protocol
 
 from demo.limits import max_sessions
 from demo.models_state import SessionModels
+from demo.queue_wait import DataSize, RunProgress, SpeedKey, speed_key
+from mnist_core.recipes import Recipe
 
 
 class Stoppable(Protocol):
@@ -46,6 +50,9 @@ class Sessions:
         self.capacity = capacity or max_sessions()
         self._models: OrderedDict[str, SessionModels] = OrderedDict()  # the most recent run last
         self._runs: dict[str, Stoppable] = {}
+        self._progress: dict[object, tuple[str | None, RunProgress]] = {}  # every run under way, and its session
+        self._speeds: dict[SpeedKey, float] = {}  # the latest images/s measured for each kind of run, newest last
+        self._data = DataSize()  # the size of the data the latest run trained on
         self._changed = threading.Condition()
 
     # --- training runs ---------------------------------------------------------------------------
@@ -89,6 +96,56 @@ class Sessions:
             flag.set()
         return flag is not None
 
+    def running_sessions(self) -> list[str]:
+        """The sessions training right now."""
+        with self._changed:
+            return list(self._runs)
+
+    # --- how far the runs under way have got (the queue estimate) ----------------------------------
+
+    @contextmanager
+    def progress(self, recipe: Recipe, session_id: str | None = None) -> Iterator[Callable[..., None]]:
+        """Count a run of ``session_id`` in the queue estimate for as long as the block lasts (from leaving the
+        queue to its end).
+
+        Yields ``report(**changes)``, which updates the run's :class:`~demo.queue_wait.RunProgress`
+        field by field; the speed and data size it reports are also kept for the runs to come.
+        Every run counts, with or without a session.
+        """
+        key = object()
+        with self._changed:
+            self._progress[key] = session_id, RunProgress(recipe)
+            self._changed.notify_all()
+
+        def report(**changes: Any) -> None:
+            with self._changed:
+                if key not in self._progress:
+                    return
+                now = dataclasses.replace(self._progress[key][1], **changes)
+                self._progress[key] = session_id, now
+                if now.images_per_sec:
+                    self._speeds.pop(speed_key(recipe), None)  # re-inserted: the newest last
+                    self._speeds[speed_key(recipe)] = now.images_per_sec
+                if now.data is not None:
+                    self._data = now.data
+
+        try:
+            yield report
+        finally:
+            with self._changed:
+                del self._progress[key]
+                self._changed.notify_all()
+
+    def runs_in_progress(self, but_not: str | None = None) -> list[RunProgress]:
+        """The runs under way, oldest first, except any of session ``but_not`` (a visitor is not ahead of itself)."""
+        with self._changed:
+            return [run for session, run in self._progress.values() if but_not is None or session != but_not]
+
+    def measured(self) -> tuple[dict[SpeedKey, float], DataSize]:
+        """The images/s this app measured for each (model, augmentation), newest last, and the latest data size."""
+        with self._changed:
+            return dict(self._speeds), self._data
+
     # --- what each session trained ---------------------------------------------------------------
 
     def track(self, session_id: str | None, models: SessionModels) -> None:
@@ -129,6 +186,11 @@ class Sessions:
                 for session_id in [k for k, v in self._models.items() if v is value]:
                     del self._models[session_id]
                 self._changed.notify_all()
+
+    def snapshot(self) -> dict[str, int]:
+        """How much the registry holds now: a crowd that has left must leave it empty (``bench.crowd_start``)."""
+        with self._changed:
+            return {"running": len(self._runs), "in_progress": len(self._progress), "sessions": len(self._models)}
 
     def wait_for(self, condition: Callable[[Sessions], bool], timeout: float) -> bool:
         """Block until ``condition(self)`` holds (checked at every change) or ``timeout`` seconds pass."""

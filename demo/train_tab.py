@@ -8,7 +8,8 @@ few times a second (training runs flat out in between). Stop sets the run's
 within one step and the model keeps what it learned. If the visitor closes the tab, Gradio
 closes the generator: its ``finally`` sets the same flag, so a run never trains on for nobody.
 Runs go through Gradio's queue with a concurrency limit, so a
-second visitor sees their place in the queue instead of halving everybody's speed. The session's
+second visitor sees their place in the queue instead of halving everybody's speed, and how long the
+runs ahead will take (:mod:`demo.queue_wait`, shown by a step outside the queue). The session's
 models, its running run (``context.sessions``) and the page's state stay in the app's own process.
 
 Under the chart, ten fixed test digits (the first of each class, ``one_per_class``) show what
@@ -20,24 +21,25 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
 
-from demo import inputs, model_files
+from demo import gradio_queue, inputs, model_files
 from demo.charts import TrainingCurve, training_figure
 from demo.context import AppContext
 from demo.models_state import ModelPickers, SessionModels
 from demo.pictures import placeholder_html
+from demo.queue_wait import DataSize, estimate
 from demo.server_log import expected_error
 from demo.sessions import session_id_of
 from demo.train_run import OnCpuInstead, RunStop, Trained, train_anywhere
 from demo.unavailable import mnist_unavailable_markdown
 from mnist_core.data import MNISTUnavailableError
 from mnist_core.handwriting import HandwritingUnavailableError
-from mnist_core.models import MODELS, UnknownModelError, build_model, count_parameters
+from mnist_core.models import MODELS, UnknownModelError, build_model, count_parameters, flops_per_image
 from mnist_core.recipes import RECIPES, InvalidRecipeError, Recipe, get_recipe
 from mnist_core.runs import TrainingData
 from mnist_core.train import EpochEvent, FinishedEvent, StartEvent, StepEvent
@@ -157,16 +159,31 @@ def build(context: AppContext, session: gr.State) -> None:
         """Train with the chosen settings, streaming the chart; at the end add the model to this session."""
         chosen = _chosen_recipe(model_name, recipe_name, n_epochs, batch_size, learning_rate, seed_value)
         models = models if isinstance(models, SessionModels) else SessionModels()
-        yield {**view.running(), status: "Loading MNIST…"}
-        data = yield from _loaded_data(context, chosen, view)
-        if data is None:
-            return
-        stop_flag = RunStop()
-        # Registered (so that Stop and the page's unload find it) for exactly as long as it trains.
-        with context.sessions.running(session_id_of(request), models, stop_flag):
-            outcome = yield from _train_streaming(context, chosen, data, models, view, stop_flag)
-        yield _finished(chosen, models, view, *outcome)
+        with context.sessions.progress(chosen, session_id_of(request)) as report:  # in the queue estimate till the end
+            yield {**view.running(), status: "Loading MNIST…"}
+            data = yield from _loaded_data(context, chosen, view)
+            if data is None:
+                return
+            report(data=DataSize(len(data.mnist.train_images), len(data.mnist.test_images)))
+            stop_flag = RunStop()
+            # Registered (so that Stop and the page's unload find it) for exactly as long as it trains.
+            with context.sessions.running(session_id_of(request), models, stop_flag):
+                outcome = yield from _train_streaming(context, chosen, data, models, view, stop_flag, report)
+            yield _finished(chosen, models, view, *outcome)
 
+    def waiting(request: gr.Request) -> Any:
+        """The status while this visitor's run waits for the runs ahead (nothing if it starts at once)."""
+        me = session_id_of(request)
+        queued = gradio_queue.waiting_inputs("train", me) or []  # None: Gradio's queue unreadable, none counted
+        recipes = [recipe for recipe in map(_queued_recipe, queued) if recipe is not None]
+        measured, data = context.sessions.measured()
+        text = estimate(context.sessions.runs_in_progress(but_not=me), recipes, context.train_concurrency, measured,
+                        data, lambda model: sum(flops_per_image(model)))
+        return gr.skip() if text is None else text
+
+    # Outside the queue, so it answers at once while the run waits; registered first, so it is sent first.
+    start.click(waiting, None, status, queue=False, show_progress="hidden", api_name="queue_wait",
+                api_visibility="undocumented")
     start.click(run, [*settings, session], view.outputs(),
                 concurrency_limit=context.train_concurrency, concurrency_id="train", api_name="train",
                 show_progress="minimal", show_progress_on=status)  # the queue position; not a spinner on every output
@@ -203,17 +220,36 @@ def _settings_form() -> tuple[list[Any], gr.Button, gr.Button]:
     return [model, recipe, epochs, batch, lr, seed], start, stop
 
 
+#: What a form's values can be refused with.
+SETTINGS_ERRORS = (InvalidRecipeError, UnknownModelError, ValueError, TypeError)
+
+
+def _form_recipe(model_name: str, recipe_name: str, n_epochs: float | None, batch_size: float | None,
+                 learning_rate: float | None, seed_value: float | None) -> Recipe:
+    """The recipe with the form's values; raises one of :data:`SETTINGS_ERRORS` saying what is wrong with them."""
+    return get_recipe(recipe_name, model=model_name,
+                      epochs=None if n_epochs is None else int(n_epochs),
+                      batch_size=None if batch_size is None else int(batch_size),
+                      lr=None if learning_rate is None else float(learning_rate),
+                      seed=None if seed_value is None else int(seed_value))
+
+
 def _chosen_recipe(model_name: str, recipe_name: str, n_epochs: float | None, batch_size: float | None,
                    learning_rate: float | None, seed_value: float | None) -> Recipe:
     """The recipe with the form's values, or a ``gr.Error`` saying what is wrong with them."""
     try:
-        return get_recipe(recipe_name, model=model_name,
-                          epochs=None if n_epochs is None else int(n_epochs),
-                          batch_size=None if batch_size is None else int(batch_size),
-                          lr=None if learning_rate is None else float(learning_rate),
-                          seed=None if seed_value is None else int(seed_value))
-    except (InvalidRecipeError, UnknownModelError, ValueError, TypeError) as exc:
+        return _form_recipe(model_name, recipe_name, n_epochs, batch_size, learning_rate, seed_value)
+    except SETTINGS_ERRORS as exc:
         raise expected_error(f"Cannot train with these settings: {exc}") from None
+
+
+def _queued_recipe(inputs: list[Any]) -> Recipe | None:
+    """The recipe of a ``/train`` event waiting in the queue (its inputs: the form, then the session's state);
+    ``None`` for settings it will refuse at once, which keep nobody waiting."""
+    try:
+        return _form_recipe(*inputs[:6])
+    except SETTINGS_ERRORS:
+        return None
 
 
 def _loaded_data(context: AppContext, chosen: Recipe, view: TrainView
@@ -236,12 +272,13 @@ def _loaded_data(context: AppContext, chosen: Recipe, view: TrainView
 
 
 def _train_streaming(context: AppContext, chosen: Recipe, data: TrainingData, models: SessionModels,
-                     view: TrainView, stop_flag: RunStop
+                     view: TrainView, stop_flag: RunStop, report: Callable[..., None]
                      ) -> Generator[dict[Any, Any], None,
                                     tuple[TrainingCurve, FinishedEvent | None, Trained | None, OnCpuInstead | None]]:
     """Run :func:`~demo.train_run.train_anywhere` until it ends or ``stop_flag`` is set, turning its events into
-    page updates. Returns the chart's points, the last event, the trained model (``None`` if the run
-    diverged or nobody is left to see it) and, if ZeroGPU refused the run, why it trained on the CPU.
+    page updates and its progress into ``report`` calls (:meth:`demo.sessions.Sessions.progress`). Returns the
+    chart's points, the last event, the trained model (``None`` if the run diverged or nobody is left to see it)
+    and, if ZeroGPU refused the run, why it trained on the CPU.
     """
     sessions = context.sessions
     curve = TrainingCurve(epochs=chosen.epochs)
@@ -267,6 +304,7 @@ def _train_streaming(context: AppContext, chosen: Recipe, data: TrainingData, mo
                 if on_cpu:
                     context.cores.update(sessions.runs_active)
                 curve = TrainingCurve(steps_per_epoch=event.steps_per_epoch, epochs=event.epochs)
+                report(total_steps=event.total_steps)
                 yield {view.chart: training_figure(curve), view.probes: item.probes, view.filters: item.filters,
                        view.status: f"{note}### Training {chosen.model} ({count_parameters_of(chosen.model):,} "
                                     f"parameters) on {event.device}\n{event.epochs} epochs × "
@@ -274,17 +312,21 @@ def _train_streaming(context: AppContext, chosen: Recipe, data: TrainingData, mo
             elif isinstance(event, StepEvent):
                 curve.add_loss(event.global_step, event.loss)
                 if item.probes is not None:  # train_on_device redraws the probes about once a second
+                    report(steps_done=event.global_step, images_per_sec=event.images_per_sec)
                     threads = context.cores.update(sessions.runs_active) if on_cpu else None
                     yield {view.chart: training_figure(curve), view.probes: item.probes,
                            view.status: note + step_status(event, chosen, accuracies, threads)}
             elif isinstance(event, EpochEvent):
                 curve.add_accuracy(event.epoch, event.test_accuracy)
                 accuracies.append(event.test_accuracy)
+                report(epochs_done=event.epoch)
                 yield {view.chart: training_figure(curve), view.probes: item.probes, view.filters: item.filters,
                        view.status: f"{note}### Epoch {event.epoch} of {event.epochs} done: test accuracy "
                                     f"**{event.test_accuracy:.2%}** (elapsed {clock(event.elapsed)})"}
             elif isinstance(event, FinishedEvent):
                 finished = event
+                speed = event.global_step * chosen.batch_size / event.train_seconds if event.train_seconds > 0 else None
+                report(finishing=True, steps_done=event.global_step, images_per_sec=speed or None)
                 if models.closed:
                     break  # nobody will see this model: do not finish it
                 if event.status == "stopped":  # said at once: the class sees Stop worked

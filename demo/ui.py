@@ -55,6 +55,10 @@ CSS = """
 #prediction .output-class { font-size: 4rem !important; }
 .tab-container button, button[role="tab"] { font-size: 1.15rem !important; font-weight: 600; }
 #train-status h3 { margin: 0.2rem 0; }
+/* While a run waits in the queue: its wait estimate is read, not faded, and Gradio's place in the queue
+   ("queue: 2/3 | 4.1s", kept up to date) shows above it instead of being clipped by its empty box. */
+#train-status .pending { opacity: 1; padding-top: 2.6rem; }
+#train-status [data-testid="status-tracker"] { overflow: visible; }
 #layer-table, #per-class { font-size: 1.05rem; }
 @media (min-width: 1600px) {
   div { PROJECTOR_TYPE }

@@ -1,7 +1,8 @@
 """What a training run costs in arithmetic, and about how long it takes on a CPU.
 
-The FLOPs of one training image are counted, not assumed (:func:`flops_per_image`, also what
-``bench.flops`` sets against the machine's peak). The time model puts them against a rate
+The FLOPs of one training image are counted, not assumed
+(:func:`mnist_core.models.flops_per_image`, also what ``bench.flops`` sets against the machine's
+peak and what the Train tab's queue estimate scales by). The time model puts them against a rate
 per CPU thread, plus a fixed cost per step, fitted to three measured recipes on the 2-core
 AVX-512 Xeon of ``bench/results/speed.json`` and ``flops.json``: ``fast`` (8.2 s of steps per
 epoch), ``seed004`` (14.6 s) and ``seed000`` (51.1 s) come out at 8.7, 14.5 and 51.1 s. CPUs
@@ -12,13 +13,8 @@ AVX2 one. So this is an estimate to tell a class "about a minute" from "about ha
 from __future__ import annotations
 
 import math
-from functools import cache
 
-import torch
-from torch.nn import functional as F
-from torch.utils.flop_counter import FlopCounterMode
-
-from mnist_core.models import build_model
+from mnist_core.models import flops_per_image
 from mnist_core.recipes import Recipe
 from mnist_core.train import batch_shares
 
@@ -30,27 +26,6 @@ CPU_STEP_S = 1.5e-3
 CPU_AUGMENT_IMAGE_S = 1.2e-4
 #: Test images measured after every epoch.
 TEST_IMAGES = 10_000
-
-
-@cache
-def flops_per_image(model: str) -> tuple[float, float]:
-    """FP32 FLOPs of one training image in ``model``: (forward, backward).
-
-    Counted by ``torch.utils.flop_counter.FlopCounterMode`` on one small batch: convolutions and
-    matrix products; batch norm, ReLU and pooling (a few percent) are left out. The count does not
-    depend on the batch size or the memory layout. Leaves torch's random state as it found it.
-    """
-    state = torch.get_rng_state()  # the CPU's only: torch.random.fork_rng would ask for the accelerator
-    try:
-        net = build_model(model).train()
-        images, labels = torch.randn(8, 1, 28, 28), torch.randint(0, 10, (8,))
-        with FlopCounterMode(display=False) as forward:
-            loss = F.cross_entropy(net(images), labels)
-        with FlopCounterMode(display=False) as backward:
-            loss.backward()
-    finally:
-        torch.set_rng_state(state)
-    return forward.get_total_flops() / 8, backward.get_total_flops() / 8
 
 
 def cpu_seconds(recipe: Recipe, train_size: int, threads: int) -> float:

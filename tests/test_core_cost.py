@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from mnist_core.cost import cpu_seconds, flops_per_image
+from mnist_core.cost import cpu_seconds
+from mnist_core.models import flops_per_image
 from mnist_core.recipes import RECIPES, get_recipe
 
 
