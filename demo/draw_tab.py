@@ -42,6 +42,14 @@ from mnist_core.preprocess import ImageInputError
 from mnist_core.saliency import explain
 
 PROMPT = "Draw a digit"
+#: Runs once in the browser as the inside views appear: on a phone (the app's 640 px breakpoint) the accordion
+#: starts folded, as if tapped (so the server hears it and skips the inside views): they sit a long scroll below
+#: the canvas, where a student drawing never sees them, and a tap opens them (computed then).
+FOLD_ON_PHONES_JS = """
+if (window.matchMedia('(max-width: 640px)').matches) {
+  element.closest('#inside-accordion')?.querySelector('button.label-wrap.open')?.click();
+}
+"""
 INSIDE_PROMPT = "Draw a digit to see which strokes drove the answer and what each convolution layer made of it."
 
 
@@ -105,7 +113,7 @@ def build(context: AppContext, session: gr.State) -> Correction:
                     "computed from the drawing, one small picture per filter (bright = strong response, "
                     "shown after the layer's batch norm and activation, i.e. what the next layer receives).")
         saliency = gr.HTML(placeholder_html(INSIDE_PROMPT), elem_id="saliency-view")
-        feature_maps = gr.HTML("", elem_id="feature-maps-view")
+        feature_maps = gr.HTML("", elem_id="feature-maps-view", js_on_load=FOLD_ON_PHONES_JS)
     inside_open = gr.State(True)
     digit_state = gr.State(None)  # the last 28x28 input, so the inside views need not preprocess again
     drawing_state = gr.State(None)  # the last drawing's PNG bytes, kept if the visitor makes it one of their examples

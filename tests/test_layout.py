@@ -86,6 +86,8 @@ def test_the_inside_pictures_say_what_their_colours_mean(screen: tuple[str, Any]
     name, page = screen
     if name == "phone":
         touch_stroke(page, EUROPEAN_ONE)
+        wait_for_answer(page)
+        page.locator(INSIDE_HEADER).click()  # folded on a phone: a student opens it (see INSIDE_HEADER)
     else:
         stroke(page, EUROPEAN_ONE)
     wait_for_answer(page)
@@ -97,6 +99,22 @@ def test_the_inside_pictures_say_what_their_colours_mean(screen: tuple[str, Any]
     maps = check_legend(page, "#feature-maps-view", "#feature-maps-view .feature-grid", below=False, one_line=wide)
     assert "strongest" in heat and "bright" in maps
     page.screenshot(path=str(ARTIFACTS / f"layout-draw-legends-{name}.png"), full_page=True)
+
+
+#: The header of the "Inside the network" accordion, which folds and unfolds it. The tests click it: a synthetic
+#: tap within a fraction of a second of the touch stroke before it is taken by chromium's double-tap detection.
+INSIDE_HEADER = "#inside-accordion button.label-wrap"
+
+
+def test_on_a_phone_the_inside_views_start_folded_and_are_computed_when_opened(phone: Any) -> None:
+    """Far below the canvas on a phone, the inside views cost the server nothing until a student opens them."""
+    phone.wait_for_selector(f"{INSIDE_HEADER}:not(.open)")  # folded as the page loads
+    touch_stroke(phone, EUROPEAN_ONE)
+    assert wait_for_answer(phone) == "1"
+    assert phone.locator("#feature-maps-view img").count() == 0  # the answer came alone
+    phone.locator(INSIDE_HEADER).click()
+    wait_for_images(phone, "#feature-maps-view img", 1)  # computed for the drawing already made
+    wait_for_images(phone, "#saliency-view img", 2)
 
 
 def test_a_finger_draws_on_a_phone_without_scrolling_the_page(phone: Any) -> None:
