@@ -267,7 +267,7 @@ def feature_maps_html(explanation: Explanation) -> str:
 
 
 #: What the Draw tab says above the picture of the model's input.
-MODEL_INPUT_CAPTION = "What the model sees (28 × 28)"
+MODEL_INPUT_CAPTION = "What the model sees (28\u00a0×\u00a028)"  # non-breaking: "(28 ×" never ends a line
 
 
 def model_input_html(digit: np.ndarray | None) -> str:
