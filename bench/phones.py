@@ -66,6 +66,7 @@ class PadEvent:
     superseded: bool = False  # a newer stroke replaced it before it was sent (the page's "always_last")
     dropped: list[int] = field(default_factory=list)  # events the page would not send ("once" while pending)
     files: int = 0
+    fetched: set[str] = field(default_factory=set)  # a picture shown again is not fetched again (same URL)
     errors: list[str] = field(default_factory=list)
     inside_wanted: set[int] = field(default_factory=set)  # the inside views' components this event's events fill
     inside_seen: set[int] = field(default_factory=set)
@@ -283,7 +284,10 @@ class Phone:
             if event.inside is None and event.inside_wanted and event.inside_wanted <= event.inside_seen:
                 event.inside = now
         for url in file_urls(data):
-            files.append(asyncio.create_task(self.fetch(url, event)))
+            if event is None or url not in event.fetched:
+                if event is not None:
+                    event.fetched.add(url)
+                files.append(asyncio.create_task(self.fetch(url, event)))
 
     async def fetch(self, url: str, event: PadEvent | None) -> None:
         """GET a file as the page's ``<img>`` would, checking that all of it came."""
