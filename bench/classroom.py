@@ -58,6 +58,8 @@ GOAL_PHONES, GOAL_ANSWER_MS, GOAL_INSIDE_MS, GOAL_TRAINING = 30, 300, 600, 0.5
 #: A class's pace: drawing a stroke takes 0.6-1.2 s, a pause of 2-4 s follows each digit; phones start
 #: within the first 3 s. Clear (``--clear``) comes 0.3 s before the next digit's first stroke.
 STROKE_S, PAUSE_S, START_S, CLEAR_S = (0.6, 1.2), (2.0, 4.0), 3.0, 0.3
+#: One phone draws this long before anything is measured: long enough for at least one stroke.
+WARM_UP_S = START_S + STROKE_S[1] + 1.0
 #: The most a class may go on (the teaching scenario waits for its run), and the most phones.
 MAX_CLASS_S, MAX_PHONES = 600.0, 200
 
@@ -307,7 +309,7 @@ def bench_app(plan: Plan, folder: Path) -> tuple[list[Row], dict[str, Any] | Non
         recording = record(url, plan.viewport)
         page = Page.of(httpx.get(url + "config", timeout=60).json())
         script = Script(page, recording)
-        run_class(url, script, proc.pid, 1, 3.0)  # warm-up: the first strokes load what later ones reuse
+        run_class(url, script, proc.pid, 1, WARM_UP_S)  # the first strokes load what later ones reuse
         idle = idle_cpu(proc.pid, plan.seconds)
         rows = [Row(f"What the page sends (recorded once in headless chromium, {recording.viewport[0]} × "
                     f"{recording.viewport[1]})", recording.describe(page), "reported", None,
@@ -396,7 +398,7 @@ def bench_noop(plan: Plan, recording: Recording) -> list[Row]:
     try:
         wait_served(url, time.monotonic() + 120)
         script = noop_script(httpx.get(url + "config", timeout=60).json(), recording)
-        run_class(url, script, proc.pid, 1, 3.0)
+        run_class(url, script, proc.pid, 1, WARM_UP_S)
         idle = idle_cpu(proc.pid, plan.seconds)
         for n in plan.phones:
             s = summarize(run_class(url, script, proc.pid, n, plan.seconds, clear=plan.clear), idle)

@@ -47,7 +47,8 @@ CONNECTIONS = 6
 FILE_URL = re.compile(r"""(?:https?://[^"'\s)]+)?/gradio_api/file=[^"'\s)]+""")
 #: Session ids as the page makes them (11 characters, a-z0-9).
 SESSION_CHARS = 11
-#: What httpx says when a kept-alive connection was closed by the server just as a request went out on it.
+#: What httpx says when a kept-alive connection was closed by the server just as a request went out on it
+#: (or it fails with a ``WriteError``: the request never left).
 STALE = "without sending a response"
 
 
@@ -142,9 +143,9 @@ class Phone:
         request = self.http.build_request(method, url, **kwargs)
         try:
             response = await self.http.send(request, stream=True)
-        except httpx.RemoteProtocolError as exc:
-            if STALE not in str(exc):
-                raise
+        except (httpx.RemoteProtocolError, httpx.WriteError) as exc:
+            if isinstance(exc, httpx.RemoteProtocolError) and STALE not in str(exc):
+                raise  # the server had begun answering: a lost connection, not a stale one
             self.retries += 1
             response = await self.http.send(self.http.build_request(method, url, **kwargs), stream=True)
         try:
