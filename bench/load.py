@@ -195,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-    report("Load" + (" (quick smoke run)" if args.quick else ""), rows, args.out,
+    report("Load through the API" + (" (quick smoke run)" if args.quick else ""), rows, args.out,
            "python -m bench.load" + (" --quick" if args.quick else ""))
     # Exit status: whether the app kept serving (no errors, training progressed). Latency and memory
     # figures are for reading in the table; timings are not pass/fail on a shared machine.
