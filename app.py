@@ -103,8 +103,6 @@ def app_torch_threads() -> int:
     return env_int(TORCH_THREADS_ENV, 1)
 
 
-# Once, at start: what a Space's CPU side gives (undocumented for ZeroGPU) is then in its log.
-log.info(machine_summary())
 return_freed_memory_to_the_system()  # the app trains again and again: its memory must not creep up
 limit_decoded_pixels()  # Gradio decodes uploaded images itself: PIL refuses bombs for it too
 try:
@@ -112,6 +110,8 @@ try:
     demo: gr.Blocks = build_demo()
 except SettingError as exc:  # a bad value in the environment: say which, in one line, not a traceback
     raise SystemExit(f"error: {exc}") from None
+# Once, at start, once the settings are known good: what a Space's CPU side gives (undocumented for ZeroGPU).
+log.info(machine_summary())
 
 if __name__ == "__main__":
     try:
