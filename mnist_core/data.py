@@ -202,3 +202,20 @@ def load_mnist(data_dir: str | os.PathLike[str] | None = None, *, download: bool
     """
     root = locate_mnist(data_dir, download=download, progress=progress)
     return _load_cached(str(root.resolve()))
+
+
+def write_mnist_subset(source: MNISTData, root: Path, n_train: int, n_test: int) -> Path:
+    """The first ``n_train`` and ``n_test`` images of ``source`` as MNIST's four files under ``root/MNIST/raw``
+    (uncompressed, as :func:`load_mnist` reads them once extracted): a small MNIST that loads and trains in
+    seconds, for a benchmark of many runs (``bench.crowd_start``). Returns ``root``, a data folder."""
+    raw = root / "MNIST" / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    sets = {"train": (source.train_images[:n_train], source.train_labels[:n_train]),
+            "t10k": (source.test_images[:n_test], source.test_labels[:n_test])}
+    for prefix, (images, labels) in sets.items():
+        # The idx format: zero, zero, the type (8: unsigned byte), the number of dimensions, each as a big-endian int32.
+        header = bytes([0, 0, 8, 3]) + b"".join(d.to_bytes(4, "big") for d in images.shape)
+        (raw / f"{prefix}-images-idx3-ubyte").write_bytes(header + images.numpy().tobytes())
+        header = bytes([0, 0, 8, 1]) + len(labels).to_bytes(4, "big")
+        (raw / f"{prefix}-labels-idx1-ubyte").write_bytes(header + labels.numpy().astype("uint8").tobytes())
+    return root

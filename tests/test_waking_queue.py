@@ -9,6 +9,7 @@ start, so a wake-up that went missing hangs a test instead of passing it slowly.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import socket
 import threading
 from pathlib import Path
@@ -41,7 +42,9 @@ def timers_of_an_idle_queue(queue: queueing.Queue) -> list[float]:
         queue.close()
         return pending
 
-    return asyncio.run(run())
+    # A loop of its own in a thread of its own: the browser tests' Playwright keeps one running in this thread.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, run()).result()
 
 
 def test_an_idle_queue_sets_no_timer_sooner_than_its_safety_net() -> None:
