@@ -150,8 +150,7 @@ def png_uri(image: np.ndarray, palette: np.ndarray | None = None) -> str:
     buffer = io.BytesIO()
     picture = Image.fromarray(np.ascontiguousarray(image))
     if palette is not None:
-        picture = picture.convert("P") if picture.mode != "L" else Image.frombytes("P", picture.size, picture.tobytes())
-        picture.putpalette(np.asarray(palette, np.uint8).tobytes())
+        picture.putpalette(np.asarray(palette, np.uint8).tobytes())  # an "L" image becomes "P": its values index it
     picture.save(buffer, format="PNG", compress_level=1)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
@@ -266,6 +265,11 @@ def feature_maps_html(explanation: Explanation) -> str:
     return FEATURE_MAPS_LEGEND + '<div class="inside-row feature-maps">' + "".join(parts) + "</div>"
 
 
+def grey_pixels(digit: np.ndarray) -> np.ndarray:
+    """The model's (28, 28) [0, 1] input as uint8 grey pixels (0-255, rounded): as shown, and as an example is kept."""
+    return (np.clip(np.asarray(digit, np.float32), 0, 1) * 255).round().astype(np.uint8)
+
+
 #: What the Draw tab says above the picture of the model's input.
 MODEL_INPUT_CAPTION = "What the model sees (28\u00a0×\u00a028)"  # non-breaking: "(28 ×" never ends a line
 
@@ -281,8 +285,7 @@ def model_input_html(digit: np.ndarray | None) -> str:
     if digit is None:
         picture = '<div class="model-input-blank" role="img" aria-label="nothing drawn yet"></div>'
     else:
-        pixels = (np.clip(np.asarray(digit, np.float32), 0, 1) * 255).round().astype(np.uint8)
-        picture = img_tag(pixels, 10, alt="the drawing as the model sees it: 28 × 28 grey pixels")
+        picture = img_tag(grey_pixels(digit), 10, alt="the drawing as the model sees it: 28 × 28 grey pixels")
     return f'<figure class="model-input"><figcaption>{MODEL_INPUT_CAPTION}</figcaption>{picture}</figure>'
 
 

@@ -34,7 +34,7 @@ from demo.context import AppContext
 from demo.inputs import composite_of, sketch_digit
 from demo.limits import MAX_EXAMPLES_PER_SESSION
 from demo.models_state import SessionModels, require_entry
-from demo.pictures import png_uri, zoom_pixels
+from demo.pictures import grey_pixels, png_uri, zoom_pixels
 from demo.server_log import expected_error
 from demo.sessions import session_id_of
 from demo.unavailable import mnist_unavailable_markdown
@@ -96,7 +96,7 @@ def add_example(models: SessionModels, digit: np.ndarray | None, label: int,
     if len(models.examples) >= MAX_EXAMPLES_PER_SESSION:
         raise expected_error(f"This page already holds {MAX_EXAMPLES_PER_SESSION} examples, the most one page keeps: "
                              "teach the model with them, download them, or remove some.")
-    example = Example((np.clip(digit, 0, 1) * 255).round().astype(np.uint8), int(label), _png_bytes(drawing))
+    example = Example(grey_pixels(digit), int(label), _png_bytes(drawing))
     models.examples.append(example)
     return example
 
