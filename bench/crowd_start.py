@@ -161,6 +161,7 @@ class Page:
         self.final: str | None = None  # the ``process_completed`` message, as it came
         self.ended: float | None = None
         self._streams: list[httpx.Response] = []
+        self._heartbeat: httpx.Response | None = None
         self._changed = threading.Condition()
         self.closed = False
         threading.Thread(target=self._read, args=(f"gradio_api/heartbeat/{self.session}", None), daemon=True).start()
@@ -189,6 +190,8 @@ class Page:
                     if self.closed:
                         return
                     self._streams.append(response)
+                    if event is None:
+                        self._heartbeat = response
                 for line in response.iter_lines():
                     if event is not None and line.startswith("data:"):
                         self._note(json.loads(line[5:]), line, event)
@@ -219,12 +222,25 @@ class Page:
             self.closed = True
             streams, self._streams = self._streams, []
         for response in streams:
-            network = response.extensions.get("network_stream")
-            sock = network.get_extra_info("socket") if network is not None else None
-            with contextlib.suppress(OSError):
-                if sock is not None:
-                    sock.shutdown(socket.SHUT_RDWR)
+            _shut(response)
         self.http.close()
+
+    def drop_heartbeat(self) -> None:
+        """Drop only the heartbeat, as Gradio sees a closed tab for the up to ten seconds before it notices the
+        queue's stream closed too: the page's unload event runs, and its waiting event is still in the queue."""
+        with self._changed:
+            heartbeat = self._heartbeat
+        assert heartbeat is not None, "the page's heartbeat never connected"
+        _shut(heartbeat)
+
+
+def _shut(response: httpx.Response) -> None:
+    """Shut a streamed response's socket down, so the app sees the connection end now."""
+    network = response.extensions.get("network_stream")
+    sock = network.get_extra_info("socket") if network is not None else None
+    with contextlib.suppress(OSError):
+        if sock is not None:
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 def functions_of(url: str) -> dict[str, int]:

@@ -58,17 +58,24 @@ class Sessions:
     # --- training runs ---------------------------------------------------------------------------
 
     @contextmanager
-    def running(self, session_id: str | None, models: SessionModels, stop: Stoppable) -> Iterator[None]:
+    def running(self, session_id: str | None, models: SessionModels, stop: Stoppable,
+                left: Callable[[], bool] = lambda: False) -> Iterator[None]:
         """Register ``session_id``'s run (so Stop and the unload event find it) for as long as the block lasts.
 
         Starting a run also means the visitor is there: their models are tracked again, even if
-        Gradio had reported the page closed (a dropped connection that came back).
+        Gradio had reported the page closed (a dropped connection that came back). Unless
+        ``left()`` says the page that asked for this run has closed (:func:`demo.gradio_queue.page_left`:
+        Gradio can start a waiting run after its page's unload event): then the session ends at once,
+        as if the unload came now, and the run stops before its first step. Asked after the run is
+        registered, so an unload that comes later still finds it.
         """
         self.track(session_id, models)
         if session_id:
             with self._changed:
                 self._runs[session_id] = stop
                 self._changed.notify_all()
+            if left():
+                self.end(session_id)
         try:
             yield
         finally:

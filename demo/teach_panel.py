@@ -29,7 +29,7 @@ import gradio as gr
 import numpy as np
 from PIL import Image
 
-from demo import inputs, model_files
+from demo import gradio_queue, inputs, model_files
 from demo.context import AppContext
 from demo.inputs import composite_of, sketch_digit
 from demo.limits import MAX_EXAMPLES_PER_SESSION
@@ -232,7 +232,9 @@ def build(context: AppContext, session: gr.State, correction: Correction) -> Non
         taught: Taught | None = None
         finished: FinishedEvent | None = None
         last = 0.0
-        with context.sessions.running(session_id_of(request), models, stop):
+        with context.sessions.running(session_id_of(request), models, stop, gradio_queue.page_left):
+            if models.closed:  # its page closed while it waited (Gradio still started it): nobody to teach for
+                return
             try:
                 for event in teach(base.model, base.model_name, as_digits(examples), data, base_metadata=base.metadata,
                                    stop=stop, device="cpu", data_dir=context.data_dir):

@@ -167,7 +167,9 @@ def build(context: AppContext, session: gr.State) -> None:
             report(data=DataSize(len(data.mnist.train_images), len(data.mnist.test_images)))
             stop_flag = RunStop()
             # Registered (so that Stop and the page's unload find it) for exactly as long as it trains.
-            with context.sessions.running(session_id_of(request), models, stop_flag):
+            with context.sessions.running(session_id_of(request), models, stop_flag, gradio_queue.page_left):
+                if models.closed:  # its page closed while it waited (Gradio still started it): nobody to train for
+                    return
                 outcome = yield from _train_streaming(context, chosen, data, models, view, stop_flag, report)
             yield _finished(chosen, models, view, *outcome)
 

@@ -181,6 +181,19 @@ def test_a_session_that_ends_is_freed_and_one_that_trains_again_keeps_models() -
     assert sessions.models_of("visitor-1") is None
 
 
+def test_a_run_whose_page_already_left_ends_the_session_and_keeps_nothing() -> None:
+    # Gradio can start a waiting run after its page's unload event ran (the queue's stream is noticed closed later).
+    sessions = Sessions(capacity=10)
+    sessions.end("gone")  # the unload event: nothing to stop yet
+    models, flag = SessionModels(), Flag()
+    with sessions.running("gone", models, flag, left=lambda: True):
+        assert flag.stopped and models.closed  # it stops before its first step
+    assert sessions.snapshot() == {"running": 0, "in_progress": 0, "sessions": 0}
+    with sessions.running("here", SessionModels(), Flag(), left=lambda: False):
+        pass
+    assert sessions.snapshot()["sessions"] == 1
+
+
 def test_stop_finds_the_sessions_own_run_and_no_other() -> None:
     sessions = Sessions(capacity=10)
     mine, theirs = Flag(), Flag()

@@ -1,6 +1,6 @@
 """Start pressed by several pages at once (bench.crowd_start, smaller): every run finishes or is stopped, in queue
-order, nobody is stuck and the app's record of sessions is empty afterwards; and each waiting page is told how many
-runs are ahead of it, counting those in Gradio's queue."""
+order, nobody is stuck and the app's record of sessions is empty afterwards; each waiting page is told how many
+runs are ahead of it, counting those in Gradio's queue; and a waiting run whose page has closed does not train."""
 
 from __future__ import annotations
 
@@ -56,5 +56,26 @@ def test_a_waiting_page_is_told_the_runs_ahead_in_the_queue(server: Server) -> N
     finally:
         for page in pages:
             page.close()
+    registry, _ = settle(server)
+    assert (registry["running"], registry["in_progress"], registry["sessions"]) == (0, 0, 0), registry
+
+
+def test_a_waiting_run_whose_page_closed_does_not_train(server: Server) -> None:
+    # Gradio notices a closed page's heartbeat at once (and runs its unload event) but its queue stream only at the
+    # next message, up to 10 s later: in between it starts the page's waiting run. It must end there, keeping nothing.
+    functions = functions_of(server.url)
+    first, gone = Page(server.url, functions), Page(server.url, functions)
+    try:
+        first.join("train", [*["fast-cnn", "fast", 100, 96, 0.1, 1], None])  # outlasts the test until stopped
+        assert first.wait(lambda p: p.trained, time.monotonic() + 120), "the first run did not start training"
+        gone.wait(lambda p: p._heartbeat is not None, time.monotonic() + 30)
+        press_start(gone)  # waits behind the first run
+        gone.drop_heartbeat()
+        first.call("stop", [])
+        assert gone.wait(lambda p: p.final is not None, time.monotonic() + 120), "the waiting run never ended"
+        assert not gone.trained, "the run of a page that had closed started training"
+    finally:
+        first.close()
+        gone.close()
     registry, _ = settle(server)
     assert (registry["running"], registry["in_progress"], registry["sessions"]) == (0, 0, 0), registry

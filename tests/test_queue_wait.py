@@ -124,3 +124,26 @@ def test_a_run_that_fails_leaves_no_progress_behind() -> None:
     with pytest.raises(RuntimeError), sessions.progress(FAST):
         raise RuntimeError("the data could not be loaded")
     assert sessions.runs_in_progress() == []
+
+
+def test_page_left_reads_whether_gradio_closed_the_event_being_handled() -> None:
+    from contextvars import copy_context
+    from types import SimpleNamespace
+
+    from gradio.context import LocalContext
+
+    from demo.gradio_queue import page_left
+
+    events = {"open": SimpleNamespace(closed=False, alive=True),
+              "heartbeat-gone": SimpleNamespace(closed=True, alive=True),
+              "stream-gone": SimpleNamespace(closed=False, alive=False)}
+    blocks = SimpleNamespace(_queue=SimpleNamespace(event_ids_to_events=events))
+
+    def seen_from(event_id: str | None) -> bool:
+        LocalContext.blocks.set(blocks)  # type: ignore[arg-type]
+        LocalContext.event_id.set(event_id)
+        return page_left()
+
+    said = {event_id: copy_context().run(seen_from, event_id) for event_id in [*events, "unknown", None]}
+    assert said == {"open": False, "heartbeat-gone": True, "stream-gone": True, "unknown": False, None: False}
+    assert copy_context().run(page_left) is False  # outside an event handler
