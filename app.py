@@ -18,7 +18,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 # off: about 10 MB that only ever grows to its cap. The last 1,000 are plenty for --monitoring.
 os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "1000")
 
-from demo.limits import SettingError, env_int  # noqa: E402  (reads only os.environ)
+from demo.server.limits import SettingError, env_int  # noqa: E402  (reads only os.environ)
 
 try:  # Gradio reads $GRADIO_SERVER_PORT as it is imported and stops with a traceback on a non-number
     env_int("GRADIO_SERVER_PORT", 7860, maximum=65535)
@@ -26,17 +26,17 @@ except SettingError as exc:
     raise SystemExit(f"error: {exc}") from None
 
 # On a ZeroGPU Space, `spaces` must patch torch before anything else uses it (imported first, as
-# Hugging Face advises); elsewhere importing it changes nothing. See demo/zerogpu.py.
-import demo.zerogpu  # noqa: E402, F401  (must come first, after the setting above)
+# Hugging Face advises); elsewhere importing it changes nothing. See demo/server/zerogpu.py.
+import demo.server.zerogpu  # noqa: E402, F401  (must come first, after the setting above)
 
 # isort: split
 import gradio as gr  # noqa: E402  (must follow the setting above)
 import torch  # noqa: E402
 
-from demo.context import TRAIN_CONCURRENCY_ENV
-from demo.http_guard import middleware
-from demo.limits import max_sessions
-from demo.server_log import log
+from demo.server.context import TRAIN_CONCURRENCY_ENV
+from demo.server.http_guard import middleware
+from demo.server.limits import max_sessions
+from demo.server.log import log
 from demo.ui import CSS, THEME, build_demo
 from mnist_core.host import summary as machine_summary
 from mnist_core.memory import return_freed_memory_to_the_system
@@ -56,7 +56,7 @@ def launch_options(monitoring: bool = False) -> dict[str, Any]:
 
     - uploads of at most ``MAX_UPLOAD``;
     - the state of at most ``max_sessions()`` sessions in memory (Gradio's default, 10,000, is 2 GB here);
-    - :mod:`demo.http_guard`: oversized request bodies and unknown functions refused before Gradio reads them;
+    - :mod:`demo.server.http_guard`: oversized request bodies and unknown functions refused before Gradio reads them;
     - Gradio's ``/monitoring`` pages off unless ``monitoring``: they are open without login and list
       every function and how often it was called.
     """

@@ -27,7 +27,7 @@ from gradio_client import Client, handle_file
 
 from bench.common import REPO, Row, bench_parser, percentile, report
 from bench.sketches import plain_digit
-from demo.limits import EVENT_CONCURRENCY
+from demo.server.limits import EVENT_CONCURRENCY
 
 #: gradio_client opens a new httpx client for every request, and each one builds a TLS context by
 #: loading the whole CA bundle, even for plain http: measured here ~60 ms of CPU per prediction,

@@ -216,7 +216,7 @@ def serve_noop(port: int) -> None:
     """A tiny Gradio app of the same version: one queued event that does nothing, fed the same drawing."""
     import gradio as gr
 
-    from demo.limits import EVENT_CONCURRENCY
+    from demo.server.limits import EVENT_CONCURRENCY
 
     with gr.Blocks() as noop:
         pad = gr.JSON(elem_id=PAD_ID)

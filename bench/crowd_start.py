@@ -68,7 +68,7 @@ GROWTH_MB = 50.0
 def _serve(port: int, data_dir: str, conn: Any) -> None:
     """The child process: the app as ``app.py`` builds it, on ``data_dir``; answers ``conn`` with its registry."""
     import app
-    from demo.context import AppContext
+    from demo.server.context import AppContext
     from demo.ui import build_demo
 
     context = AppContext.create(data_dir=data_dir)

@@ -24,7 +24,7 @@ from pathlib import Path
 from bench.app import connect, event_index, free_port, new_client, rss_mb, send_event, sketch_value, start_app
 from bench.common import Row, bench_parser, report
 from bench.sketches import plain_digit
-from demo.limits import DEFAULT_MAX_SESSIONS, MAX_SESSIONS_ENV, TEMP_MAX_AGE_ENV
+from demo.server.limits import DEFAULT_MAX_SESSIONS, MAX_SESSIONS_ENV, TEMP_MAX_AGE_ENV
 
 
 def folder_mb(folder: Path) -> float:

@@ -10,7 +10,7 @@ The drawings are shapes no model has learnt, each said to be a digit it is not r
 (:data:`bench.sketches.CROSS` is a 4, a hash sign an 8, ...), drawn a little differently each
 time, so what it learns is visible: how many it reads right before and after, and the MNIST
 test accuracy before and after. Runs use one thread (an app whose visitors are drawing meanwhile)
-and every core (what the app lends a teaching run when it is the only run: ``demo.cores``).
+and every core (what the app lends a teaching run when it is the only run: ``demo.server.cores``).
 """
 
 from __future__ import annotations

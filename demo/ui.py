@@ -6,27 +6,20 @@ import os
 
 import gradio as gr
 
-from demo import (
-    bars,
-    confusion_tab,
-    dataset_tab,
-    diagram,
-    draw_tab,
-    drawing_pad,
-    join,
-    lesson,
-    model_tab,
-    pictures,
-    teach_panel,
-    train_tab,
-)
-from demo.context import AppContext
-from demo.limits import EVENT_CONCURRENCY, temp_cleanup
-from demo.models_state import SessionModels
-from demo.readings import CSS as READINGS_CSS
-from demo.sessions import session_id_of
-from demo.temp_files import start_cleanup
-from demo.waking_queue import install as wake_queue_on_events
+from demo.server.context import AppContext
+from demo.server.limits import EVENT_CONCURRENCY, temp_cleanup
+from demo.server.models_state import SessionModels
+from demo.server.sessions import session_id_of
+from demo.server.temp_files import start_cleanup
+from demo.server.waking_queue import install as wake_queue_on_events
+from demo.tabs import confusion as confusion_tab
+from demo.tabs import dataset as dataset_tab
+from demo.tabs import draw as draw_tab
+from demo.tabs import model as model_tab
+from demo.tabs import teach as teach_panel
+from demo.tabs import train as train_tab
+from demo.views import bars, diagram, drawing_pad, join, lesson, pictures
+from demo.views.readings import CSS as READINGS_CSS
 
 TITLE = "MNIST live: watch a neural network learn to read digits"
 
@@ -81,7 +74,7 @@ def build_demo(data_dir: str | os.PathLike[str] | None = None, assets_dir: str |
     """The whole app, queued; ``data_dir`` is where MNIST is (or will be downloaded), ``assets_dir`` the checkpoints.
 
     ``context`` (instead of the three settings) lets a caller keep the app's records, e.g. a test its
-    :class:`~demo.sessions.Sessions`.
+    :class:`~demo.server.sessions.Sessions`.
 
     The queue is set up here, so every way of serving the app gets the same: ``python app.py``,
     ``gradio app.py`` and the tests. ``api_open=False`` closes Gradio's direct REST routes

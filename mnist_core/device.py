@@ -35,7 +35,7 @@ def check_device(choice: str | torch.device) -> torch.device:
     """``choice`` as a device if this machine has it; else :class:`DeviceError` saying what it has.
 
     The CPU is returned without asking the accelerator anything: on a ZeroGPU Space the app's own
-    process trains on the CPU when no GPU is granted, and must not start CUDA (:mod:`demo.zerogpu`).
+    process trains on the CPU when no GPU is granted, and must not start CUDA (:mod:`demo.server.zerogpu`).
     """
     try:
         device = torch.device(choice)

@@ -75,7 +75,7 @@ class Served(NamedTuple):
 
     url: str
     demo: Any
-    sessions: Any  # demo.sessions.Sessions
+    sessions: Any  # demo.server.sessions.Sessions
 
 
 @pytest.fixture(scope="session")
@@ -89,7 +89,7 @@ def app_server(data_dir: Path) -> Iterator[Served]:
     import socket
 
     import app
-    from demo.context import AppContext
+    from demo.server.context import AppContext
     from demo.ui import build_demo
 
     context = AppContext.create()

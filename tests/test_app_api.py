@@ -10,13 +10,13 @@ from PIL import Image
 
 from bench.app import sketch_value as sketch
 from bench.sketches import PLAIN_DIGITS
-from demo.draw_tab import PROMPT
+from demo.tabs.draw import PROMPT
 
 
 @pytest.mark.parametrize("digit", sorted(PLAIN_DIGITS))
 def test_predict_reads_a_drawn_digit_with_the_models_own_confidences(client: Client, draw, digit: int) -> None:
     """The answer and its three confidences are those the default model gives the same drawing in process."""
-    from demo.context import AppContext
+    from demo.server.context import AppContext
     from mnist_core.predict import predict_drawing
 
     path = draw(digit)
@@ -28,7 +28,7 @@ def test_predict_reads_a_drawn_digit_with_the_models_own_confidences(client: Cli
 
 
 def test_predict_any_brush_colour_and_every_pretrained_model(client: Client, draw) -> None:
-    from demo.context import AppContext
+    from demo.server.context import AppContext
 
     path = draw(7, ink="#d62728")
     for key in AppContext.create().catalog.entries:
@@ -120,7 +120,7 @@ def test_a_second_training_waits_in_the_queue(app_server) -> None:
 
 def test_explain_shows_inside_the_network(client: Client, seven_sketch, draw) -> None:
     """/explain: the prediction, a 28x28 Grad-CAM in [0, 1] and every conv layer, for every pretrained model."""
-    from demo.context import AppContext
+    from demo.server.context import AppContext
 
     for key, entry in AppContext.create().catalog.entries.items():
         result = client.predict(seven_sketch, key, api_name="/explain")

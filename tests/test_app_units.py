@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 import torch
 
-from demo.charts import TrainingCurve, confusion_figure, training_figure
-from demo.confusion_tab import worst_cell
-from demo.inputs import composite_of
-from demo.lesson import lesson_html
-from demo.models_state import ModelCatalog, ModelPickers, SessionModels, find_entry, model_choices
-from demo.sessions import Sessions
-from demo.train_tab import clock
+from demo.server.inputs import composite_of
+from demo.server.models_state import ModelCatalog, ModelPickers, SessionModels, find_entry, model_choices
+from demo.server.sessions import Sessions
+from demo.tabs.confusion import worst_cell
+from demo.tabs.train import clock
+from demo.views.charts import TrainingCurve, confusion_figure, training_figure
+from demo.views.lesson import lesson_html
 from mnist_core.checkpoint import discover_checkpoints, save_checkpoint
 from mnist_core.models import build_model
 
@@ -58,7 +58,7 @@ def test_a_heatmap_click_is_a_cell_or_refused(payload: object) -> None:
     script might send instead gets a short message, not an IndexError further on."""
     import gradio as gr
 
-    from demo.heatmap_click import CellPicker
+    from demo.views.heatmap_click import CellPicker
 
     picker = CellPicker("#confusion-heatmap", render=False)
     assert picker.preprocess({"seq": 3, "true": 4, "predicted": 9}) == (4, 9)
@@ -74,7 +74,7 @@ def test_sketch_value_and_the_model_input_inline() -> None:
 
     from PIL import Image
 
-    from demo.pictures import model_input_html
+    from demo.views.pictures import model_input_html
 
     assert composite_of(None) is None
     assert composite_of({"background": None, "layers": [], "composite": "x"}) == "x"
@@ -218,7 +218,7 @@ def test_at_most_capacity_sessions_are_remembered_and_the_oldest_go_first() -> N
 
 
 def test_two_apps_share_no_sessions() -> None:
-    from demo.context import AppContext
+    from demo.server.context import AppContext
 
     one, two = AppContext.create(), AppContext.create()
     with one.sessions.running("visitor", SessionModels(), Flag()):
@@ -241,7 +241,7 @@ def test_every_model_picker_gets_the_new_model_and_the_follower_selects_it(tmp_p
 
 def test_app_builds_without_mnist_and_says_so(tmp_path: Path) -> None:
     """No data: the app still starts (the Draw tab needs none) and the Train tab says MNIST is missing."""
-    from demo.context import AppContext
+    from demo.server.context import AppContext
     from demo.ui import build_demo
 
     empty = tmp_path / "no-data"
@@ -256,7 +256,7 @@ def test_app_builds_without_mnist_and_says_so(tmp_path: Path) -> None:
 
 
 def test_feature_grid_tiles_every_map_normalised_on_its_own() -> None:
-    from demo.pictures import SEQUENTIAL_PALETTE, feature_grid, normalize_each
+    from demo.views.pictures import SEQUENTIAL_PALETTE, feature_grid, normalize_each
 
     maps = np.zeros((20, 7, 7), np.float32)
     maps[0, 3, 3] = 0.001  # a weak map still reaches full brightness
@@ -279,7 +279,7 @@ def test_feature_maps_are_sent_at_native_size_in_their_palette_colours() -> None
 
     from PIL import Image
 
-    from demo.pictures import SEQUENTIAL_PALETTE, feature_grid, feature_maps_html
+    from demo.views.pictures import SEQUENTIAL_PALETTE, feature_grid, feature_maps_html
     from mnist_core.saliency import explain
 
     digit = np.zeros((28, 28), np.float32)
@@ -302,7 +302,7 @@ def test_overlay_and_filters_and_png_uri() -> None:
 
     from PIL import Image
 
-    from demo.pictures import filter_grid, overlay, png_uri
+    from demo.views.pictures import filter_grid, overlay, png_uri
 
     digit = np.zeros((28, 28), np.float32)
     heat = np.zeros((28, 28), np.float32)
@@ -320,8 +320,8 @@ def test_overlay_and_filters_and_png_uri() -> None:
 
 
 def test_inside_views_for_every_registered_model() -> None:
-    from demo.diagram import diagram_html
-    from demo.pictures import feature_maps_html, probe_strip_html, saliency_html
+    from demo.views.diagram import diagram_html
+    from demo.views.pictures import feature_maps_html, probe_strip_html, saliency_html
     from mnist_core.introspect import diagram
     from mnist_core.models import MODELS
     from mnist_core.saliency import explain
@@ -346,7 +346,7 @@ def test_inside_views_for_every_registered_model() -> None:
 def test_a_doubtful_prediction_is_headed_not_sure() -> None:
     import torch
 
-    from demo.draw_tab import label_value
+    from demo.tabs.draw import label_value
     from mnist_core.predict import Prediction
 
     sure = Prediction(torch.tensor([0.01] * 7 + [0.91, 0.01, 0.02]), torch.zeros(28, 28))
@@ -368,7 +368,7 @@ def test_the_sketchpad_checks_drawings_sent_ahead_of_their_event() -> None:
     from gradio.components.image_editor import AcceptBlobs, EditorData
     from PIL import Image
 
-    from demo import inputs
+    from demo.server import inputs
 
     def send(pad: inputs.Sketchpad, blob_id: str, png: bytes, index: int | None = None) -> None:
         kind = "composite" if index is None else "layer"
@@ -402,7 +402,7 @@ def test_old_temporary_files_are_deleted_while_requests_add_more(tmp_path: Path)
     import time
     from types import SimpleNamespace
 
-    from demo.temp_files import delete_old_files
+    from demo.server.temp_files import delete_old_files
 
     files = set()
     for i in range(5_000):  # most listed files are gone already: each costs one lstat
@@ -443,7 +443,7 @@ def test_the_drawing_pad_reads_its_canvas_and_refuses_anything_else() -> None:
     import gradio as gr
     from PIL import Image
 
-    from demo.drawing_pad import MAX_DATA_URL_CHARS, PNG_DATA_URL, DrawingPad
+    from demo.views.drawing_pad import MAX_DATA_URL_CHARS, PNG_DATA_URL, DrawingPad
 
     def data_url(image: Image.Image) -> str:
         out = io.BytesIO()
@@ -472,7 +472,7 @@ def test_the_drawing_pad_reads_its_canvas_and_refuses_anything_else() -> None:
 def test_a_lone_training_run_borrows_every_core_and_a_prediction_takes_them_back() -> None:
     """The app trains with one torch thread so that predictions keep a core; a run alone on the app gets every
     core, and gives them back the moment anyone asks for a prediction, or a second run starts."""
-    from demo.cores import CoreShare
+    from demo.server.cores import CoreShare
 
     before = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -502,7 +502,7 @@ def test_a_lone_training_run_borrows_every_core_and_a_prediction_takes_them_back
 def test_whole_number_settings_refuse_what_they_cannot_use(value: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every whole-number environment setting goes through env_int: a bad value is refused, by name, never ignored."""
     import app
-    from demo.limits import max_sessions, temp_cleanup
+    from demo.server.limits import max_sessions, temp_cleanup
 
     readers = {"MNIST_MAX_SESSIONS": max_sessions, "MNIST_TEMP_MAX_AGE": temp_cleanup,
                app.TORCH_THREADS_ENV: app.app_torch_threads,
@@ -516,7 +516,7 @@ def test_whole_number_settings_refuse_what_they_cannot_use(value: str, monkeypat
 
 def test_whole_number_settings_read_what_they_can(monkeypatch: pytest.MonkeyPatch) -> None:
     import app
-    from demo.limits import env_int, max_sessions
+    from demo.server.limits import env_int, max_sessions
 
     monkeypatch.setenv("MNIST_MAX_SESSIONS", " 30 ")
     monkeypatch.setenv(app.TORCH_THREADS_ENV, "3")
@@ -547,7 +547,7 @@ def test_the_app_stops_on_a_bad_setting_with_one_line_and_no_traceback(name: str
 
 def test_every_queued_event_shares_one_concurrency_limit(tmp_path: Path) -> None:
     """Predictions, explanations and the events without a limit of their own all run EVENT_CONCURRENCY at once."""
-    from demo.limits import EVENT_CONCURRENCY
+    from demo.server.limits import EVENT_CONCURRENCY
     from demo.ui import build_demo
 
     demo = build_demo(data_dir=tmp_path / "no-data")
@@ -569,7 +569,7 @@ def test_a_drawing_model_trained_in_the_app_carries_its_fitted_temperature(tiny_
                                                                             tmp_path: Path) -> None:
     """The Train tab's run ends through ``mnist_core.runs.finish_run``, as the CLI's does: a drawing run
     trained in the app comes out calibrated (its "not sure" judged on fitted confidences), not at temperature 1."""
-    from demo.train_run import RunStop, Trained, train_on_device
+    from demo.tabs.train_run import RunStop, Trained, train_on_device
     from mnist_core.calibration import model_temperature
     from mnist_core.handwriting import HandwrittenDigits
     from mnist_core.recipes import get_recipe
@@ -592,7 +592,7 @@ def test_a_drawing_model_trained_in_the_app_carries_its_fitted_temperature(tiny_
 def test_a_session_keeps_its_newest_taught_models_and_frees_everything_when_it_ends(tmp_path: Path) -> None:
     """Each taught model is a whole network in memory: the oldest beyond the limit is forgotten; closing the page
     drops the models, the examples and every download file."""
-    from demo.limits import MAX_TAUGHT_MODELS
+    from demo.server.limits import MAX_TAUGHT_MODELS
     from mnist_core.examples import Example
 
     models = SessionModels()
@@ -632,8 +632,8 @@ def test_a_new_download_of_a_kind_replaces_only_that_kind(tmp_path: Path) -> Non
 def test_a_correction_needs_a_drawing_and_a_page_keeps_a_bounded_number_of_examples() -> None:
     import gradio as gr
 
-    from demo.limits import MAX_EXAMPLES_PER_SESSION
-    from demo.teach_panel import add_example
+    from demo.server.limits import MAX_EXAMPLES_PER_SESSION
+    from demo.tabs.teach import add_example
 
     models = SessionModels()
     with pytest.raises(gr.Error, match="Draw a digit first"):

@@ -1,7 +1,7 @@
 """Students join by QR code: the teacher opens "Join this class" and the class scans the address off the screen.
 
 The test app listens on 127.0.0.1 only (traffic stays on loopback); to show the box as it is when
-the app listens on every network, :func:`demo.join.served_by` is made to answer 0.0.0.0 with the
+the app listens on every network, :func:`demo.views.join.served_by` is made to answer 0.0.0.0 with the
 app's real port. The QR code is read back from a screenshot with zxing-cpp, as a phone would read it.
 """
 
@@ -16,7 +16,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from demo import join
+from demo.views import join
 from tests.pages import ARTIFACTS, BROWSER, open_page
 
 pytestmark = BROWSER

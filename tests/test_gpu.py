@@ -19,7 +19,7 @@ import pytest
 import torch
 
 from bench.sketches import drawn_digits
-from demo.train_run import Progress, RunStop, Trained, train_on_device
+from demo.tabs.train_run import Progress, RunStop, Trained, train_on_device
 from mnist_core.calibration import calibrate
 from mnist_core.checkpoint import load_checkpoint
 from mnist_core.data import MNISTData, normalize

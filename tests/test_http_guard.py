@@ -24,8 +24,8 @@ from starlette.requests import ClientDisconnect
 
 from bench.app import connect, free_port
 from bench.common import REPO
-from demo.http_guard import RequestGuard
-from demo.server_log import expected_error
+from demo.server.http_guard import RequestGuard
+from demo.server.log import expected_error
 
 
 def wait_for_text(path: Path, text: str, timeout: float = 20) -> str:
@@ -126,7 +126,7 @@ def test_a_refused_input_is_one_line_and_no_traceback(capfd: pytest.CaptureFixtu
 @pytest.mark.parametrize("raised", ["ours", "gradio's"])
 def test_a_refusal_passed_up_through_an_input_is_logged_once(raised: str, caplog: pytest.LogCaptureFixture) -> None:
     """An input's own preprocessing may refuse (ours: already logged) or Gradio's may (not yet): one line each."""
-    from demo.inputs import _checked
+    from demo.server.inputs import _checked
 
     def preprocess(payload: Any) -> Any:
         if raised == "ours":

@@ -1,4 +1,4 @@
-"""The address students are told to open: chosen from how the app is served (demo/join.py)."""
+"""The address students are told to open: chosen from how the app is served (demo/views/join.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from demo import join
-from demo.join import Join, Served, join_address, join_html
+from demo.views import join
+from demo.views.join import Join, Served, join_address, join_html
 
 LAN = "192.168.1.23"
 

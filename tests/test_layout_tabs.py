@@ -190,7 +190,7 @@ OTHER_MISTAKE = """() => {
 
 def test_clicking_a_heatmap_cell_shows_its_images(screen: tuple[str, Any]) -> None:
     """A click (a tap on a phone) on an off-diagonal cell sets both dropdowns to it and shows its images."""
-    from demo.confusion_tab import MAX_GALLERY
+    from demo.tabs.confusion import MAX_GALLERY
 
     name, page = screen
     open_tab(page, "confusion")

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from demo.pictures import (
+from demo.views.pictures import (
     CSS,
     SEQUENTIAL_PALETTE,
     feature_grid,
@@ -114,7 +114,7 @@ def test_probe_strip_legend_shows_the_frames_colours_and_marks() -> None:
 
 
 def test_confusion_legend_is_painted_with_the_heatmap_colours() -> None:
-    from demo.charts import confusion_figure, confusion_legend_html
+    from demo.views.charts import confusion_figure, confusion_legend_html
 
     [legend] = legends(confusion_legend_html())
     scale = confusion_figure(np.eye(10) * 100 + 1).data[0].colorscale
@@ -125,8 +125,8 @@ def test_confusion_legend_is_painted_with_the_heatmap_colours() -> None:
 
 
 def test_every_legend_is_one_short_line() -> None:
-    from demo.charts import confusion_legend_html
-    from demo.pictures import FEATURE_MAPS_LEGEND, FILTERS_LEGEND, PROBES_LEGEND, SALIENCY_LEGEND
+    from demo.views.charts import confusion_legend_html
+    from demo.views.pictures import FEATURE_MAPS_LEGEND, FILTERS_LEGEND, PROBES_LEGEND, SALIENCY_LEGEND
 
     for legend in (FEATURE_MAPS_LEGEND, FILTERS_LEGEND, PROBES_LEGEND, SALIENCY_LEGEND, confusion_legend_html()):
         text = re.sub(r"<[^>]+>", "", legend)

@@ -1,4 +1,4 @@
-"""Take a model home, bring one back (demo.model_files): the download a run leaves and the checkpoint upload."""
+"""Take a model home, bring one back (demo.tabs.model_files): the download a run leaves and the checkpoint upload."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import pytest
 import torch
 from PIL import Image
 
-from demo.context import AppContext
-from demo.limits import MAX_UPLOAD_CHECKPOINT_BYTES, MAX_UPLOADED_MODELS
-from demo.model_files import download_update, upload_checkpoint
-from demo.models_state import ModelCatalog, SessionModels, model_choices
+from demo.server.context import AppContext
+from demo.server.limits import MAX_UPLOAD_CHECKPOINT_BYTES, MAX_UPLOADED_MODELS
+from demo.server.models_state import ModelCatalog, SessionModels, model_choices
+from demo.tabs.model_files import download_update, upload_checkpoint
 from mnist_core.checkpoint import load_checkpoint, save_checkpoint
 from mnist_core.models import build_model
 from mnist_core.paths import ASSETS_DIR

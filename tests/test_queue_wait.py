@@ -1,11 +1,11 @@
-"""The queue estimate the Train tab shows when Start is pressed while others train (demo.queue_wait), and the
-record of runs under way it reads (demo.sessions.Sessions.progress)."""
+"""The queue estimate the Train tab shows when Start is pressed while others train (demo.server.queue_wait), and the
+record of runs under way it reads (demo.server.sessions.Sessions.progress)."""
 
 from __future__ import annotations
 
 import pytest
 
-from demo.queue_wait import (
+from demo.server.queue_wait import (
     DEFAULT_FLOPS_PER_S,
     EVAL_SPEEDUP,
     RUN_OVERHEAD_S,
@@ -18,7 +18,7 @@ from demo.queue_wait import (
     seconds_left,
     wait_seconds,
 )
-from demo.sessions import Sessions
+from demo.server.sessions import Sessions
 from mnist_core.recipes import get_recipe
 
 FAST = get_recipe("fast")  # fast-cnn, 1 epoch, batch 96, nothing held out
@@ -132,7 +132,7 @@ def test_page_left_reads_whether_gradio_closed_the_event_being_handled() -> None
 
     from gradio.context import LocalContext
 
-    from demo.gradio_queue import page_left
+    from demo.server.gradio_queue import page_left
 
     events = {"open": SimpleNamespace(closed=False, alive=True),
               "heartbeat-gone": SimpleNamespace(closed=True, alive=True),

@@ -10,8 +10,8 @@ import re
 import torch
 from torch import nn
 
-from demo.models_state import ModelCatalog, ModelEntry, SessionModels
-from demo.readings import IDLE, available_entries, readings_html
+from demo.server.models_state import ModelCatalog, ModelEntry, SessionModels
+from demo.views.readings import IDLE, available_entries, readings_html
 from mnist_core.predict import probabilities_by_model
 
 

@@ -21,7 +21,7 @@ from PIL import Image, ImageDraw
 from bench.app import connect, free_port, rss_mb, send_event, start_app
 from bench.app import sketch_value as sketch
 from bench.sketches import plain_digit
-from demo.draw_tab import PROMPT
+from demo.tabs.draw import PROMPT
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -104,7 +104,7 @@ def _broken_image(kind: str, folder: Path) -> Path:
 def test_an_unreadable_drawing_gets_the_same_message_as_anywhere_else(client: Client, seven_sketch, tmp_path: Path,
                                                                       kind: str) -> None:
     """Issue 12, item 9: Gradio decodes before the app, and answered "upstream Gradio app has raised an exception"."""
-    from demo.inputs import DRAWING
+    from demo.server.inputs import DRAWING
     from mnist_core.preprocess import ImageInputError, load_image_file
 
     path = _broken_image(kind, tmp_path)

@@ -2,7 +2,7 @@
 
 Before: the Confusion tab showed twelve red "Error" badges and a toast while its summary still
 said "Evaluating…", and the Dataset tab one badge. Now each shows the Train tab's message
-(:func:`demo.unavailable.mnist_unavailable_markdown`) in place of its content. MNIST is made
+(:func:`demo.views.unavailable.mnist_unavailable_markdown`) in place of its content. MNIST is made
 unavailable by loading it from an empty folder without downloading, so the test is the same
 with or without internet.
 """
@@ -19,8 +19,8 @@ import pytest
 from gradio_client import Client
 
 from bench.app import free_port
-from demo.context import AppContext
-from demo.unavailable import mnist_unavailable_markdown
+from demo.server.context import AppContext
+from demo.views.unavailable import mnist_unavailable_markdown
 from mnist_core.data import MNISTUnavailableError, load_mnist
 from tests.pages import ARTIFACTS, BROWSER, wait_for_canvas
 
@@ -57,7 +57,7 @@ def test_the_message_names_the_problem_and_what_still_works() -> None:
 
 
 def test_the_train_tab_says_the_same(tmp_path: Path) -> None:
-    from demo.train_tab import _loaded_data
+    from demo.tabs.train import _loaded_data
     from mnist_core.recipes import get_recipe
 
     problem = MNISTUnavailableError("MNIST was not found in /nowhere.")

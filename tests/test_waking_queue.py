@@ -1,4 +1,4 @@
-"""The app's event queue sleeps while there is nothing to do, and still starts every event (demo/waking_queue.py).
+"""The app's event queue sleeps while there is nothing to do, and still starts every event (demo.server.waking_queue).
 
 Gradio 6.31's queue looked for work every millisecond with no visitor at all. These tests read
 what the queue's loops wait on, not how long anything takes: an idle queue may set no timer
@@ -18,8 +18,8 @@ import gradio as gr
 import pytest
 from gradio import queueing
 
-from demo import waking_queue
-from demo.waking_queue import WakingQueue, install
+from demo.server import waking_queue
+from demo.server.waking_queue import WakingQueue, install
 
 
 def tiny_app(work=lambda text: text) -> gr.Blocks:

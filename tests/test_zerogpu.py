@@ -23,9 +23,9 @@ import gradio as gr
 import httpx
 import pytest
 
-import demo.train_run as train_run
-import demo.zerogpu as zerogpu
-from demo.train_run import OnCpuInstead, Progress, RunStop, Trained, train_on_device
+import demo.server.zerogpu as zerogpu
+import demo.tabs.train_run as train_run
+from demo.tabs.train_run import OnCpuInstead, Progress, RunStop, Trained, train_on_device
 from mnist_core.data import MNISTData
 from mnist_core.recipes import RECIPES, get_recipe
 from mnist_core.runs import TrainingData
@@ -372,10 +372,10 @@ def test_the_app_trains_a_refused_run_on_the_cpu_and_keeps_its_model(app_server,
     status line while the run trains on the CPU, and the model in the visitor's session at the end."""
     from gradio_client import Client
 
-    import demo.context
+    import demo.server.context
 
     asked = zerogpu_answers(quota_used_up)
-    monkeypatch.setattr(demo.context, "load_training_data", lambda recipe, data_dir, progress=None: small(mnist))
+    monkeypatch.setattr(demo.server.context, "load_training_data", lambda recipe, data_dir, progress=None: small(mnist))
     client = Client(app_server.url, verbose=False)
     job = client.submit("fast-cnn", "fast", 1, 96, 0.1, 1, api_name="/train")
     final = job.result(timeout=300)
@@ -419,7 +419,7 @@ print("TOUCHED:", touched)
 NO_CUDA_WHEN_REFUSED = CUDA_TRAPS + """
 from pathlib import Path
 from spaces.zero.gradio import error
-import demo.train_run as train_run
+import demo.tabs.train_run as train_run
 from mnist_core.data import MNISTData
 from mnist_core.recipes import get_recipe
 from mnist_core.runs import TrainingData

@@ -34,7 +34,7 @@ import gradio as gr
 from gradio import queueing
 from gradio.utils import run_coro_in_background, set_task_name
 
-from demo.server_log import log
+from demo.server.log import log
 
 #: The Gradio version whose ``Queue.start_processing`` and ``start_progress_updates`` the loops below copy.
 GRADIO_READ = "6.31."
@@ -147,7 +147,7 @@ def install(demo: gr.Blocks) -> bool:
     cannot be: another Gradio version than :data:`GRADIO_READ`, or a queue that is not Gradio's own."""
     queue = getattr(demo, "_queue", None)
     if not gr.__version__.startswith(GRADIO_READ) or type(queue) is not queueing.Queue:
-        log.warning("Gradio %s: its queue is left as it is (demo/waking_queue.py was read from Gradio %sx); "
+        log.warning("Gradio %s: its queue is left as it is (demo/server/waking_queue.py was read from Gradio %sx); "
                     "an idle app then wakes about 1,100 times a second", gr.__version__, GRADIO_READ)
         return False
     queue.__class__ = WakingQueue

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from demo.charts import SMOOTH_COLOR
+from demo.views.charts import SMOOTH_COLOR
 
 #: The heading above the bars (the chart is its own label: no Gradio label to overlap it).
 TITLE = "All ten probabilities"

@@ -1,15 +1,15 @@
 """Train tab: the class watches a network learn, live.
 
 The handler is a generator that loads the data, then iterates
-:func:`demo.train_run.train_anywhere` (the training itself, which on a ZeroGPU Space runs in a
+:func:`demo.tabs.train_run.train_anywhere` (the training itself, which on a ZeroGPU Space runs in a
 GPU worker process, or on the CPU when ZeroGPU refuses it) and yields a chart update at most a
 few times a second (training runs flat out in between). Stop sets the run's
-:class:`~demo.train_run.RunStop`; the trainer checks it before every step, so the run ends
+:class:`~demo.tabs.train_run.RunStop`; the trainer checks it before every step, so the run ends
 within one step and the model keeps what it learned. If the visitor closes the tab, Gradio
 closes the generator: its ``finally`` sets the same flag, so a run never trains on for nobody.
 Runs go through Gradio's queue with a concurrency limit, so a
 second visitor sees their place in the queue instead of halving everybody's speed, and how long the
-runs ahead will take (:mod:`demo.queue_wait`, shown by a step outside the queue). The session's
+runs ahead will take (:mod:`demo.server.queue_wait`, shown by a step outside the queue). The session's
 models, its running run (``context.sessions``) and the page's state stay in the app's own process.
 
 Under the chart, ten fixed test digits (the first of each class, ``one_per_class``) show what
@@ -27,16 +27,17 @@ from typing import Any
 
 import gradio as gr
 
-from demo import gradio_queue, inputs, model_files
-from demo.charts import TrainingCurve, training_figure
-from demo.context import AppContext
-from demo.models_state import ModelPickers, SessionModels
-from demo.pictures import placeholder_html
-from demo.queue_wait import DataSize, estimate
-from demo.server_log import expected_error
-from demo.sessions import session_id_of
-from demo.train_run import OnCpuInstead, RunStop, Trained, train_anywhere
-from demo.unavailable import mnist_unavailable_markdown
+from demo.server import gradio_queue, inputs
+from demo.server.context import AppContext
+from demo.server.log import expected_error
+from demo.server.models_state import ModelPickers, SessionModels
+from demo.server.queue_wait import DataSize, estimate
+from demo.server.sessions import session_id_of
+from demo.tabs import model_files
+from demo.tabs.train_run import OnCpuInstead, RunStop, Trained, train_anywhere
+from demo.views.charts import TrainingCurve, training_figure
+from demo.views.pictures import placeholder_html
+from demo.views.unavailable import mnist_unavailable_markdown
 from mnist_core.data import MNISTUnavailableError
 from mnist_core.handwriting import HandwritingUnavailableError
 from mnist_core.models import MODELS, UnknownModelError, build_model, count_parameters, flops_per_image
@@ -112,7 +113,7 @@ class TrainView:
     filters: gr.HTML
     session: gr.State
     pickers: ModelPickers
-    download: gr.DownloadButton  # the checkpoint of the model just trained (demo.model_files)
+    download: gr.DownloadButton  # the checkpoint of the model just trained (demo.tabs.model_files)
 
     def outputs(self) -> list[Any]:
         """In the order the ``/train`` endpoint has always returned them (``gradio_client`` reads by position);
@@ -277,8 +278,8 @@ def _train_streaming(context: AppContext, chosen: Recipe, data: TrainingData, mo
                      view: TrainView, stop_flag: RunStop, report: Callable[..., None]
                      ) -> Generator[dict[Any, Any], None,
                                     tuple[TrainingCurve, FinishedEvent | None, Trained | None, OnCpuInstead | None]]:
-    """Run :func:`~demo.train_run.train_anywhere` until it ends or ``stop_flag`` is set, turning its events into
-    page updates and its progress into ``report`` calls (:meth:`demo.sessions.Sessions.progress`). Returns the
+    """Run :func:`~demo.tabs.train_run.train_anywhere` until it ends or ``stop_flag`` is set, turning its events into
+    page updates and its progress into ``report`` calls (:meth:`demo.server.sessions.Sessions.progress`). Returns the
     chart's points, the last event, the trained model (``None`` if the run diverged or nobody is left to see it)
     and, if ZeroGPU refused the run, why it trained on the CPU.
     """

@@ -33,8 +33,8 @@ from typing import Any
 import gradio as gr
 from PIL import Image
 
-from demo.inputs import DRAWING, refuse
-from demo.server_log import expected_error
+from demo.server.inputs import DRAWING, refuse
+from demo.server.log import expected_error
 from mnist_core.preprocess import ImageInputError, open_image, unreadable_image
 from mnist_core.strokes import SKETCHPAD_BRUSH_RADIUS, SKETCHPAD_CANVAS, SKETCHPAD_COLOURS
 

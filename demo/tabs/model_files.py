@@ -13,7 +13,7 @@ train`` can be tried in every tab.
   before anything in it runs) and adds the model to the visitor's session like a trained one, so
   every model list offers it; nothing is written to ``assets/`` and other visitors never see it.
   The button sits in the Train tab, beside the download, and under the Draw tab's model list; it is
-  wired once every tab has made its model list (:class:`demo.models_state.ModelPickers`), because
+  wired once every tab has made its model list (:class:`demo.server.models_state.ModelPickers`), because
   its result updates all of them.
 """
 
@@ -28,11 +28,11 @@ from typing import Any
 import gradio as gr
 from gradio.utils import get_upload_folder
 
-from demo.context import AppContext
-from demo.limits import MAX_UPLOAD_CHECKPOINT_BYTES, MAX_UPLOADED_MODELS
-from demo.models_state import ModelEntry, SessionModels, recipe_name_of
-from demo.server_log import expected_error, log
-from demo.sessions import session_id_of
+from demo.server.context import AppContext
+from demo.server.limits import MAX_UPLOAD_CHECKPOINT_BYTES, MAX_UPLOADED_MODELS
+from demo.server.log import expected_error, log
+from demo.server.models_state import ModelEntry, SessionModels, recipe_name_of
+from demo.server.sessions import session_id_of
 from mnist_core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 
 DOWNLOAD_LABEL = "⬇ Download the trained model"
@@ -75,7 +75,7 @@ def offer(models: SessionModels, path: Path, button: gr.DownloadButton, kind: st
     The file is kept from the temporary-file cleanup while the session lives (a class may download
     it long after it was made) and deleted when a newer one of its kind replaces it or the page closes.
     """
-    keep = button.keep_in_cache  # the temporary-file cleanup leaves these alone (demo.temp_files)
+    keep = button.keep_in_cache  # the temporary-file cleanup leaves these alone (demo.server.temp_files)
     keep.add(str(path))
     models.keep_download(path, release=lambda p: keep.discard(str(p)), kind=kind)
     size = path.stat().st_size

@@ -1,9 +1,9 @@
 """Confusion tab: where the selected model goes wrong on the 10,000 test images.
 
 The evaluation is ``mnist_core.evaluate.evaluate``, kept on the model's entry (see
-``demo.models_state``), so switching back to a model is instant. ``gr.Plot`` has no click
+``demo.server.models_state``), so switching back to a model is instant. ``gr.Plot`` has no click
 event in Gradio 6, so a click on a cell reaches the server through a hidden
-:class:`demo.heatmap_click.CellPicker`; the click sets the two dropdowns to that cell and shows
+:class:`demo.views.heatmap_click.CellPicker`; the click sets the two dropdowns to that cell and shows
 its images. The dropdowns choose a cell too, and start on the model's most frequent mistake,
 because the mistakes are where students learn.
 
@@ -21,16 +21,16 @@ import numpy as np
 import plotly.graph_objects as go
 import torch
 
-from demo import inputs
-from demo.bars import probability_bars_html
-from demo.charts import confusion_figure, confusion_legend_html
-from demo.context import AppContext
-from demo.heatmap_click import CSS as CLICK_CSS
-from demo.heatmap_click import CellPicker
-from demo.models_state import ModelEntry, SessionModels, require_entry
-from demo.pictures import saliency_html, thumbnail
-from demo.server_log import expected_error
-from demo.unavailable import mnist_unavailable_markdown
+from demo.server import inputs
+from demo.server.context import AppContext
+from demo.server.log import expected_error
+from demo.server.models_state import ModelEntry, SessionModels, require_entry
+from demo.views.bars import probability_bars_html
+from demo.views.charts import confusion_figure, confusion_legend_html
+from demo.views.heatmap_click import CSS as CLICK_CSS
+from demo.views.heatmap_click import CellPicker
+from demo.views.pictures import saliency_html, thumbnail
+from demo.views.unavailable import mnist_unavailable_markdown
 from mnist_core.data import NUM_CLASSES, TEST_SIZE, MNISTData, MNISTUnavailableError
 from mnist_core.evaluate import Evaluation
 from mnist_core.saliency import explain

@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
-from demo.pictures import shape_text
+from demo.views.pictures import shape_text
 from mnist_core.introspect import DiagramBox
 
 #: Box colours, by kind of step (see ``mnist_core.introspect.category``).

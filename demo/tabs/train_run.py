@@ -1,12 +1,12 @@
 """The part of a Train-tab run that needs the accelerator: train, finish, hand back a CPU model.
 
 :func:`train_on_device` is the one function of the app decorated for ZeroGPU
-(:mod:`demo.zerogpu`). On a ZeroGPU Space it runs in a worker process with a GPU attached, so:
+(:mod:`demo.server.zerogpu`). On a ZeroGPU Space it runs in a worker process with a GPU attached, so:
 
 - it takes and yields only picklable values (the recipe, the data, a :class:`RunStop`; events,
   HTML strings, and at the end a model on the CPU). A CUDA tensor unpickled in the app's
   process would initialise CUDA there, which ZeroGPU forbids; the session's ``gr.State`` and
-  the visitor's request stay with the caller (:mod:`demo.train_tab`), which runs in the app's process;
+  the visitor's request stay with the caller (:mod:`demo.tabs.train`), which runs in the app's process;
 - the probe strip and the filters are drawn here, from the live model, and sent as HTML;
 - the run is finished (measured, calibrated) on the training device, which is faster there,
   and only then moved to the CPU, where the Draw tab reads drawings one at a time.
@@ -32,10 +32,10 @@ from typing import Any
 
 from torch import nn
 
-from demo.cores import available_cores
-from demo.pictures import filters_html, probe_strip_html
-from demo.server_log import log
-from demo.zerogpu import gpu, refusal, run_duration, training_budget
+from demo.server.cores import available_cores
+from demo.server.log import log
+from demo.server.zerogpu import gpu, refusal, run_duration, training_budget
+from demo.views.pictures import filters_html, probe_strip_html
 from mnist_core.cost import cpu_seconds
 from mnist_core.evaluate import predict_proba
 from mnist_core.introspect import first_conv, first_conv_filters, one_per_class
@@ -164,7 +164,7 @@ def train_on_cpu(recipe: Recipe, data: TrainingData, stop: RunStop,
 
 def train_anywhere(recipe: Recipe, data: TrainingData, stop: RunStop,
                    data_dir: str | None = None) -> Iterator[OnCpuInstead | Progress | Trained]:
-    """:func:`train_on_device`; if ZeroGPU refuses it (:func:`demo.zerogpu.refusal`), one :class:`OnCpuInstead`
+    """:func:`train_on_device`; if ZeroGPU refuses it (:func:`demo.server.zerogpu.refusal`), one :class:`OnCpuInstead`
     then :func:`train_on_cpu`.
 
     ``spaces`` refuses as the decorated call is first asked for an item, so only an exception

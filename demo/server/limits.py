@@ -44,7 +44,7 @@ def env_int(name: str, default: int, minimum: int = 1, maximum: int | None = Non
 
 
 def temp_cleanup() -> tuple[int, int]:
-    """(every N seconds, delete the temporary files older than ``$MNIST_TEMP_MAX_AGE`` s): see :mod:`demo.temp_files`.
+    """(every N seconds, delete the temporary files older than $MNIST_TEMP_MAX_AGE s): :mod:`demo.server.temp_files`.
 
     Every upload, every gallery of the Dataset tab, every picture the app shows is a file in
     Gradio's temporary folder; without this they would stay until the server restarts.

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from demo.models_state import ModelCatalog, ModelEntry, SessionModels, find_entry, model_choices
+from demo.server.models_state import ModelCatalog, ModelEntry, SessionModels, find_entry, model_choices
 from mnist_core.models import count_parameters
 from mnist_core.predict import CONFIDENT
 

@@ -10,10 +10,10 @@ from typing import Any
 
 import gradio as gr
 
-from demo.context import AppContext
-from demo.diagram import diagram_html
-from demo.models_state import SessionModels, require_entry
-from demo.pictures import shape_text
+from demo.server.context import AppContext
+from demo.server.models_state import SessionModels, require_entry
+from demo.views.diagram import diagram_html
+from demo.views.pictures import shape_text
 from mnist_core.introspect import diagram
 from mnist_core.models import MODELS, count_parameters
 

@@ -13,12 +13,12 @@ finds. ``spaces`` is in requirements.txt; if it is missing the app still runs, o
 ZeroGPU, which needs it anyway.
 
 The worker is a separate process: the decorated function's arguments and everything it yields
-are pickled across (see :mod:`demo.train_run`). Nothing here may touch CUDA: the app's own
+are pickled across (see :mod:`demo.tabs.train_run`). Nothing here may touch CUDA: the app's own
 process must never initialise it on ZeroGPU.
 
 ZeroGPU may also refuse a run: a class shares one IP address, and visitors who are not logged in
 get 2 minutes of GPU a day per IP. :func:`refusal` tells such a refusal from an error, and the
-run then trains on the Space's CPU instead (:func:`demo.train_run.train_anywhere`).
+run then trains on the Space's CPU instead (:func:`demo.tabs.train_run.train_anywhere`).
 """
 
 from __future__ import annotations

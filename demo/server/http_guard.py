@@ -10,7 +10,7 @@ Everything else passes through untouched, and the body it read is handed on unch
 
 A browser that goes away mid-request (a tab closed during an upload) makes Starlette raise
 ``ClientDisconnect`` from deep inside the route; uvicorn would print it as a 70-line ASGI
-traceback. The guard logs it as one line instead (:func:`demo.server_log.client_disconnected`):
+traceback. The guard logs it as one line instead (:func:`demo.server.log.client_disconnected`):
 nobody is left to answer.
 """
 
@@ -24,7 +24,7 @@ from typing import Any
 from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect
 
-from demo.server_log import client_disconnected
+from demo.server.log import client_disconnected
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

@@ -13,9 +13,9 @@ from typing import Any
 import gradio as gr
 import numpy as np
 
-from demo.context import AppContext
-from demo.pictures import png_uri, thumbnail
-from demo.unavailable import mnist_unavailable_markdown
+from demo.server.context import AppContext
+from demo.views.pictures import png_uri, thumbnail
+from demo.views.unavailable import mnist_unavailable_markdown
 from mnist_core.data import TRAIN_SIZE, MNISTUnavailableError
 
 GRID = 5

@@ -1,8 +1,8 @@
 """The plotly figures: the live training chart and the confusion heatmap.
 
-(The ten probabilities are plain HTML bars, in :mod:`demo.bars`: they change with every stroke.)
+(The ten probabilities are plain HTML bars, in :mod:`demo.views.bars`: they change with every stroke.)
 
-(The model diagram is HTML, in :mod:`demo.diagram`, so its boxes wrap to the screen.)
+(The model diagram is HTML, in :mod:`demo.views.diagram`, so its boxes wrap to the screen.)
 
 Figures are rebuilt whole on each update (that is what ``gr.Plot`` takes), so every figure
 here is kept small: the training chart holds a bounded number of points however long
@@ -17,7 +17,7 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
-from demo.pictures import legend_bar, legend_html
+from demo.views.pictures import legend_bar, legend_html
 
 FONT = {"size": 16}
 #: Largest type of a confusion cell's number (it shrinks to fit narrower cells).
@@ -122,7 +122,7 @@ def confusion_figure(confusion: np.ndarray, normalise: bool = False) -> go.Figur
     on a phone and stayed 14 px on a projector; now a phone gets ~11 px and a projector up
     to 28 px. The axes keep the usual size.
 
-    A click on a cell shows its images (:mod:`demo.heatmap_click`), so the chart does not zoom.
+    A click on a cell shows its images (:mod:`demo.views.heatmap_click`), so the chart does not zoom.
     """
     counts = np.asarray(confusion, dtype=float)
     if normalise:
@@ -138,7 +138,7 @@ def confusion_figure(confusion: np.ndarray, normalise: bool = False) -> go.Figur
     fig = go.Figure(go.Heatmap(z=colour, x=digits, y=digits, text=text, texttemplate="%{text}",
                                customdata=text, hovertemplate=hover, colorscale=CONFUSION_COLOURSCALE, showscale=False,
                                xgap=2, ygap=2))
-    # Fixed ranges: a cell is clicked (``demo.heatmap_click``), and a shaky tap must not zoom instead.
+    # Fixed ranges: a cell is clicked (``demo.views.heatmap_click``), and a shaky tap must not zoom instead.
     axis = {"type": "category", "tickfont": FONT, "fixedrange": True}
     fig.update_layout(font={"size": CELL_FONT_MAX}, height=560, margin={"l": 70, "r": 20, "t": 20, "b": 60},
                       uirevision="confusion", plot_bgcolor="white",

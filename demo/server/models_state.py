@@ -3,7 +3,7 @@
 Pretrained checkpoints are loaded once per process and shared by every visitor (they are
 read-only). Models trained in a browser session live in that session's :class:`SessionModels`,
 held in a ``gr.State``, so other visitors never see them. When the visitor leaves (the tab
-closes and Gradio runs the page's unload event) :meth:`demo.sessions.Sessions.end` frees them at once;
+closes and Gradio runs the page's unload event) :meth:`demo.server.sessions.Sessions.end` frees them at once;
 Gradio itself would keep a closed session's state for an hour, although a reopened page is a
 new session that can never reach it. Each entry keeps its test-set evaluation once computed, so the Confusion tab is
 instant when a visitor switches back to a model. Every tab's model list is made by :class:`ModelPickers`,
@@ -22,9 +22,9 @@ from typing import Any
 import gradio as gr
 from torch import nn
 
-from demo import inputs
-from demo.limits import MAX_TAUGHT_MODELS
-from demo.server_log import expected_error
+from demo.server import inputs
+from demo.server.limits import MAX_TAUGHT_MODELS
+from demo.server.log import expected_error
 from mnist_core.checkpoint import Checkpoint, discover_checkpoints
 from mnist_core.data import MNISTData
 from mnist_core.evaluate import Evaluation, evaluate
@@ -127,7 +127,7 @@ class SessionModels:
         self.entries: dict[str, ModelEntry] = {}
         self._counter = 0
         self.closed = False
-        self.uploads = 0  # models brought back from a file (bounded by demo.limits.MAX_UPLOADED_MODELS)
+        self.uploads = 0  # models brought back from a file (bounded by demo.server.limits.MAX_UPLOADED_MODELS)
         #: The visitor's own drawings, each with the digit it really is (the Draw tab's "your examples").
         self.examples: list[Example] = []
         #: Files offered for download, one per kind ("model", "examples", "taught"), deleted when replaced or
@@ -191,7 +191,7 @@ class SessionModels:
             return
         path.unlink(missing_ok=True)
         try:
-            path.parent.rmdir()  # the file's own folder (demo.model_files makes one per file)
+            path.parent.rmdir()  # the file's own folder (demo.tabs.model_files makes one per file)
         except OSError:
             pass
         if release is not None:

@@ -156,7 +156,7 @@ def estimate(running: Sequence[RunProgress], queued: Sequence[Recipe], slots: in
 
     ``running``: the runs under way; ``queued``: the recipes waiting ahead, in queue order; ``slots``:
     runs allowed at once; ``measured``, ``data``: the speeds and data size this app measured
-    (:meth:`demo.sessions.Sessions.measured`); ``flops(model)``: training FLOPs of one image.
+    (:meth:`demo.server.sessions.Sessions.measured`); ``flops(model)``: training FLOPs of one image.
     """
     if len(running) + len(queued) < max(slots, 1):
         return None

@@ -25,18 +25,19 @@ import gradio as gr
 import numpy as np
 import torch
 
-from demo import inputs, model_files
-from demo.bars import probability_bars_html
-from demo.context import AppContext
-from demo.drawing_pad import Drawing, DrawingPad, answer_stamp
-from demo.inputs import composite_of, sketch_digit
-from demo.lesson import lesson_html
-from demo.limits import EVENT_CONCURRENCY
-from demo.models_state import ModelEntry, SessionModels, find_entry, require_entry
-from demo.pictures import feature_maps_html, model_input_html, placeholder_html, saliency_html
-from demo.readings import available_entries, readings_html
-from demo.server_log import expected_error
-from demo.teach_panel import Correction, correction_buttons
+from demo.server import inputs
+from demo.server.context import AppContext
+from demo.server.inputs import composite_of, sketch_digit
+from demo.server.limits import EVENT_CONCURRENCY
+from demo.server.log import expected_error
+from demo.server.models_state import ModelEntry, SessionModels, find_entry, require_entry
+from demo.tabs import model_files
+from demo.tabs.teach import Correction, correction_buttons
+from demo.views.bars import probability_bars_html
+from demo.views.drawing_pad import Drawing, DrawingPad, answer_stamp
+from demo.views.lesson import lesson_html
+from demo.views.pictures import feature_maps_html, model_input_html, placeholder_html, saliency_html
+from demo.views.readings import available_entries, readings_html
 from mnist_core.predict import Prediction, predict_drawing, probabilities_by_model
 from mnist_core.preprocess import ImageInputError
 from mnist_core.saliency import explain
@@ -79,7 +80,7 @@ def build(context: AppContext, session: gr.State) -> Correction:
 
     The canvas and the answer sit side by side, sized so both fit one screen (a phone stacks
     them, the answer straight under the canvas); the model picker and the rest come after.
-    Returns what the teaching panel (:mod:`demo.teach_panel`, filled once every model list
+    Returns what the teaching panel (:mod:`demo.tabs.teach`, filled once every model list
     exists) needs: the digit buttons under the answer, the last drawing, the model list and its slot.
     """
     catalog = context.catalog

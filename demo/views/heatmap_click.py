@@ -18,7 +18,7 @@ from typing import Any
 
 import gradio as gr
 
-from demo.inputs import refuse
+from demo.server.inputs import refuse
 from mnist_core.data import NUM_CLASSES
 
 #: Runs once when the component mounts; ``{plot}`` is the CSS selector of the ``gr.Plot`` to hook.

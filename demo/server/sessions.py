@@ -1,6 +1,6 @@
 """Who is connected, what they are running, what they trained: the app's one record of its visitors.
 
-Gradio keeps each visitor's models in a ``gr.State`` (:class:`~demo.models_state.SessionModels`),
+Gradio keeps each visitor's models in a ``gr.State`` (:class:`~demo.server.models_state.SessionModels`),
 but some events get only the session's hash, not its state: Stop must find the session's
 training run, and the page's unload event (the tab closed) must end that run and free the
 models at once, where Gradio would keep a closed session's state for an hour. So each app
@@ -8,8 +8,8 @@ holds one :class:`Sessions` (``AppContext.sessions``), which maps a session hash
 stop flag and to its models. Tests build their own app and so their own ``Sessions``.
 
 The count of running runs also decides whether a lone run may borrow every CPU core
-(:class:`demo.cores.CoreShare`), and the progress of every run under way, with the speeds the
-runs measured, is what the Train tab's queue estimate counts (:mod:`demo.queue_wait`).
+(:class:`demo.server.cores.CoreShare`), and the progress of every run under way, with the speeds the
+runs measured, is what the Train tab's queue estimate counts (:mod:`demo.server.queue_wait`).
 """
 
 from __future__ import annotations
@@ -21,14 +21,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol
 
-from demo.limits import max_sessions
-from demo.models_state import SessionModels
-from demo.queue_wait import DataSize, RunProgress, SpeedKey, speed_key
+from demo.server.limits import max_sessions
+from demo.server.models_state import SessionModels
+from demo.server.queue_wait import DataSize, RunProgress, SpeedKey, speed_key
 from mnist_core.recipes import Recipe
 
 
 class Stoppable(Protocol):
-    """What Stop needs of a run: a flag to set (``demo.train_run.RunStop``)."""
+    """What Stop needs of a run: a flag to set (``demo.tabs.train_run.RunStop``)."""
 
     def set(self) -> None: ...
 
@@ -64,7 +64,7 @@ class Sessions:
 
         Starting a run also means the visitor is there: their models are tracked again, even if
         Gradio had reported the page closed (a dropped connection that came back). Unless
-        ``left()`` says the page that asked for this run has closed (:func:`demo.gradio_queue.page_left`:
+        ``left()`` says the page that asked for this run has closed (:func:`demo.server.gradio_queue.page_left`:
         Gradio can start a waiting run after its page's unload event): then the session ends at once,
         as if the unload came now, and the run stops before its first step. Asked after the run is
         registered, so an unload that comes later still finds it.
@@ -115,7 +115,7 @@ class Sessions:
         """Count a run of ``session_id`` in the queue estimate for as long as the block lasts (from leaving the
         queue to its end).
 
-        Yields ``report(**changes)``, which updates the run's :class:`~demo.queue_wait.RunProgress`
+        Yields ``report(**changes)``, which updates the run's :class:`~demo.server.queue_wait.RunProgress`
         field by field; the speed and data size it reports are also kept for the runs to come.
         Every run counts, with or without a session.
         """

@@ -10,7 +10,7 @@ Draw tab switches to it, so the next drawing is read by it); other visitors neve
 it is freed when the page closes. The examples (a zip of PNGs and a CSV, :mod:`mnist_core.examples`)
 and the taught checkpoint can be downloaded, so nothing the class made is lost with the page.
 
-The panel is laid out where :func:`demo.draw_tab.build` left its slot, but filled after every
+The panel is laid out where :func:`demo.tabs.draw.build` left its slot, but filled after every
 tab has made its model list (``context.pickers``), like the Train tab, because teaching adds a
 model to all of them.
 """
@@ -29,15 +29,16 @@ import gradio as gr
 import numpy as np
 from PIL import Image
 
-from demo import gradio_queue, inputs, model_files
-from demo.context import AppContext
-from demo.inputs import composite_of, sketch_digit
-from demo.limits import MAX_EXAMPLES_PER_SESSION
-from demo.models_state import SessionModels, require_entry
-from demo.pictures import grey_pixels, png_uri, zoom_pixels
-from demo.server_log import expected_error
-from demo.sessions import session_id_of
-from demo.unavailable import mnist_unavailable_markdown
+from demo.server import gradio_queue, inputs
+from demo.server.context import AppContext
+from demo.server.inputs import composite_of, sketch_digit
+from demo.server.limits import MAX_EXAMPLES_PER_SESSION
+from demo.server.log import expected_error
+from demo.server.models_state import SessionModels, require_entry
+from demo.server.sessions import session_id_of
+from demo.tabs import model_files
+from demo.views.pictures import grey_pixels, png_uri, zoom_pixels
+from demo.views.unavailable import mnist_unavailable_markdown
 from mnist_core.data import MNISTUnavailableError
 from mnist_core.examples import Example, as_digits, write_examples
 from mnist_core.teach import Taught, teach
@@ -62,7 +63,7 @@ class Correction:
     drawing: gr.State  # the last drawing itself (a PIL image), or None
     model: gr.Dropdown  # the Draw tab's model list: the model a teaching run starts from
     slot: gr.Column  # where the panel goes
-    upload: gr.UploadButton  # bring a checkpoint from home (demo.model_files)
+    upload: gr.UploadButton  # bring a checkpoint from home (demo.tabs.model_files)
     upload_message: gr.Markdown
 
 

@@ -25,7 +25,7 @@ from gradio.components.base import server
 from gradio.components.image_editor import AcceptBlobs
 from gradio.data_classes import FileData
 
-from demo.server_log import expected_error
+from demo.server.log import expected_error
 from mnist_core.preprocess import ImageInputError, open_image, sketch_to_mnist, unreadable_image
 
 #: Longest value a dropdown accepts (the longest real choice is a file name or a key like "session-12").

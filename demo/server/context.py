@@ -6,10 +6,10 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from demo.cores import CoreShare
-from demo.limits import env_int
-from demo.models_state import ModelCatalog, ModelPickers, load_catalog
-from demo.sessions import Sessions
+from demo.server.cores import CoreShare
+from demo.server.limits import env_int
+from demo.server.models_state import ModelCatalog, ModelPickers, load_catalog
+from demo.server.sessions import Sessions
 from mnist_core.data import MNISTData, MNISTUnavailableError, load_mnist, locate_mnist
 from mnist_core.paths import ASSETS_DIR
 from mnist_core.recipes import Recipe
