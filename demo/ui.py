@@ -79,6 +79,23 @@ def _header(demo: gr.Blocks) -> None:
         join.build(demo)
 
 
+def _tabs(context: AppContext, session: gr.State) -> tuple[draw_tab.DrawTab, gr.Column]:
+    """The five tabs; what the Draw tab leaves to wire, and the Train tab's column, are filled by :func:`build_demo`
+    once every model list exists."""
+    with gr.Tabs():
+        with gr.Tab("Draw", id="draw"):
+            draw = draw_tab.build(context, session)
+        with gr.Tab("Train", id="train"):
+            train_slot = gr.Column()
+        with gr.Tab("Confusion matrix", id="confusion") as confusion_page:
+            confusion_tab.build(context, session, confusion_page)
+        with gr.Tab("Dataset", id="dataset") as dataset_page:
+            dataset_tab.build(context, dataset_page)
+        with gr.Tab("Model", id="model") as model_page:
+            model_tab.build(context, session, model_page)
+    return draw, train_slot
+
+
 def build_demo(data_dir: str | os.PathLike[str] | None = None, assets_dir: str | os.PathLike[str] | None = None,
                train_concurrency: int | None = None, context: AppContext | None = None) -> gr.Blocks:
     """The whole app, queued; ``data_dir`` is where MNIST is (or will be downloaded), ``assets_dir`` the checkpoints.
@@ -97,17 +114,7 @@ def build_demo(data_dir: str | os.PathLike[str] | None = None, assets_dir: str |
     with gr.Blocks(title=TITLE) as demo:
         session = gr.State(SessionModels(), delete_callback=context.sessions.forget)
         _header(demo)
-        with gr.Tabs():
-            with gr.Tab("Draw", id="draw"):
-                draw = draw_tab.build(context, session)
-            with gr.Tab("Train", id="train"):
-                train_slot = gr.Column()
-            with gr.Tab("Confusion matrix", id="confusion") as confusion_page:
-                confusion_tab.build(context, session, confusion_page)
-            with gr.Tab("Dataset", id="dataset") as dataset_page:
-                dataset_tab.build(context, dataset_page)
-            with gr.Tab("Model", id="model") as model_page:
-                model_tab.build(context, session, model_page)
+        draw, train_slot = _tabs(context, session)
         # Wired last, once every tab has made its model list (``context.pickers``): an uploaded checkpoint, a taught
         # model and a trained one join all of them. The Draw tab laid out the upload and the teaching panel's slot.
         model_files.wire_upload(context, session, draw.upload, draw.upload_message)
