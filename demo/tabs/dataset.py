@@ -1,7 +1,7 @@
 """Dataset tab: 25 random training images with their labels, to show what the model learns from.
 
-The grid is plain HTML, not a ``gr.Gallery``: a gallery scrolled inside itself (the fifth
-row hidden below its fold) and printed each label over its digit. Here all 25 are always
+The grid is plain HTML, not a ``gr.Gallery``: a gallery scrolls inside itself (the fifth
+row hidden below its fold) and prints each label over its digit. Here all 25 are always
 shown, five to a row at any screen width, each with its label as a caption *under* the picture.
 """
 
