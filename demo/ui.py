@@ -16,6 +16,7 @@ from demo.tabs import confusion as confusion_tab
 from demo.tabs import dataset as dataset_tab
 from demo.tabs import draw as draw_tab
 from demo.tabs import model as model_tab
+from demo.tabs import model_files
 from demo.tabs import teach as teach_panel
 from demo.tabs import train as train_tab
 from demo.views import bars, diagram, drawing_pad, join, lesson, pictures
@@ -69,6 +70,32 @@ CSS += READINGS_CSS + teach_panel.CSS + bars.CSS + join.CSS
 
 THEME = gr.themes.Soft(primary_hue="blue", text_size="lg")
 
+
+def _header(demo: gr.Blocks) -> None:
+    """The title, and beside it where a teacher finds how students join."""
+    with gr.Row(elem_id="app-header"):
+        gr.Markdown(f"# {TITLE}\nDraw a digit for the model to read, train your own model live, "
+                    "and look inside its mistakes.", elem_id="app-title")
+        join.build(demo)
+
+
+def _tabs(context: AppContext, session: gr.State) -> tuple[draw_tab.DrawTab, gr.Column]:
+    """The five tabs; what the Draw tab leaves to wire, and the Train tab's column, are filled by :func:`build_demo`
+    once every model list exists."""
+    with gr.Tabs():
+        with gr.Tab("Draw", id="draw"):
+            draw = draw_tab.build(context, session)
+        with gr.Tab("Train", id="train"):
+            train_slot = gr.Column()
+        with gr.Tab("Confusion matrix", id="confusion") as confusion_page:
+            confusion_tab.build(context, session, confusion_page)
+        with gr.Tab("Dataset", id="dataset") as dataset_page:
+            dataset_tab.build(context, dataset_page)
+        with gr.Tab("Model", id="model") as model_page:
+            model_tab.build(context, session, model_page)
+    return draw, train_slot
+
+
 def build_demo(data_dir: str | os.PathLike[str] | None = None, assets_dir: str | os.PathLike[str] | None = None,
                train_concurrency: int | None = None, context: AppContext | None = None) -> gr.Blocks:
     """The whole app, queued; ``data_dir`` is where MNIST is (or will be downloaded), ``assets_dir`` the checkpoints.
@@ -86,24 +113,12 @@ def build_demo(data_dir: str | os.PathLike[str] | None = None, assets_dir: str |
         context = AppContext.create(data_dir=data_dir, assets_dir=assets_dir, train_concurrency=train_concurrency)
     with gr.Blocks(title=TITLE) as demo:
         session = gr.State(SessionModels(), delete_callback=context.sessions.forget)
-        with gr.Row(elem_id="app-header"):  # the title, and beside it where a teacher finds how students join
-            gr.Markdown(f"# {TITLE}\nDraw a digit for the model to read, train your own model live, "
-                        "and look inside its mistakes.", elem_id="app-title")
-            join.build(demo)
-        with gr.Tabs():
-            with gr.Tab("Draw", id="draw"):
-                correction = draw_tab.build(context, session)
-            with gr.Tab("Train", id="train"):
-                train_slot = gr.Column()
-            with gr.Tab("Confusion matrix", id="confusion") as confusion_page:
-                confusion_tab.build(context, session, confusion_page)
-            with gr.Tab("Dataset", id="dataset") as dataset_page:
-                dataset_tab.build(context, dataset_page)
-            with gr.Tab("Model", id="model") as model_page:
-                model_tab.build(context, session, model_page)
-        # The teaching panel and the Train tab are filled last because they update every model list
-        # (``context.pickers``) the other tabs made.
-        teach_panel.build(context, session, correction)
+        _header(demo)
+        draw, train_slot = _tabs(context, session)
+        # Wired last, once every tab has made its model list (``context.pickers``): an uploaded checkpoint, a taught
+        # model and a trained one join all of them. The Draw tab laid out the upload and the teaching panel's slot.
+        model_files.wire_upload(context, session, draw.upload, draw.upload_message)
+        teach_panel.build(context, session, draw.correction)
         with train_slot:
             train_tab.build(context, session)
 

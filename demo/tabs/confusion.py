@@ -14,11 +14,11 @@ saliency overlay (``mnist_core.saliency.explain``): why the model was so sure.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
 import numpy as np
-import plotly.graph_objects as go
 import torch
 
 from demo.server import inputs
@@ -90,21 +90,6 @@ def mistakes_gallery(evaluation: Evaluation, data: MNISTData) -> list[tuple[np.n
 BARS_TITLE = "Its ten probabilities"
 
 
-def explain_test_image(entry: ModelEntry, evaluation: Evaluation, data: MNISTData,
-                       index: int) -> tuple[str, str, str]:
-    """One test image seen by the model: a heading, its ten probabilities and its saliency overlays."""
-    if not 0 <= index < len(data.test_labels):
-        raise expected_error(f"Test images are numbered 0 to {len(data.test_labels) - 1}.")
-    image = data.test_images[index]
-    explanation = explain(entry.model, image)
-    true, read = int(evaluation.labels[index]), int(evaluation.predictions[index])
-    verdict = "right" if true == read else "**wrong**"
-    heading = (f"### Test image #{index}: true digit {true}, the model reads {read} "
-               f"({float(evaluation.confidences[index]):.0%}), {verdict}")
-    return (heading, probability_bars_html(evaluation.probabilities[index].numpy(), BARS_TITLE),
-            saliency_html(image.numpy() / 255.0, explanation))
-
-
 def picked(evt: gr.SelectData, shown: torch.Tensor) -> int:
     """The test image behind a click on a gallery showing ``shown`` (test-set indices, in gallery order).
 
@@ -133,39 +118,127 @@ def per_class_rows(evaluation: Evaluation) -> list[list[Any]]:
             for d, r in enumerate(evaluation.recall.tolist())]
 
 
+@dataclass
+class ConfusionView:
+    """The Confusion tab's components and the handlers of its events (each returns ``{component: value}``)."""
+
+    context: AppContext
+    notice: gr.Markdown  # says MNIST is not available, in place of ``content``
+    content: gr.Column
+    heatmap: gr.Plot
+    summary: gr.Markdown
+    per_class: gr.Dataframe
+    true_dd: gr.Dropdown
+    pred_dd: gr.Dropdown
+    gallery: gr.Gallery  # the chosen cell's test images
+    mistakes: gr.Gallery  # the most confident mistakes
+    index: gr.Number  # the chosen test image
+    heading: gr.Markdown
+    selected_bars: gr.HTML
+    selected_saliency: gr.HTML
+
+    def image_view(self) -> list[Any]:
+        """What shows the chosen test image."""
+        return [self.heading, self.selected_bars, self.selected_saliency]
+
+    def everything(self) -> list[Any]:
+        """What a model's evaluation updates: the notice, the content, and all that is in it."""
+        return [self.notice, self.content, self.heatmap, self.summary, self.per_class, self.true_dd, self.pred_dd,
+                self.gallery, self.mistakes, self.index, *self.image_view()]
+
+    def load(self, key: str | None, models: SessionModels | None) -> tuple[ModelEntry, Evaluation, MNISTData]:
+        entry = require_entry(self.context.catalog, models, key)
+        try:
+            data = self.context.load_data()
+        except MNISTUnavailableError as exc:
+            raise expected_error(f"The test set is not available: {exc}") from None
+        return entry, entry.evaluation_on(data), data
+
+    def explained(self, entry: ModelEntry, evaluation: Evaluation, data: MNISTData, index: int) -> dict[Any, Any]:
+        """One test image seen by the model: a heading, its ten probabilities and its saliency overlays."""
+        if not 0 <= index < len(data.test_labels):
+            raise expected_error(f"Test images are numbered 0 to {len(data.test_labels) - 1}.")
+        image = data.test_images[index]
+        explanation = explain(entry.model, image)
+        true, read = int(evaluation.labels[index]), int(evaluation.predictions[index])
+        verdict = "right" if true == read else "**wrong**"
+        return {self.heading: f"### Test image #{index}: true digit {true}, the model reads {read} "
+                              f"({float(evaluation.confidences[index]):.0%}), {verdict}",
+                self.selected_bars: probability_bars_html(evaluation.probabilities[index].numpy(), BARS_TITLE),
+                self.selected_saliency: saliency_html(image.numpy() / 255.0, explanation)}
+
+    def show_model(self, key: str | None, as_share: bool, models: SessionModels | None) -> dict[Any, Any]:
+        """Evaluate (or reuse) and show everything, starting on the most frequent and the most confident mistake.
+
+        Without MNIST: the notice instead of the tab's content, and no other output touched
+        (so none shows an error badge).
+        """
+        try:
+            data = self.context.load_data()
+        except MNISTUnavailableError as exc:
+            return {self.notice: gr.update(value=mnist_unavailable_markdown(exc), visible=True),
+                    self.content: gr.update(visible=False)}
+        entry = require_entry(self.context.catalog, models, key)
+        return {self.notice: gr.update(visible=False), self.content: gr.update(visible=True),
+                **self.show_everything(entry, entry.evaluation_on(data), data, as_share)}
+
+    def show_everything(self, entry: ModelEntry, evaluation: Evaluation, data: MNISTData,
+                        as_share: bool) -> dict[Any, Any]:
+        confusion = evaluation.confusion.numpy()
+        t, p = worst_cell(confusion)
+        wrong = evaluation.misclassified
+        first = int(wrong[0]) if len(wrong) else 0
+        return {self.heatmap: confusion_figure(confusion, as_share), self.summary: summary_markdown(entry, evaluation),
+                self.per_class: per_class_rows(evaluation), self.true_dd: str(t), self.pred_dd: str(p),
+                self.gallery: cell_gallery(evaluation, data, t, p), self.mistakes: mistakes_gallery(evaluation, data),
+                self.index: first, **self.explained(entry, evaluation, data, first)}
+
+    def show_index(self, key: str | None, number: float | None, models: SessionModels | None) -> Any:
+        if number is None:
+            return gr.skip()
+        return self.explained(*self.load(key, models), int(number))
+
+    def pick_mistake(self, key: str | None, models: SessionModels | None, evt: gr.SelectData) -> dict[Any, Any]:
+        entry, evaluation, data = self.load(key, models)
+        i = picked(evt, evaluation.misclassified[:MAX_MISTAKES])
+        return {self.index: i, **self.explained(entry, evaluation, data, i)}
+
+    def pick_in_cell(self, key: str | None, true_label: str, predicted_label: str, models: SessionModels | None,
+                     evt: gr.SelectData) -> dict[Any, Any]:
+        entry, evaluation, data = self.load(key, models)
+        i = picked(evt, evaluation.cell(int(true_label), int(predicted_label))[:MAX_GALLERY])
+        return {self.index: i, **self.explained(entry, evaluation, data, i)}
+
+    def show_cell(self, key: str | None, true_label: str, predicted_label: str,
+                  models: SessionModels | None) -> dict[Any, Any]:
+        _, evaluation, data = self.load(key, models)
+        return {self.gallery: cell_gallery(evaluation, data, int(true_label), int(predicted_label))}
+
+    def show_clicked(self, key: str | None, cell: tuple[int, int] | None, models: SessionModels | None) -> Any:
+        """A click on the heatmap: the dropdowns follow it, and the gallery shows that cell."""
+        if cell is None:
+            return gr.skip()
+        t, p = cell
+        return {self.true_dd: str(t), self.pred_dd: str(p), **self.show_cell(key, str(t), str(p), models)}
+
+    def redraw(self, key: str | None, as_share: bool, models: SessionModels | None) -> dict[Any, Any]:
+        _, evaluation, _ = self.load(key, models)
+        return {self.heatmap: confusion_figure(evaluation.confusion.numpy(), as_share)}
+
+    def matrix(self, key: str | None, models: SessionModels | None) -> dict[str, Any]:
+        """The API's answer: the 10x10 counts (rows: true digit, columns: predicted) and the accuracy."""
+        entry, evaluation, _ = self.load(key, models)
+        return {"model": entry.key, "label": entry.label, "accuracy": evaluation.accuracy,
+                "matrix": evaluation.confusion.tolist()}
+
+
 def build(context: AppContext, session: gr.State, tab: gr.Tab) -> None:
     """Lay out the Confusion tab (its model list registers with ``context.pickers``, refreshed after training)."""
-    catalog = context.catalog
     # Without MNIST the tab says so once, in place of everything that needs the test set.
     notice = gr.Markdown(visible=False, elem_id="confusion-unavailable")
     with gr.Column(elem_id="confusion-content") as content:
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=3):
-                with gr.Row(elem_id="confusion-controls"):
-                    model = context.pickers.new(scale=3, elem_id="confusion-model")
-                    normalise = inputs.Checkbox(value=False, label="Row-normalised (share of each true digit)",
-                                            scale=1, elem_id="normalise")
-                gr.Markdown("**Rows: the true digit. Columns: what the model predicted.** "
-                            "The diagonal is right; every other number is a mistake. "
-                            "Click a cell to see its images below.")
-                # Above the chart, so a laptop shows the key without scrolling.
-                gr.HTML(confusion_legend_html(), padding=False, elem_id="confusion-legend")
-                heatmap = gr.Plot(label="Confusion matrix", show_label=False, elem_id="confusion-heatmap")
-                clicked = CellPicker("#confusion-heatmap", elem_id="confusion-cell-picker")
-            with gr.Column(scale=2):
-                summary = gr.Markdown("Evaluating the model on the test set…", elem_id="confusion-summary")
-                per_class = gr.Dataframe(headers=["digit", "images", "correct", "accuracy"], datatype="str",
-                                         interactive=False, label="Per-class accuracy", elem_id="per-class")
-        # The galleries' own labels would float over their first row: what they show is said above them.
-        gr.Markdown("### Look at one cell: which images of digit *true* did the model read as *predicted*?\n"
-                    "Click a cell of the matrix, or choose it here. "
-                    "Under each image: the model's confidence. Click one to see why.")
-        with gr.Row():
-            true_dd = inputs.Dropdown(choices=DIGITS, value="0", label="True digit", elem_id="true-digit")
-            pred_dd = inputs.Dropdown(choices=DIGITS, value="0", label="Predicted digit", elem_id="predicted-digit")
-        gallery = gr.Gallery(label="Test images in this cell", show_label=False, columns=10, height=330,
-                             object_fit="contain",
-                             allow_preview=False, elem_id="cell-gallery")
+        model, normalise, heatmap, clicked, summary, per_class = _matrix_and_summary(context)
+        true_dd, pred_dd, gallery = _cell_gallery()
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
                 gr.Markdown("### The most confident mistakes on the whole test set\n"
@@ -179,92 +252,63 @@ def build(context: AppContext, session: gr.State, tab: gr.Tab) -> None:
                 heading = gr.Markdown(elem_id="selected-heading")
                 selected_bars = gr.HTML(probability_bars_html(None, BARS_TITLE), elem_id="selected-probabilities")
                 selected_saliency = gr.HTML("", elem_id="selected-saliency")
+    view = ConfusionView(context, notice, content, heatmap, summary, per_class, true_dd, pred_dd, gallery, mistakes,
+                         index, heading, selected_bars, selected_saliency)
+    _wire(view, tab, model, normalise, clicked, session)
 
-    def load(key: str | None, models: SessionModels | None) -> tuple[ModelEntry, Evaluation, MNISTData]:
-        entry = require_entry(catalog, models, key)
-        try:
-            data = context.load_data()
-        except MNISTUnavailableError as exc:
-            raise expected_error(f"The test set is not available: {exc}") from None
-        return entry, entry.evaluation_on(data), data
 
-    def show_model(key: str | None, as_share: bool, models: SessionModels | None) -> tuple[Any, ...]:
-        """Evaluate (or reuse) and show everything, starting on the most frequent and the most confident mistake.
+def _matrix_and_summary(context: AppContext) -> tuple[gr.Dropdown, gr.Checkbox, gr.Plot, CellPicker, gr.Markdown,
+                                                      gr.Dataframe]:
+    """The model list, the heatmap with its key, and beside them the accuracy in words and per digit."""
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3):
+            with gr.Row(elem_id="confusion-controls"):
+                model = context.pickers.new(scale=3, elem_id="confusion-model")
+                normalise = inputs.Checkbox(value=False, label="Row-normalised (share of each true digit)",
+                                            scale=1, elem_id="normalise")
+            gr.Markdown("**Rows: the true digit. Columns: what the model predicted.** "
+                        "The diagonal is right; every other number is a mistake. "
+                        "Click a cell to see its images below.")
+            # Above the chart, so a laptop shows the key without scrolling.
+            gr.HTML(confusion_legend_html(), padding=False, elem_id="confusion-legend")
+            heatmap = gr.Plot(label="Confusion matrix", show_label=False, elem_id="confusion-heatmap")
+            clicked = CellPicker("#confusion-heatmap", elem_id="confusion-cell-picker")
+        with gr.Column(scale=2):
+            summary = gr.Markdown("Evaluating the model on the test set…", elem_id="confusion-summary")
+            per_class = gr.Dataframe(headers=["digit", "images", "correct", "accuracy"], datatype="str",
+                                     interactive=False, label="Per-class accuracy", elem_id="per-class")
+    return model, normalise, heatmap, clicked, summary, per_class
 
-        Without MNIST: the notice instead of the tab's content, and no other output touched
-        (so none shows an error badge).
-        """
-        try:
-            data = context.load_data()
-        except MNISTUnavailableError as exc:
-            return (gr.update(value=mnist_unavailable_markdown(exc), visible=True), gr.update(visible=False),
-                    *(gr.skip() for _ in everything))
-        entry = require_entry(catalog, models, key)
-        return (gr.update(visible=False), gr.update(visible=True),
-                *show_everything(entry, entry.evaluation_on(data), data, as_share))
 
-    def show_everything(entry: ModelEntry, evaluation: Evaluation, data: MNISTData, as_share: bool) -> tuple[Any, ...]:
-        confusion = evaluation.confusion.numpy()
-        t, p = worst_cell(confusion)
-        wrong = evaluation.misclassified
-        first = int(wrong[0]) if len(wrong) else 0
-        return (confusion_figure(confusion, as_share), summary_markdown(entry, evaluation),
-                per_class_rows(evaluation), str(t), str(p), cell_gallery(evaluation, data, t, p),
-                mistakes_gallery(evaluation, data), first, *explain_test_image(entry, evaluation, data, first))
+def _cell_gallery() -> tuple[gr.Dropdown, gr.Dropdown, gr.Gallery]:
+    """The two dropdowns that choose a cell, and its test images."""
+    # The galleries' own labels would float over their first row: what they show is said above them.
+    gr.Markdown("### Look at one cell: which images of digit *true* did the model read as *predicted*?\n"
+                "Click a cell of the matrix, or choose it here. "
+                "Under each image: the model's confidence. Click one to see why.")
+    with gr.Row():
+        true_dd = inputs.Dropdown(choices=DIGITS, value="0", label="True digit", elem_id="true-digit")
+        pred_dd = inputs.Dropdown(choices=DIGITS, value="0", label="Predicted digit", elem_id="predicted-digit")
+    gallery = gr.Gallery(label="Test images in this cell", show_label=False, columns=10, height=330,
+                         object_fit="contain", allow_preview=False, elem_id="cell-gallery")
+    return true_dd, pred_dd, gallery
 
-    def show_index(key: str | None, number: float | None, models: SessionModels | None) -> tuple[Any, ...]:
-        if number is None:
-            return gr.skip(), gr.skip(), gr.skip()
-        entry, evaluation, data = load(key, models)
-        return explain_test_image(entry, evaluation, data, int(number))
 
-    def pick_mistake(key: str | None, models: SessionModels | None, evt: gr.SelectData) -> tuple[Any, ...]:
-        entry, evaluation, data = load(key, models)
-        i = picked(evt, evaluation.misclassified[:MAX_MISTAKES])
-        return i, *explain_test_image(entry, evaluation, data, i)
-
-    def pick_in_cell(key: str | None, true_label: str, predicted_label: str, models: SessionModels | None,
-                     evt: gr.SelectData) -> tuple[Any, ...]:
-        entry, evaluation, data = load(key, models)
-        i = picked(evt, evaluation.cell(int(true_label), int(predicted_label))[:MAX_GALLERY])
-        return i, *explain_test_image(entry, evaluation, data, i)
-
-    def show_cell(key: str | None, true_label: str, predicted_label: str,
-                  models: SessionModels | None) -> list[tuple[np.ndarray, str]]:
-        entry, evaluation, data = load(key, models)
-        return cell_gallery(evaluation, data, int(true_label), int(predicted_label))
-
-    def show_clicked(key: str | None, cell: tuple[int, int] | None,
-                     models: SessionModels | None) -> tuple[Any, ...]:
-        """A click on the heatmap: the dropdowns follow it, and the gallery shows that cell."""
-        if cell is None:
-            return gr.skip(), gr.skip(), gr.skip()
-        t, p = cell
-        return str(t), str(p), show_cell(key, str(t), str(p), models)
-
-    def redraw(key: str | None, as_share: bool, models: SessionModels | None) -> go.Figure:
-        _, evaluation, _ = load(key, models)
-        return confusion_figure(evaluation.confusion.numpy(), as_share)
-
-    def matrix(key: str | None, models: SessionModels | None) -> dict[str, Any]:
-        """The API's answer: the 10x10 counts (rows: true digit, columns: predicted) and the accuracy."""
-        entry, evaluation, _ = load(key, models)
-        return {"model": entry.key, "label": entry.label, "accuracy": evaluation.accuracy,
-                "matrix": evaluation.confusion.tolist()}
-
-    view = [heading, selected_bars, selected_saliency]
-    everything = [heatmap, summary, per_class, true_dd, pred_dd, gallery, mistakes, index, *view]
+def _wire(view: ConfusionView, tab: gr.Tab, model: gr.Dropdown, normalise: gr.Checkbox, clicked: CellPicker,
+          session: gr.State) -> None:
     private = {"api_visibility": "private"}
+    show_model, show_cell = view.show_model, view.show_cell  # one function for both triggers: one concurrency group
     # Evaluating takes seconds, so it happens when the tab is opened, not when the page loads.
-    tab.select(show_model, [model, normalise, session], [notice, content, *everything], **private)
-    model.input(show_model, [model, normalise, session], [notice, content, *everything], **private)
-    normalise.change(redraw, [model, normalise, session], heatmap, show_progress="hidden", **private)
-    gr.on([true_dd.input, pred_dd.input], show_cell, [model, true_dd, pred_dd, session], gallery, **private)
-    clicked.change(show_clicked, [model, clicked, session], [true_dd, pred_dd, gallery], **private)
-    index.submit(show_index, [model, index, session], view, **private)
-    mistakes.select(pick_mistake, [model, session], [index, *view], **private)
-    gallery.select(pick_in_cell, [model, true_dd, pred_dd, session], [index, *view], **private)
-
+    tab.select(show_model, [model, normalise, session], view.everything(), **private)
+    model.input(show_model, [model, normalise, session], view.everything(), **private)
+    normalise.change(view.redraw, [model, normalise, session], view.heatmap, show_progress="hidden", **private)
+    gr.on([view.true_dd.input, view.pred_dd.input], show_cell, [model, view.true_dd, view.pred_dd, session],
+          view.gallery, **private)
+    clicked.change(view.show_clicked, [model, clicked, session], [view.true_dd, view.pred_dd, view.gallery], **private)
+    view.index.submit(view.show_index, [model, view.index, session], view.image_view(), **private)
+    view.mistakes.select(view.pick_mistake, [model, session], [view.index, *view.image_view()], **private)
+    view.gallery.select(view.pick_in_cell, [model, view.true_dd, view.pred_dd, session],
+                        [view.index, *view.image_view()], **private)
     api_button = gr.Button(visible=False)
     api_json = gr.JSON(visible=False)
-    api_button.click(matrix, [model, session], api_json, api_name="confusion_matrix")
+    api_button.click(view.matrix, [model, session], api_json, api_name="confusion_matrix")

@@ -1,13 +1,14 @@
 """Dataset tab: 25 random training images with their labels, to show what the model learns from.
 
-The grid is plain HTML, not a ``gr.Gallery``: a gallery scrolled inside itself (the fifth
-row hidden below its fold) and printed each label over its digit. Here all 25 are always
+The grid is plain HTML, not a ``gr.Gallery``: a gallery scrolls inside itself (the fifth
+row hidden below its fold) and prints each label over its digit. Here all 25 are always
 shown, five to a row at any screen width, each with its label as a caption *under* the picture.
 """
 
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
@@ -44,6 +45,29 @@ def grid_html(images: np.ndarray, labels: list[int]) -> str:
     return f'<div class="digit-grid">{figures}</div>'
 
 
+@dataclass
+class DatasetView:
+    """The Dataset tab's components, and the handler that fills them (returning ``{component: value}``)."""
+
+    context: AppContext
+    notice: gr.Markdown  # says MNIST is not available, in place of ``content``
+    content: gr.Row
+    grid: gr.HTML
+
+    def sample(self) -> dict[Any, Any]:
+        """Draw GRID*GRID training images at random (a new draw each press); without MNIST, say so instead."""
+        try:
+            data = self.context.load_data()
+        except MNISTUnavailableError as exc:
+            return {self.notice: gr.update(value=mnist_unavailable_markdown(exc), visible=True),
+                    self.content: gr.update(visible=False)}
+        rng = np.random.default_rng()
+        indices = rng.choice(len(data.train_labels), size=GRID * GRID, replace=False)
+        labels = [int(data.train_labels[i]) for i in indices.tolist()]
+        return {self.notice: gr.update(visible=False), self.content: gr.update(visible=True),
+                self.grid: grid_html(data.train_images[indices].numpy(), labels)}
+
+
 def build(context: AppContext, tab: gr.Tab) -> None:
     """Lay out the Dataset tab: a 5x5 grid of training images and a Reshuffle button."""
     notice = gr.Markdown(visible=False, elem_id="dataset-unavailable")
@@ -57,18 +81,8 @@ def build(context: AppContext, tab: gr.Tab) -> None:
                         "Notice how differently people write the same digit, and the odd one that even "
                         "a person would misread.")
             shuffle = gr.Button("Reshuffle", variant="primary", size="lg", elem_id="reshuffle")
-
-    def sample() -> tuple[Any, Any, Any]:
-        """Draw GRID*GRID training images at random (a new draw each press); without MNIST, say so instead."""
-        try:
-            data = context.load_data()
-        except MNISTUnavailableError as exc:
-            return gr.update(value=mnist_unavailable_markdown(exc), visible=True), gr.update(visible=False), gr.skip()
-        rng = np.random.default_rng()
-        indices = rng.choice(len(data.train_labels), size=GRID * GRID, replace=False)
-        labels = [int(data.train_labels[i]) for i in indices.tolist()]
-        return gr.update(visible=False), gr.update(visible=True), grid_html(data.train_images[indices].numpy(), labels)
-
+    view = DatasetView(context, notice, content, grid)
+    sample = view.sample  # one function for both triggers: one concurrency group
     outputs = [notice, content, grid]
     tab.select(sample, None, outputs, api_visibility="private")
     shuffle.click(sample, None, outputs, api_visibility="private")

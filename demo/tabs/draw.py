@@ -5,7 +5,7 @@ this module only wires the drawing pad to them and turns their answers into the 
 (top-3 label, the ten probabilities, the 28x28 image the model actually saw, and, in the
 "Inside the network" accordion, the saliency overlays and every convolution's feature maps).
 
-A stroke is one queued event (:func:`build`'s ``on_stroke``) that answers with everything at once:
+A stroke is one queued event (:meth:`DrawView.on_stroke`) that answers with everything at once:
 the answer and, while the "Inside the network" accordion is open, the inside views. Everything it
 sends is HTML with its pictures inline at native size: no temporary file, no second request, no
 plotly figure, so thirty phones drawing at once cost the server little (``python -m bench.classroom``).
@@ -13,12 +13,14 @@ plotly figure, so thirty phones drawing at once cost the server little (``python
 Why one plain function and not a generator that yields the answer first: measured in process,
 yielding twice cost 20-22 ms of CPU per stroke against 13-15 ms for one return. Each yield must
 give every output a value, and Gradio 6.31 rebuilds a component (and its config, JSON schema
-included) for every ``gr.skip()`` it is given; the inside views add only ~3 ms to the answer.
-For the same reason a closed accordion gets a plain placeholder, not a ``gr.skip()``.
+included) for every ``gr.skip()`` it is given, and for every output a returned dict leaves out;
+the inside views add only ~3 ms to the answer. So a stroke's answer gives all ten outputs a value,
+and a closed accordion gets a plain placeholder, not a ``gr.skip()``.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
@@ -52,6 +54,10 @@ if (window.matchMedia('(max-width: 640px)').matches) {
 }
 """
 INSIDE_PROMPT = "Draw a digit to see which strokes drove the answer and what each convolution layer made of it."
+INSIDE_EXPLAINED = ("**Saliency**: which strokes drove the answer. **Feature maps**: what each convolution layer "
+                    "computed from the drawing, one small picture per filter (bright = strong response, "
+                    "shown after the layer's batch norm and activation, i.e. what the next layer receives).")
+MODEL_INFO = "Pretrained checkpoints, any model you train in the Train tab or teach here, and any checkpoint you upload"
 
 
 def label_value(prediction: Prediction) -> dict[str, float]:
@@ -75,13 +81,117 @@ def _predict(context: AppContext, image: Any, key: str | None, session: SessionM
         raise expected_error(str(exc)) from None
 
 
-def build(context: AppContext, session: gr.State) -> Correction:
+@dataclass
+class DrawView:
+    """What a stroke updates, and the handlers of the Draw tab's events (each returns ``{component: value}``)."""
+
+    context: AppContext
+    label: gr.Label  # the top three digits
+    stamp: gr.HTML  # which drawing the answer is for (the page's ``seq``)
+    row: gr.HTML  # every model's reading of the drawing
+    lesson: gr.HTML  # the two models of the lesson side by side
+    bars: gr.HTML  # the ten probabilities
+    seen: gr.HTML  # the 28x28 input the model saw
+    saliency: gr.HTML
+    feature_maps: gr.HTML
+    inside_open: gr.State  # whether the "Inside the network" accordion is open
+    digit: gr.State  # the last 28x28 input, so the inside views need not preprocess again
+    drawing: gr.State  # the last drawing's PNG bytes, kept if the visitor makes it one of their examples
+    pair: list[str]  # the lesson's two models: MNIST alone and the default drawing model (shown if both exist)
+
+    def stroke_outputs(self) -> list[Any]:
+        """What a stroke updates, every one of them on every stroke."""
+        return [self.label, self.bars, self.seen, self.digit, self.lesson, self.stamp, self.row, self.drawing,
+                self.saliency, self.feature_maps]
+
+    def lessons_for(self, prediction: Prediction | None, main: ModelEntry | None,
+                    models: SessionModels | None) -> dict[Any, Any]:
+        """The two models of the lesson side by side (when both exist), and the row of every model's reading, from
+        one set of readings of the 28x28 input: the ``main`` model's answer is reused, each other model runs once."""
+        everyone = available_entries(self.context.catalog, models)
+        both = len(self.pair) == 2
+        if prediction is None or main is None:
+            return {**({self.lesson: lesson_html(None, None)} if both else {}),
+                    self.row: readings_html(everyone, None, None)}
+        readings = probabilities_by_model({e.key: e.model for e in everyone}, prediction.digit_image,
+                                          {main.key: prediction.probabilities})
+        return {**({self.lesson: lesson_html(*(readings[k] for k in self.pair))} if both else {}),
+                self.row: readings_html(everyone, readings, main.key)}
+
+    def answer(self, drawing: Drawing, key: str | None, models: SessionModels | None) -> dict[Any, Any]:
+        """The answer to a drawing: the top three digits, all ten probabilities, the 28x28 input (shown and kept),
+        the lesson and every model's reading, which drawing this answers, and the drawing's PNG (kept, should the
+        visitor say it was read wrong)."""
+        self.context.cores.note_prediction()
+        prediction = _predict(self.context, drawing.image, key, models)
+        if prediction is None:
+            return {self.label: PROMPT, self.bars: probability_bars_html(None), self.seen: model_input_html(None),
+                    self.digit: None, **self.lessons_for(None, None, models), self.stamp: str(drawing.seq),
+                    self.drawing: None}
+        digit = prediction.digit_image.numpy()
+        main = require_entry(self.context.catalog, models, key)
+        return {self.label: label_value(prediction), self.bars: probability_bars_html(prediction.probabilities.numpy()),
+                self.seen: model_input_html(digit), self.digit: digit, **self.lessons_for(prediction, main, models),
+                self.stamp: str(drawing.seq), self.drawing: drawing.png}
+
+    def inside_views(self, digit: np.ndarray | None, key: str | None, models: SessionModels | None) -> dict[Any, Any]:
+        """Saliency overlays and feature maps of the model's input (one forward and one backward pass)."""
+        if digit is None:
+            return {self.saliency: placeholder_html(INSIDE_PROMPT), self.feature_maps: ""}
+        entry = find_entry(self.context.catalog, models, key)
+        if entry is None:
+            return {}
+        explanation = explain(entry.model, torch.from_numpy(digit))
+        return {self.saliency: saliency_html(digit, explanation), self.feature_maps: feature_maps_html(explanation)}
+
+    def on_stroke(self, drawing: Drawing, key: str | None, models: SessionModels | None,
+                  is_open: bool) -> dict[Any, Any]:
+        """Every stroke (and Undo, Clear, a new model): the answer and, while the accordion is open, the inside
+        views of the same input (closed, they are computed when it opens: :meth:`on_expand`)."""
+        shown = self.answer(drawing, key, models)
+        if is_open:
+            return {**shown, **self.inside_views(shown[self.digit], key, models)}
+        return {**shown, self.saliency: placeholder_html(INSIDE_PROMPT), self.feature_maps: ""}
+
+    def on_expand(self, digit: np.ndarray | None, key: str | None, models: SessionModels | None) -> dict[Any, Any]:
+        """The accordion was opened: the inside views of the last drawing (skipped while it was closed)."""
+        return {self.inside_open: True, **self.inside_views(digit, key, models)}
+
+    def api_explain(self, sketch_value: Any, key: str | None, models: SessionModels | None) -> dict[str, Any]:
+        """The API's view inside: prediction, Grad-CAM (28x28, [0, 1]) and each conv layer's name and shape."""
+        entry = require_entry(self.context.catalog, models, key)
+        digit = sketch_digit(sketch_value)
+        if digit is None:
+            return {"label": None, "message": PROMPT}
+        e = explain(entry.model, digit)
+        return {"label": e.label, "probabilities": [round(float(p), 5) for p in e.probabilities],
+                "target": e.target, "cam_layer": e.cam_layer,
+                "gradcam": [[round(float(v), 4) for v in row] for row in e.gradcam],
+                "feature_maps": [{"name": f.name, "shown_after": f.shown_after, "shape": list(f.shape)}
+                                 for f in e.feature_maps]}
+
+    def api_predict(self, sketch_value: Any, key: str | None, models: SessionModels | None) -> Any:
+        """The API's answer: {digit: confidence} for the top three, or the prompt for a blank canvas."""
+        prediction = _predict(self.context, composite_of(sketch_value), key, models)
+        return PROMPT if prediction is None else prediction.top(3)
+
+
+@dataclass
+class DrawTab:
+    """What :mod:`demo.ui` wires once every model list exists: the teaching panel's part of the tab, and the
+    checkpoint upload under the model list."""
+
+    correction: Correction
+    upload: gr.UploadButton
+    upload_message: gr.Markdown
+
+
+def build(context: AppContext, session: gr.State) -> DrawTab:
     """Lay out the Draw tab inside the current ``gr.Tab`` and wire its events.
 
     The canvas and the answer sit side by side, sized so both fit one screen (a phone stacks
-    them, the answer straight under the canvas); the model picker and the rest come after.
-    Returns what the teaching panel (:mod:`demo.tabs.teach`, filled once every model list
-    exists) needs: the digit buttons under the answer, the last drawing, the model list and its slot.
+    them, the answer straight under the canvas); the model picker and the rest come after, then the
+    teaching panel's slot and the "Inside the network" accordion.
     """
     catalog = context.catalog
     with gr.Row(equal_height=False, elem_id="draw-row"):
@@ -93,16 +203,13 @@ def build(context: AppContext, session: gr.State) -> Correction:
             buttons = correction_buttons()
             row = gr.HTML(readings_html(available_entries(catalog, None), None, None), elem_id="readings",
                           padding=False)
-            model = context.pickers.new(follows_new_model=True, elem_id="draw-model",
-                                        info="Pretrained checkpoints, any model you train in the Train tab or "
-                                             "teach here, and any checkpoint you upload")
+            model = context.pickers.new(follows_new_model=True, elem_id="draw-model", info=MODEL_INFO)
             with gr.Row(equal_height=True):
                 upload = model_files.upload_button("draw-upload-model", size="sm")
                 upload_message = gr.Markdown("", elem_id="draw-upload-status")
             if not catalog.entries:
                 gr.Markdown("**No pretrained model found in `assets/`.** Train one in the Train tab, "
                             "then pick it here.")
-            # The same drawing read by a model that learnt from MNIST alone and by the default drawing model.
             pair = [k for k in (catalog.mnist_only_key, catalog.default_key) if k]
             lesson = gr.HTML(lesson_html(None, None), elem_id="lesson", visible=len(pair) == 2)
             with gr.Row():
@@ -110,102 +217,36 @@ def build(context: AppContext, session: gr.State) -> Correction:
                 seen = gr.HTML(model_input_html(None), elem_id="model-input", min_width=200)
     teach_slot = gr.Column(elem_id="teach-panel")
     with gr.Accordion("Inside the network: why this answer?", open=True, elem_id="inside-accordion") as inside:
-        gr.Markdown("**Saliency**: which strokes drove the answer. **Feature maps**: what each convolution layer "
-                    "computed from the drawing, one small picture per filter (bright = strong response, "
-                    "shown after the layer's batch norm and activation, i.e. what the next layer receives).")
+        gr.Markdown(INSIDE_EXPLAINED)
         saliency = gr.HTML(placeholder_html(INSIDE_PROMPT), elem_id="saliency-view")
         feature_maps = gr.HTML("", elem_id="feature-maps-view", js_on_load=FOLD_ON_PHONES_JS)
-    inside_open = gr.State(True)
-    digit_state = gr.State(None)  # the last 28x28 input, so the inside views need not preprocess again
-    drawing_state = gr.State(None)  # the last drawing's PNG bytes, kept if the visitor makes it one of their examples
+    view = DrawView(context, label, stamp, row, lesson, bars, seen, saliency, feature_maps, inside_open=gr.State(True),
+                    digit=gr.State(None), drawing=gr.State(None), pair=pair)
+    _wire(view, pad, model, session, inside)
+    _api_endpoints(view, model, session)
+    return DrawTab(Correction(buttons, view.digit, view.drawing, model, teach_slot), upload, upload_message)
 
-    def lessons_for(prediction: Prediction | None, main: ModelEntry | None,
-                    models: SessionModels | None) -> tuple[Any, str]:
-        """The two models of the lesson side by side, and the row of every model's reading, from one set of
-        readings of the 28x28 input: the ``main`` model's answer is reused, each other model runs once."""
-        everyone = available_entries(catalog, models)
-        if prediction is None or main is None:
-            return (lesson_html(None, None) if len(pair) == 2 else gr.skip()), readings_html(everyone, None, None)
-        readings = probabilities_by_model({e.key: e.model for e in everyone}, prediction.digit_image,
-                                          {main.key: prediction.probabilities})
-        lesson = lesson_html(*(readings[k] for k in pair)) if len(pair) == 2 else gr.skip()
-        return lesson, readings_html(everyone, readings, main.key)
 
-    def answer(drawing: Drawing, key: str | None, models: SessionModels | None) -> tuple[Any, ...]:
-        """The answer to a drawing: the top three digits, all ten probabilities, the 28x28 input (shown and kept),
-        the two models of the lesson side by side, which drawing this answers (the page's ``seq``), every
-        model's reading in a row, and the drawing's PNG (kept, should the visitor say it was read wrong)."""
-        context.cores.note_prediction()
-        prediction = _predict(context, drawing.image, key, models)
-        if prediction is None:
-            lesson, row_html = lessons_for(None, None, models)
-            return (PROMPT, probability_bars_html(None), model_input_html(None), None, lesson, str(drawing.seq),
-                    row_html, None)
-        digit = prediction.digit_image.numpy()
-        lesson, row_html = lessons_for(prediction, require_entry(catalog, models, key), models)
-        return (label_value(prediction), probability_bars_html(prediction.probabilities.numpy()),
-                model_input_html(digit), digit, lesson, str(drawing.seq), row_html, drawing.png)
-
-    def inside_views(digit: np.ndarray | None, key: str | None, models: SessionModels | None) -> tuple[Any, Any]:
-        """Saliency overlays and feature maps of the model's input (one forward and one backward pass)."""
-        if digit is None:
-            return placeholder_html(INSIDE_PROMPT), ""
-        entry = find_entry(context.catalog, models, key)
-        if entry is None:
-            return gr.skip(), gr.skip()
-        explanation = explain(entry.model, torch.from_numpy(digit))
-        return saliency_html(digit, explanation), feature_maps_html(explanation)
-
-    def on_stroke(drawing: Drawing, key: str | None, models: SessionModels | None,
-                  is_open: bool) -> tuple[Any, ...]:
-        """Every stroke (and Undo, Clear, a new model): the answer and, while the accordion is open, the inside
-        views of the same input (closed, they are computed when it opens: :func:`on_expand`)."""
-        shown = answer(drawing, key, models)
-        if is_open:
-            return *shown, *inside_views(shown[3], key, models)
-        return *shown, placeholder_html(INSIDE_PROMPT), ""
-
-    def on_expand(digit: np.ndarray | None, key: str | None, models: SessionModels | None) -> tuple[bool, Any, Any]:
-        """The accordion was opened: the inside views of the last drawing (skipped while it was closed)."""
-        return True, *inside_views(digit, key, models)
-
-    def api_explain(sketch_value: Any, key: str | None, models: SessionModels | None) -> dict[str, Any]:
-        """The API's view inside: prediction, Grad-CAM (28x28, [0, 1]) and each conv layer's name and shape."""
-        entry = require_entry(context.catalog, models, key)
-        digit = sketch_digit(sketch_value)
-        if digit is None:
-            return {"label": None, "message": PROMPT}
-        e = explain(entry.model, digit)
-        return {"label": e.label, "probabilities": [round(float(p), 5) for p in e.probabilities],
-                "target": e.target, "cam_layer": e.cam_layer,
-                "gradcam": [[round(float(v), 4) for v in row] for row in e.gradcam],
-                "feature_maps": [{"name": f.name, "shown_after": f.shown_after, "shape": list(f.shape)}
-                                 for f in e.feature_maps]}
-
-    def api_predict(sketch_value: Any, key: str | None, models: SessionModels | None) -> Any:
-        """The API's answer: {digit: confidence} for the top three, or the prompt for a blank canvas."""
-        prediction = _predict(context, composite_of(sketch_value), key, models)
-        return PROMPT if prediction is None else prediction.top(3)
-
-    outputs = [label, bars, seen, digit_state, lesson, stamp, row, drawing_state, saliency, feature_maps]
-    # One event per stroke (and per Undo or Clear): the pad sends the whole drawing, inline, at pen-up.
-    gr.on([pad.change, model.change], on_stroke, [pad, model, session, inside_open], outputs,
+def _wire(view: DrawView, pad: DrawingPad, model: gr.Dropdown, session: gr.State, inside: gr.Accordion) -> None:
+    """One event per stroke (and per Undo or Clear): the pad sends the whole drawing, inline, at pen-up."""
+    gr.on([pad.change, model.change], view.on_stroke, [pad, model, session, view.inside_open], view.stroke_outputs(),
           show_progress="hidden", trigger_mode="always_last", concurrency_limit=EVENT_CONCURRENCY,
           concurrency_id="predict", api_visibility="private")
-    inside.expand(on_expand, [digit_state, model, session], [inside_open, saliency, feature_maps],
+    inside.expand(view.on_expand, [view.digit, model, session], [view.inside_open, view.saliency, view.feature_maps],
                   show_progress="hidden", concurrency_limit=EVENT_CONCURRENCY, concurrency_id="inside",
                   api_visibility="private")
-    inside.collapse(lambda: False, None, inside_open, queue=False, api_visibility="private")
+    inside.collapse(lambda: False, None, view.inside_open, queue=False, api_visibility="private")
 
-    # The documented API endpoints take the drawing as gr.Sketchpad sends it (a dict whose "composite" is an
-    # image), so gradio_client scripts written for a sketchpad keep working; only the label-confidence dict
-    # (or the explanation) comes back.
+
+def _api_endpoints(view: DrawView, model: gr.Dropdown, session: gr.State) -> None:
+    """``/predict`` and ``/explain``: they take the drawing as ``gr.Sketchpad`` sends it (a dict whose "composite" is
+    an image), so ``gradio_client`` scripts written for a sketchpad keep working; only the label-confidence dict (or
+    the explanation) comes back."""
     sketch = inputs.Sketchpad(visible=False, type="pil", image_mode="RGBA", elem_id="api-sketchpad")
     api_button = gr.Button(visible=False)
     api_label = gr.Label(visible=False, num_top_classes=3)
-    api_button.click(api_predict, [sketch, model, session], api_label, api_name="predict",
+    api_button.click(view.api_predict, [sketch, model, session], api_label, api_name="predict",
                      show_progress="hidden", concurrency_limit=EVENT_CONCURRENCY, concurrency_id="predict")
     api_explain_button, api_json = gr.Button(visible=False), gr.JSON(visible=False)
-    api_explain_button.click(api_explain, [sketch, model, session], api_json, api_name="explain",
-                     show_progress="hidden", concurrency_limit=EVENT_CONCURRENCY, concurrency_id="inside")
-    return Correction(buttons, digit_state, drawing_state, model, teach_slot, upload, upload_message)
+    api_explain_button.click(view.api_explain, [sketch, model, session], api_json, api_name="explain",
+                             show_progress="hidden", concurrency_limit=EVENT_CONCURRENCY, concurrency_id="inside")

@@ -6,6 +6,7 @@ model added to the registry, or trained in this session, is drawn without any pe
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
@@ -18,19 +19,18 @@ from mnist_core.introspect import diagram
 from mnist_core.models import MODELS, count_parameters
 
 
-def build(context: AppContext, session: gr.State, tab: gr.Tab) -> None:
-    """Lay out the Model tab (its model list registers with ``context.pickers``, refreshed after training)."""
-    catalog = context.catalog
-    model = context.pickers.new(elem_id="layers-model")
-    header = gr.Markdown(elem_id="model-summary")
-    picture = gr.HTML(elem_id="model-diagram")
-    table = gr.Dataframe(headers=["layer", "type", "output shape (per image)", "parameters"],
-                         datatype="str", interactive=False, label="Layers, in the order an image goes through them",
-                         elem_id="layer-table", max_height=800)
+@dataclass
+class ModelView:
+    """The Model tab's components, and the handler that fills them (returning ``{component: value}``)."""
 
-    def describe(key: str | None, models: SessionModels | None) -> tuple[str, str, list[list[Any]]]:
+    context: AppContext
+    header: gr.Markdown
+    picture: gr.HTML
+    table: gr.Dataframe
+
+    def describe(self, key: str | None, models: SessionModels | None) -> dict[Any, Any]:
         """A header naming the model, its diagram, and the layer table with the parameter total."""
-        entry = require_entry(catalog, models, key)
+        entry = require_entry(self.context.catalog, models, key)
         boxes = diagram(entry.model)
         rows = boxes[1:]  # without the input box
         total = count_parameters(entry.model)
@@ -40,8 +40,18 @@ def build(context: AppContext, session: gr.State, tab: gr.Tab) -> None:
         table_rows = [[r.name, r.kind, shape_text(r.output_shape), f"{r.parameters:,}" if r.parameters else ""]
                       for r in rows]
         table_rows.append(["total", "", "", f"{total:,}"])
-        return text, diagram_html(boxes), table_rows
+        return {self.header: text, self.picture: diagram_html(boxes), self.table: table_rows}
 
+
+def build(context: AppContext, session: gr.State, tab: gr.Tab) -> None:
+    """Lay out the Model tab (its model list registers with ``context.pickers``, refreshed after training)."""
+    model = context.pickers.new(elem_id="layers-model")
+    header = gr.Markdown(elem_id="model-summary")
+    picture = gr.HTML(elem_id="model-diagram")
+    table = gr.Dataframe(headers=["layer", "type", "output shape (per image)", "parameters"],
+                         datatype="str", interactive=False, label="Layers, in the order an image goes through them",
+                         elem_id="layer-table", max_height=800)
+    describe = ModelView(context, header, picture, table).describe  # one function for both triggers
     outputs = [header, picture, table]
     tab.select(describe, [model, session], outputs, api_visibility="private")
     model.change(describe, [model, session], outputs, api_visibility="private")

@@ -1,4 +1,4 @@
-"""Draw tab: the class teaches the model its own handwriting.
+"""The Draw tab's teaching panel: the class teaches the model its own handwriting.
 
 When the model reads a drawing wrong, the visitor taps the right digit under the answer; the
 drawing joins **your examples** (a gallery of this session's, each removable). **Teach the
@@ -21,7 +21,7 @@ import html
 import io
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,12 +34,12 @@ from demo.server.context import AppContext
 from demo.server.inputs import composite_of, sketch_digit
 from demo.server.limits import MAX_EXAMPLES_PER_SESSION
 from demo.server.log import expected_error
-from demo.server.models_state import SessionModels, require_entry
+from demo.server.models_state import ModelEntry, SessionModels, require_entry
 from demo.server.sessions import session_id_of
 from demo.tabs import model_files
 from demo.views.pictures import grey_pixels, png_uri, zoom_pixels
 from demo.views.unavailable import mnist_unavailable_markdown
-from mnist_core.data import MNISTUnavailableError
+from mnist_core.data import MNISTData, MNISTUnavailableError
 from mnist_core.examples import Example, as_digits, write_examples
 from mnist_core.teach import Taught, teach
 from mnist_core.train import FinishedEvent, StartEvent, StepEvent
@@ -51,20 +51,20 @@ EXAMPLES_LABEL = "⬇ Your examples"
 TAUGHT_LABEL = "⬇ Taught model"
 #: Seconds between two progress lines while teaching.
 UPDATE_INTERVAL = 0.5
+#: How a teaching run ended: the taught model (None if it failed) and the training loop's last event.
+Outcome = tuple[Taught | None, FinishedEvent | None]
 
 
 @dataclass
 class Correction:
-    """What the Draw tab hands the parts wired once every model list exists: the digit buttons under the answer,
-    what the last stroke left, the model list, the panel's slot, and the checkpoint upload under the list."""
+    """What the teaching panel needs from the Draw tab: the digit buttons under the answer, what the last stroke
+    left, the model list a teaching run starts from, and the slot the panel fills."""
 
     buttons: list[gr.Button]  # "0" … "9": the digit the drawing really is
     digit: gr.State  # the last drawing's 28x28 input (float, [0, 1]), or None
-    drawing: gr.State  # the last drawing itself (a PIL image), or None
+    drawing: gr.State  # the last drawing's PNG bytes, or None
     model: gr.Dropdown  # the Draw tab's model list: the model a teaching run starts from
     slot: gr.Column  # where the panel goes
-    upload: gr.UploadButton  # bring a checkpoint from home (demo.tabs.model_files)
-    upload_message: gr.Markdown
 
 
 def correction_buttons() -> list[gr.Button]:
@@ -149,10 +149,157 @@ def result_html(taught: Taught, examples: list[Example], before_accuracy: float 
             '<div class="legend">before → after for each example: ✓ read right, ✗ read wrong.</div></div>')
 
 
+@dataclass
+class TeachPanel:
+    """The teaching panel's components and the handlers of its events (each returns ``{component: value}``)."""
+
+    context: AppContext
+    session: gr.State
+    teach_now: gr.Button
+    remove: gr.Button
+    examples_file: gr.DownloadButton  # this session's examples, as a zip
+    taught_file: gr.DownloadButton  # the taught model's checkpoint
+    gallery: gr.Gallery
+    status: gr.Markdown
+    result: gr.HTML
+    selected: gr.State  # the gallery's selected example, or None
+
+    def examples_outputs(self) -> list[Any]:
+        """What a change to the examples updates."""
+        return [self.gallery, self.examples_file, self.teach_now, self.remove, self.selected, self.status,
+                self.session]
+
+    def teach_outputs(self) -> list[Any]:
+        """What a teaching run updates, every model list included."""
+        return [self.status, self.result, self.session, self.teach_now, self.taught_file,
+                *self.context.pickers.pickers]
+
+    def examples_changed(self, models: SessionModels, message: str) -> dict[Any, Any]:
+        return {self.gallery: gallery_items(models.examples),
+                self.examples_file: examples_download(models, self.examples_file),
+                self.teach_now: teach_button(models), self.remove: gr.Button(interactive=False), self.selected: None,
+                self.status: message, self.session: models}
+
+    def on_correct(self, label: int, digit: np.ndarray | None, drawing: bytes | None,
+                   models: SessionModels, request: gr.Request) -> dict[Any, Any]:
+        """Keep the last drawing as an example of ``label``."""
+        add_example(models, digit, label, drawing)
+        self.context.sessions.track(session_id_of(request), models)  # so closing the page frees them
+        n = len(models.examples)
+        gr.Info(f"Kept as a {label}: {n} example{'' if n == 1 else 's'}. Teach the model under the drawing.",
+                duration=3)  # said where the visitor looks: the gallery may be off screen (a phone)
+        return self.examples_changed(models, f"Kept as a **{label}**: {n} example{'' if n == 1 else 's'} so far. "
+                                             "Draw more (a few of each digit it gets wrong), then **Teach the model**.")
+
+    def keeper(self, label: int) -> Callable[..., dict[Any, Any]]:
+        """The handler of the button for ``label`` (Gradio passes the request to a parameter annotated so)."""
+        def keep(digit: np.ndarray | None, drawing: bytes | None, models: SessionModels,
+                 request: gr.Request) -> dict[Any, Any]:
+            return self.on_correct(label, digit, drawing, models, request)
+        return keep
+
+    def on_select(self, event: gr.SelectData) -> dict[Any, Any]:
+        return {self.selected: event.index, self.remove: gr.Button(interactive=True)}
+
+    def on_remove(self, index: int | None, models: SessionModels) -> dict[Any, Any]:
+        if index is None or not 0 <= index < len(models.examples):
+            raise expected_error("Tap an example in the gallery first, then remove it.")
+        gone = models.examples.pop(index)
+        return self.examples_changed(models, f"Removed example #{index + 1} (a {gone.label}).")
+
+    def run(self, key: str | None, models: SessionModels, request: gr.Request) -> Iterator[dict[Any, Any]]:
+        """Teach a copy of the chosen model this session's examples, streaming progress; add it to every list."""
+        base = require_entry(self.context.catalog, models, key)
+        examples = list(models.examples)
+        if not examples:
+            raise expected_error("Tap the right digit under a wrong answer first: there are no examples to learn.")
+        yield {self.teach_now: gr.Button(interactive=False),
+               self.status: "Loading MNIST (mixed in so it does not forget)…"}
+        try:
+            data = self.context.load_data()
+        except MNISTUnavailableError as exc:
+            yield {self.teach_now: teach_button(models), self.status: mnist_unavailable_markdown(exc)}
+            return
+        yield {self.status: "Measuring the model on the MNIST test set first…"}
+        before = base.evaluation_on(data).accuracy
+        outcome = yield from self._teaching(base, examples, data, models, session_id_of(request))
+        if outcome is None:  # its page closed while it waited (Gradio still started it): nobody to teach for
+            return
+        taught, finished = outcome
+        if taught is None:
+            why = finished.message if finished else "it ended unexpectedly"
+            yield {self.teach_now: teach_button(models), self.status: f"**Teaching failed:** {why}. Nothing was kept."}
+            return
+        if not models.closed:
+            yield self._kept(base, taught, examples, before, models)
+
+    def _teaching(self, base: ModelEntry, examples: list[Example], data: MNISTData, models: SessionModels,
+                  session_id: str) -> Generator[dict[Any, Any], None, Outcome | None]:
+        """Run :func:`mnist_core.teach.teach` as the session's run (so closing the page stops it), streaming its
+        progress; return what it taught and its last event, or ``None`` if the page closed before it began."""
+        context, stop = self.context, threading.Event()
+        taught: Taught | None = None
+        finished: FinishedEvent | None = None
+        last = 0.0
+        with context.sessions.running(session_id, models, stop, gradio_queue.page_left):
+            if models.closed:
+                return None
+            try:
+                for event in teach(base.model, base.model_name, as_digits(examples), data, base_metadata=base.metadata,
+                                   stop=stop, device="cpu", data_dir=context.data_dir):
+                    if isinstance(event, StartEvent):
+                        # The drawings just before were this visitor's, who now waits: lend every core at once
+                        # (measured: 10.7 s on one thread, 5.9 s on two); the next prediction takes them back.
+                        context.cores.update(context.sessions.runs_active, quiet_seconds=0)
+                    elif isinstance(event, StepEvent) and time.monotonic() - last >= UPDATE_INTERVAL:
+                        last = time.monotonic()
+                        yield {self.status: f"Teaching {html.escape(base.model_name)} your {len(examples)} examples: "
+                                            f"step {event.global_step} of {event.total_steps} · loss {event.loss:.3f}"}
+                    elif isinstance(event, FinishedEvent):
+                        finished = event
+                        yield {self.status: "Measuring what it learned…"}
+                    elif isinstance(event, Taught):
+                        taught = event
+            finally:
+                stop.set()
+                context.cores.release()
+        return taught, finished
+
+    def _kept(self, base: ModelEntry, taught: Taught, examples: list[Example], before: float,
+              models: SessionModels) -> dict[Any, Any]:
+        """The page once the taught model is kept: in every model list, its result, and its download."""
+        entry = models.add_taught(base.model_name, taught.model, taught.metadata, base.label)
+        return {**self.context.pickers.updates(models, entry.key), self.session: models,
+                self.teach_now: teach_button(models),
+                self.status: f"**Taught: {taught.right_after} of {len(examples)} of your examples read right now "
+                             f"(was {taught.right_before}).** Draw again: the Draw tab now reads with “{entry.label}”.",
+                self.result: result_html(taught, examples, before),
+                self.taught_file: model_files.download_update(models, entry, self.taught_file, kind="taught",
+                                                              label=TAUGHT_LABEL, named=False)}
+
+
+@dataclass
+class ExampleApi:
+    """``/add_example``, for scripts (``gradio_client``): keep a drawing, sent as ``gr.Sketchpad`` sends it, as an
+    example of a digit; it answers how many examples the session holds."""
+
+    context: AppContext
+    count: gr.Number
+    session: gr.State
+
+    def api_add_example(self, sketch_value: Any, label: float | None, models: SessionModels,
+                        request: gr.Request) -> dict[Any, Any]:
+        if label is None or not 0 <= label <= 9:
+            raise expected_error("The label must be a digit from 0 to 9.")
+        digit = sketch_digit(sketch_value)
+        add_example(models, None if digit is None else digit.numpy(), int(label), composite_of(sketch_value))
+        self.context.sessions.track(session_id_of(request), models)
+        return {self.count: len(models.examples), self.session: models}
+
+
 def build(context: AppContext, session: gr.State, correction: Correction) -> None:
-    """Fill the Draw tab's teaching slot and wire the digit buttons, the gallery, Teach and the upload under the
-    model list. Call after every tab has made its model list."""
-    model_files.wire_upload(context, session, correction.upload, correction.upload_message)
+    """Fill the Draw tab's teaching slot and wire the digit buttons, the gallery and Teach. Call after every tab has
+    made its model list: a taught model joins all of them."""
     with correction.slot:
         gr.Markdown(INTRO, elem_id="teach-intro")
         with gr.Row(elem_id="teach-buttons"):
@@ -169,129 +316,33 @@ def build(context: AppContext, session: gr.State, correction: Correction) -> Non
                              object_fit="contain", format="png", elem_id="your-examples", buttons=[])
         status = gr.Markdown("", elem_id="teach-status")
         result = gr.HTML("", elem_id="teach-result")
-    selected = gr.State(None)
+    panel = TeachPanel(context, session, teach_now, remove, examples_file, taught_file, gallery, status, result,
+                       selected=gr.State(None))
+    _wire(panel, correction)
+    _api_endpoint(context, session)
 
-    def examples_changed(models: SessionModels, message: str) -> dict[Any, Any]:
-        return {gallery: gallery_items(models.examples), examples_file: examples_download(models, examples_file),
-                teach_now: teach_button(models), remove: gr.Button(interactive=False), selected: None,
-                status: message, session: models}
 
-    def on_correct(label: int, digit: np.ndarray | None, drawing: bytes | None,
-                   models: SessionModels, request: gr.Request) -> dict[Any, Any]:
-        """Keep the last drawing as an example of ``label``."""
-        add_example(models, digit, label, drawing)
-        context.sessions.track(session_id_of(request), models)  # so closing the page frees them
-        n = len(models.examples)
-        gr.Info(f"Kept as a {label}: {n} example{'' if n == 1 else 's'}. Teach the model under the drawing.",
-                duration=3)  # said where the visitor looks: the gallery may be off screen (a phone)
-        return examples_changed(models, f"Kept as a **{label}**: {n} example{'' if n == 1 else 's'} so far. "
-                                        "Draw more (a few of each digit it gets wrong), then **Teach the model**.")
-
-    changed = [gallery, examples_file, teach_now, remove, selected, status, session]
-    def keeper(label: int):
-        """The handler of the button for ``label`` (Gradio passes the request to a parameter annotated so)."""
-        def keep(digit: np.ndarray | None, drawing: bytes | None, models: SessionModels,
-                 request: gr.Request) -> dict[Any, Any]:
-            return on_correct(label, digit, drawing, models, request)
-        return keep
-
+def _wire(panel: TeachPanel, correction: Correction) -> None:
+    session, changed = panel.session, panel.examples_outputs()
     for d, button in enumerate(correction.buttons):
-        button.click(keeper(d), [correction.digit, correction.drawing, session], changed, show_progress="hidden",
+        button.click(panel.keeper(d), [correction.digit, correction.drawing, session], changed, show_progress="hidden",
                      api_visibility="private")
+    panel.gallery.select(panel.on_select, None, [panel.selected, panel.remove], show_progress="hidden",
+                         api_visibility="private")
+    panel.remove.click(panel.on_remove, [panel.selected, session], changed, show_progress="hidden",
+                       api_visibility="private")
+    panel.teach_now.click(panel.run, [correction.model, session], panel.teach_outputs(), api_name="teach",
+                          concurrency_limit=panel.context.train_concurrency, concurrency_id="train",
+                          show_progress="minimal", show_progress_on=panel.status)
 
-    def on_select(event: gr.SelectData) -> tuple[int, gr.Button]:
-        return event.index, gr.Button(interactive=True)
 
-    gallery.select(on_select, None, [selected, remove], show_progress="hidden", api_visibility="private")
-
-    def on_remove(index: int | None, models: SessionModels) -> dict[Any, Any]:
-        if index is None or not 0 <= index < len(models.examples):
-            raise expected_error("Tap an example in the gallery first, then remove it.")
-        gone = models.examples.pop(index)
-        return examples_changed(models, f"Removed example #{index + 1} (a {gone.label}).")
-
-    remove.click(on_remove, [selected, session], changed, show_progress="hidden", api_visibility="private")
-
-    pickers = context.pickers
-    outputs = [status, result, session, teach_now, taught_file, *pickers.pickers]
-
-    def run(key: str | None, models: SessionModels, request: gr.Request) -> Iterator[dict[Any, Any]]:
-        """Teach a copy of the chosen model this session's examples, streaming progress; add it to every list."""
-        base = require_entry(context.catalog, models, key)
-        examples = list(models.examples)
-        if not examples:
-            raise expected_error("Tap the right digit under a wrong answer first: there are no examples to learn.")
-        yield {teach_now: gr.Button(interactive=False), status: "Loading MNIST (mixed in so it does not forget)…"}
-        try:
-            data = context.load_data()
-        except MNISTUnavailableError as exc:
-            yield {teach_now: teach_button(models), status: mnist_unavailable_markdown(exc)}
-            return
-        yield {status: "Measuring the model on the MNIST test set first…"}
-        before = base.evaluation_on(data).accuracy
-        stop = threading.Event()
-        taught: Taught | None = None
-        finished: FinishedEvent | None = None
-        last = 0.0
-        with context.sessions.running(session_id_of(request), models, stop, gradio_queue.page_left):
-            if models.closed:  # its page closed while it waited (Gradio still started it): nobody to teach for
-                return
-            try:
-                for event in teach(base.model, base.model_name, as_digits(examples), data, base_metadata=base.metadata,
-                                   stop=stop, device="cpu", data_dir=context.data_dir):
-                    if isinstance(event, StartEvent):
-                        # The drawings just before were this visitor's, who now waits: lend every core at once
-                        # (measured: 10.7 s on one thread, 5.9 s on two); the next prediction takes them back.
-                        context.cores.update(context.sessions.runs_active, quiet_seconds=0)
-                    elif isinstance(event, StepEvent) and time.monotonic() - last >= UPDATE_INTERVAL:
-                        last = time.monotonic()
-                        yield {status: f"Teaching {html.escape(base.model_name)} your {len(examples)} examples: "
-                                       f"step {event.global_step} of {event.total_steps} · loss {event.loss:.3f}"}
-                    elif isinstance(event, FinishedEvent):
-                        finished = event
-                        yield {status: "Measuring what it learned…"}
-                    elif isinstance(event, Taught):
-                        taught = event
-            finally:
-                stop.set()
-                context.cores.release()
-        if taught is None:
-            why = finished.message if finished else "it ended unexpectedly"
-            yield {teach_now: teach_button(models), status: f"**Teaching failed:** {why}. Nothing was kept."}
-            return
-        if models.closed:
-            return
-        entry = models.add_taught(base.model_name, taught.model, taught.metadata, base.label)
-        yield {**pickers.updates(models, entry.key), session: models, teach_now: teach_button(models),
-               status: f"**Taught: {taught.right_after} of {len(examples)} of your examples read right now "
-                       f"(was {taught.right_before}).** Draw again: the Draw tab now reads with “{entry.label}”.",
-               result: result_html(taught, examples, before),
-               taught_file: model_files.download_update(models, entry, taught_file, kind="taught",
-                                                        label=TAUGHT_LABEL, named=False)}
-
-    teach_now.click(run, [correction.model, session], outputs, api_name="teach",
-                    concurrency_limit=context.train_concurrency, concurrency_id="train",
-                    show_progress="minimal", show_progress_on=status)
-
-    # For scripts (gradio_client): keep a drawing, sent as gr.Sketchpad sends it, as an example of a digit;
-    # returns how many examples the session holds.
+def _api_endpoint(context: AppContext, session: gr.State) -> None:
     api_sketch = inputs.Sketchpad(visible=False, type="pil", image_mode="RGBA", elem_id="api-example-sketchpad")
     api_label = inputs.Number(visible=False, precision=0, minimum=0, maximum=9)
-    api_count = gr.Number(visible=False, precision=0)
-
-    def api_add_example(sketch_value: Any, label: float | None, models: SessionModels,
-                        request: gr.Request) -> tuple[int, SessionModels]:
-        if label is None or not 0 <= label <= 9:
-            raise expected_error("The label must be a digit from 0 to 9.")
-        digit = sketch_digit(sketch_value)
-        add_example(models, None if digit is None else digit.numpy(), int(label), composite_of(sketch_value))
-        context.sessions.track(session_id_of(request), models)
-        return len(models.examples), models
-
+    api = ExampleApi(context, gr.Number(visible=False, precision=0), session)
     api_button = gr.Button(visible=False)
-    api_button.click(api_add_example, [api_sketch, api_label, session], [api_count, session], api_name="add_example",
-                     show_progress="hidden")
-
+    api_button.click(api.api_add_example, [api_sketch, api_label, session], [api.count, session],
+                     api_name="add_example", show_progress="hidden")
 
 CSS = """
 #correct-row { gap: 0.2rem; flex-wrap: nowrap; align-items: center; }

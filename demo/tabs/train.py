@@ -22,7 +22,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import gradio as gr
@@ -34,7 +34,7 @@ from demo.server.models_state import ModelPickers, SessionModels
 from demo.server.queue_wait import DataSize, estimate
 from demo.server.sessions import session_id_of
 from demo.tabs import model_files
-from demo.tabs.train_run import OnCpuInstead, RunStop, Trained, train_anywhere
+from demo.tabs.train_run import OnCpuInstead, Progress, RunStop, Trained, train_anywhere
 from demo.views.charts import TrainingCurve, training_figure
 from demo.views.pictures import placeholder_html
 from demo.views.unavailable import mnist_unavailable_markdown
@@ -68,16 +68,6 @@ def step_status(event: StepEvent, recipe: Recipe, accuracies: list[float], threa
             f"ETA **{clock(remaining)}** · loss {event.loss:.4f}{acc}")
 
 
-def recipe_defaults(recipe_name: str) -> tuple[str, int, int, float, int, str]:
-    """Model, epochs, batch size, learning rate, seed and a description for a recipe (the editable fields)."""
-    try:
-        recipe = get_recipe(recipe_name)
-    except InvalidRecipeError as exc:
-        raise expected_error(str(exc)) from None
-    return (recipe.model, recipe.epochs, recipe.batch_size, recipe.lr, recipe.seed,
-            f"*{recipe.description}*")
-
-
 def _load_data_with_progress(context: AppContext, recipe: Recipe) -> Iterator[str | TrainingData]:
     """Yield progress messages while the recipe's data loads (downloading if needed), then the data itself."""
     messages: queue.Queue[str] = queue.Queue()
@@ -102,9 +92,37 @@ def _load_data_with_progress(context: AppContext, recipe: Recipe) -> Iterator[st
 
 
 @dataclass
-class TrainView:
-    """What a run updates: the form's buttons, the live displays, and every model picker of the app."""
+class SettingsForm:
+    """The run's settings: a recipe, and the fields it fills (each can be changed before Start)."""
 
+    recipe: gr.Dropdown
+    recipe_info: gr.Markdown  # the recipe's description
+    model: gr.Dropdown
+    epochs: gr.Number
+    batch: gr.Number
+    lr: gr.Number
+    seed: gr.Number
+
+    def values(self) -> list[Any]:
+        """The ``/train`` endpoint's first inputs, in the order it has always taken them."""
+        return [self.model, self.recipe, self.epochs, self.batch, self.lr, self.seed]
+
+    def recipe_defaults(self, recipe_name: str) -> dict[Any, Any]:
+        """A recipe's model, epochs, batch size, learning rate, seed and description, into the fields."""
+        try:
+            recipe = get_recipe(recipe_name)
+        except InvalidRecipeError as exc:
+            raise expected_error(str(exc)) from None
+        return {self.model: recipe.model, self.epochs: recipe.epochs, self.batch: recipe.batch_size,
+                self.lr: recipe.lr, self.seed: recipe.seed, self.recipe_info: f"*{recipe.description}*"}
+
+
+@dataclass
+class TrainView:
+    """What a run updates (the form's buttons, the live displays, every model picker of the app), and the handlers
+    of Start and Stop (each returns or yields ``{component: value}``)."""
+
+    context: AppContext
     start: gr.Button
     stop: gr.Button
     status: gr.Markdown
@@ -127,6 +145,41 @@ class TrainView:
     def idle(self) -> dict[Any, Any]:
         return {self.start: gr.Button(interactive=True), self.stop: gr.Button(interactive=False)}
 
+    def run(self, model_name: str, recipe_name: str, n_epochs: float | None, batch_size: float | None,
+            learning_rate: float | None, seed_value: float | None, models: SessionModels | None,
+            request: gr.Request) -> Iterator[dict[Any, Any]]:
+        """Train with the chosen settings, streaming the chart; at the end add the model to this session."""
+        context = self.context
+        chosen = _chosen_recipe(model_name, recipe_name, n_epochs, batch_size, learning_rate, seed_value)
+        models = models if isinstance(models, SessionModels) else SessionModels()
+        with context.sessions.progress(chosen, session_id_of(request)) as report:  # in the queue estimate till the end
+            yield {**self.running(), self.status: "Loading MNIST…"}
+            data = yield from _loaded_data(context, chosen, self)
+            if data is None:
+                return
+            report(data=DataSize(len(data.mnist.train_images), len(data.mnist.test_images)))
+            stop_flag = RunStop()
+            # Registered (so that Stop and the page's unload find it) for exactly as long as it trains.
+            with context.sessions.running(session_id_of(request), models, stop_flag, gradio_queue.page_left):
+                if models.closed:  # its page closed while it waited (Gradio still started it): nobody to train for
+                    return
+                outcome = yield from _train_streaming(context, chosen, data, models, self, stop_flag, report)
+            yield _finished(chosen, models, self, *outcome)
+
+    def waiting(self, request: gr.Request) -> Any:
+        """The status while this visitor's run waits for the runs ahead (nothing if it starts at once)."""
+        context, me = self.context, session_id_of(request)
+        queued = gradio_queue.waiting_inputs("train", me) or []  # None: Gradio's queue unreadable, none counted
+        recipes = [recipe for recipe in map(_queued_recipe, queued) if recipe is not None]
+        measured, data = context.sessions.measured()
+        text = estimate(context.sessions.runs_in_progress(but_not=me), recipes, context.train_concurrency, measured,
+                        data, lambda model: sum(flops_per_image(model)))
+        return gr.skip() if text is None else {self.status: text}
+
+    def stop_run(self, request: gr.Request) -> None:
+        """Stop this session's run, if it has one; the run ends before its next step and keeps its model."""
+        self.context.sessions.stop(session_id_of(request))
+
 
 def build(context: AppContext, session: gr.State) -> None:
     """Lay out the Train tab and wire Start/Stop; every model picker (``context.pickers``) gets the new model.
@@ -141,64 +194,34 @@ def build(context: AppContext, session: gr.State) -> None:
             settings, start, stop = _settings_form()
             download = model_files.build(context, session)
         with gr.Column(scale=3):
-            status = gr.Markdown("Choose a recipe and press **Start**. The chart shows the training loss "
-                                 "after every step and the test accuracy after every epoch.", elem_id="train-status")
-            chart = gr.Plot(value=training_figure(TrainingCurve()), label="Training", show_label=False,
-                            elem_id="train-chart")
-            gr.Markdown("**Ten test digits, one of each**: what the model being trained reads right now "
-                        "(green: right, red: wrong).")
-            probes = gr.HTML(placeholder_html("Press Start to watch the network learn to read these."),
-                             elem_id="train-probes")
-            gr.Markdown("**The first convolution layer's filters**, redrawn after every epoch: they start as "
-                        "random noise and take on structure as the network learns.")
-            filters = gr.HTML(placeholder_html("Shown once training starts."), elem_id="train-filters")
-    view = TrainView(start, stop, status, chart, probes, filters, session, context.pickers, download)
-
-    def run(model_name: str, recipe_name: str, n_epochs: float | None, batch_size: float | None,
-            learning_rate: float | None, seed_value: float | None, models: SessionModels | None,
-            request: gr.Request) -> Iterator[dict[Any, Any]]:
-        """Train with the chosen settings, streaming the chart; at the end add the model to this session."""
-        chosen = _chosen_recipe(model_name, recipe_name, n_epochs, batch_size, learning_rate, seed_value)
-        models = models if isinstance(models, SessionModels) else SessionModels()
-        with context.sessions.progress(chosen, session_id_of(request)) as report:  # in the queue estimate till the end
-            yield {**view.running(), status: "Loading MNIST…"}
-            data = yield from _loaded_data(context, chosen, view)
-            if data is None:
-                return
-            report(data=DataSize(len(data.mnist.train_images), len(data.mnist.test_images)))
-            stop_flag = RunStop()
-            # Registered (so that Stop and the page's unload find it) for exactly as long as it trains.
-            with context.sessions.running(session_id_of(request), models, stop_flag, gradio_queue.page_left):
-                if models.closed:  # its page closed while it waited (Gradio still started it): nobody to train for
-                    return
-                outcome = yield from _train_streaming(context, chosen, data, models, view, stop_flag, report)
-            yield _finished(chosen, models, view, *outcome)
-
-    def waiting(request: gr.Request) -> Any:
-        """The status while this visitor's run waits for the runs ahead (nothing if it starts at once)."""
-        me = session_id_of(request)
-        queued = gradio_queue.waiting_inputs("train", me) or []  # None: Gradio's queue unreadable, none counted
-        recipes = [recipe for recipe in map(_queued_recipe, queued) if recipe is not None]
-        measured, data = context.sessions.measured()
-        text = estimate(context.sessions.runs_in_progress(but_not=me), recipes, context.train_concurrency, measured,
-                        data, lambda model: sum(flops_per_image(model)))
-        return gr.skip() if text is None else text
-
+            status, chart, probes, filters = _live_displays()
+    view = TrainView(context, start, stop, status, chart, probes, filters, session, context.pickers, download)
     # Outside the queue, so it answers at once while the run waits; registered first, so it is sent first.
-    start.click(waiting, None, status, queue=False, show_progress="hidden", api_name="queue_wait",
+    start.click(view.waiting, None, status, queue=False, show_progress="hidden", api_name="queue_wait",
                 api_visibility="undocumented")
-    start.click(run, [*settings, session], view.outputs(),
+    start.click(view.run, [*settings.values(), session], view.outputs(),
                 concurrency_limit=context.train_concurrency, concurrency_id="train", api_name="train",
                 show_progress="minimal", show_progress_on=status)  # the queue position; not a spinner on every output
-
-    def stop_run(request: gr.Request) -> None:
-        """Stop this session's run, if it has one; the run ends before its next step and keeps its model."""
-        context.sessions.stop(session_id_of(request))
-
-    stop.click(stop_run, None, None, queue=False, show_progress="hidden", api_name="stop")
+    stop.click(view.stop_run, None, None, queue=False, show_progress="hidden", api_name="stop")
 
 
-def _settings_form() -> tuple[list[Any], gr.Button, gr.Button]:
+def _live_displays() -> tuple[gr.Markdown, gr.Plot, gr.HTML, gr.HTML]:
+    """The run's status line, its chart, the ten test digits it reads, and its first convolution's filters."""
+    status = gr.Markdown("Choose a recipe and press **Start**. The chart shows the training loss "
+                         "after every step and the test accuracy after every epoch.", elem_id="train-status")
+    chart = gr.Plot(value=training_figure(TrainingCurve()), label="Training", show_label=False,
+                    elem_id="train-chart")
+    gr.Markdown("**Ten test digits, one of each**: what the model being trained reads right now "
+                "(green: right, red: wrong).")
+    probes = gr.HTML(placeholder_html("Press Start to watch the network learn to read these."),
+                     elem_id="train-probes")
+    gr.Markdown("**The first convolution layer's filters**, redrawn after every epoch: they start as "
+                "random noise and take on structure as the network learns.")
+    filters = gr.HTML(placeholder_html("Shown once training starts."), elem_id="train-filters")
+    return status, chart, probes, filters
+
+
+def _settings_form() -> tuple[SettingsForm, gr.Button, gr.Button]:
     """Start and Stop first (on a laptop screen the form is taller than the window), then the recipe
     picker and the fields it fills: model, epochs, batch size, learning rate, seed."""
     first = RECIPES[DEFAULT_RECIPE]
@@ -218,9 +241,10 @@ def _settings_form() -> tuple[list[Any], gr.Button, gr.Button]:
     with gr.Row():
         lr = inputs.Number(value=first.lr, label="Learning rate", elem_id="lr", min_width=120)
         seed = inputs.Number(value=first.seed, precision=0, label="Seed", minimum=0, elem_id="seed", min_width=120)
-    recipe.change(recipe_defaults, recipe, [model, epochs, batch, lr, seed, recipe_info],
+    form = SettingsForm(recipe, recipe_info, model, epochs, batch, lr, seed)
+    recipe.change(form.recipe_defaults, recipe, [model, epochs, batch, lr, seed, recipe_info],
                   show_progress="hidden", api_visibility="private")
-    return [model, recipe, epochs, batch, lr, seed], start, stop
+    return form, start, stop
 
 
 #: What a form's values can be refused with.
@@ -274,70 +298,27 @@ def _loaded_data(context: AppContext, chosen: Recipe, view: TrainView
     return None
 
 
+#: How a run ended: the chart's points, the last event, the trained model (``None`` if the run diverged or nobody is
+#: left to see it) and, if ZeroGPU refused the run, why it trained on the CPU.
+Outcome = tuple[TrainingCurve, FinishedEvent | None, Trained | None, OnCpuInstead | None]
+
+
 def _train_streaming(context: AppContext, chosen: Recipe, data: TrainingData, models: SessionModels,
                      view: TrainView, stop_flag: RunStop, report: Callable[..., None]
-                     ) -> Generator[dict[Any, Any], None,
-                                    tuple[TrainingCurve, FinishedEvent | None, Trained | None, OnCpuInstead | None]]:
+                     ) -> Generator[dict[Any, Any], None, Outcome]:
     """Run :func:`~demo.tabs.train_run.train_anywhere` until it ends or ``stop_flag`` is set, turning its events into
-    page updates and its progress into ``report`` calls (:meth:`demo.server.sessions.Sessions.progress`). Returns the
-    chart's points, the last event, the trained model (``None`` if the run diverged or nobody is left to see it)
-    and, if ZeroGPU refused the run, why it trained on the CPU.
+    page updates (:class:`RunPage`) and its progress into ``report`` calls
+    (:meth:`demo.server.sessions.Sessions.progress`); return how it ended.
     """
-    sessions = context.sessions
-    curve = TrainingCurve(epochs=chosen.epochs)
-    accuracies: list[float] = []
-    finished: FinishedEvent | None = None
-    trained: Trained | None = None
-    on_cpu = False
-    refused: OnCpuInstead | None = None
-    note = ""  # while the run trains, the status's first line says why it is on the CPU, if ZeroGPU refused it
+    page = RunPage(context, chosen, models, view, report, TrainingCurve(epochs=chosen.epochs))
     runner = train_anywhere(chosen, data, stop_flag, context.data_dir)
     try:
         for item in runner:
-            if isinstance(item, OnCpuInstead):
-                refused, note = item, f"**{item.line}.**\n\n"
-                yield {view.status: note}
-                continue
-            if isinstance(item, Trained):
-                trained = item
-                continue
-            event = item.event
-            if isinstance(event, StartEvent):
-                on_cpu = event.device == "cpu"  # a GPU run (ZeroGPU: another process) needs no cores lent
-                if on_cpu:
-                    context.cores.update(sessions.runs_active)
-                curve = TrainingCurve(steps_per_epoch=event.steps_per_epoch, epochs=event.epochs)
-                report(total_steps=event.total_steps)
-                yield {view.chart: training_figure(curve), view.probes: item.probes, view.filters: item.filters,
-                       view.status: f"{note}### Training {chosen.model} ({count_parameters_of(chosen.model):,} "
-                                    f"parameters) on {event.device}\n{event.epochs} epochs × "
-                                    f"{event.steps_per_epoch:,} steps of {chosen.batch_size} images"}
-            elif isinstance(event, StepEvent):
-                curve.add_loss(event.global_step, event.loss)
-                if item.probes is not None:  # train_on_device redraws the probes about once a second
-                    report(steps_done=event.global_step, images_per_sec=event.images_per_sec)
-                    threads = context.cores.update(sessions.runs_active) if on_cpu else None
-                    yield {view.chart: training_figure(curve), view.probes: item.probes,
-                           view.status: note + step_status(event, chosen, accuracies, threads)}
-            elif isinstance(event, EpochEvent):
-                curve.add_accuracy(event.epoch, event.test_accuracy)
-                accuracies.append(event.test_accuracy)
-                report(epochs_done=event.epoch)
-                yield {view.chart: training_figure(curve), view.probes: item.probes, view.filters: item.filters,
-                       view.status: f"{note}### Epoch {event.epoch} of {event.epochs} done: test accuracy "
-                                    f"**{event.test_accuracy:.2%}** (elapsed {clock(event.elapsed)})"}
-            elif isinstance(event, FinishedEvent):
-                finished = event
-                speed = event.global_step * chosen.batch_size / event.train_seconds if event.train_seconds > 0 else None
-                report(finishing=True, steps_done=event.global_step, images_per_sec=speed or None)
-                if models.closed:
-                    break  # nobody will see this model: do not finish it
-                if event.status == "stopped":  # said at once: the class sees Stop worked
-                    yield {view.stop: gr.Button(interactive=False),
-                           view.status: f"{note}### Stopped at step {event.global_step:,}\nMeasuring the model on the "
-                                        "test set…"}
-                elif event.status != "diverged" and (event.test_accuracy is None or chosen.holdout):
-                    yield {view.status: f"{note}Run ended; measuring and calibrating the model…"}
+            update = page.update(item)
+            if page.abandoned:
+                break  # nobody will see this model: do not finish it
+            if update is not None:
+                yield update
     finally:
         # Reached on normal completion, on Stop, and when Gradio closes the generator because the
         # visitor left: in every case no further step may run.
@@ -345,7 +326,83 @@ def _train_streaming(context: AppContext, chosen: Recipe, data: TrainingData, mo
         runner.close()
         stop_flag.discard()
         context.cores.release()
-    return curve, finished, trained, refused
+    return page.curve, page.finished, page.trained, page.refused
+
+
+@dataclass
+class RunPage:
+    """What one run has shown so far, and the page update each of its items makes (``None``: none)."""
+
+    context: AppContext
+    chosen: Recipe
+    models: SessionModels
+    view: TrainView
+    report: Callable[..., None]
+    curve: TrainingCurve
+    accuracies: list[float] = field(default_factory=list)
+    finished: FinishedEvent | None = None
+    trained: Trained | None = None
+    refused: OnCpuInstead | None = None
+    on_cpu: bool = False
+    abandoned: bool = False  # the page closed as the run finished: it is not finished
+    note: str = ""  # while the run trains, the status's first line says why it is on the CPU, if ZeroGPU refused it
+
+    def update(self, item: OnCpuInstead | Progress | Trained) -> dict[Any, Any] | None:
+        view = self.view
+        if isinstance(item, OnCpuInstead):
+            self.refused, self.note = item, f"**{item.line}.**\n\n"
+            return {view.status: self.note}
+        if isinstance(item, Trained):
+            self.trained = item
+            return None
+        event = item.event
+        if isinstance(event, StartEvent):
+            return self._started(event, item)
+        if isinstance(event, StepEvent):
+            self.curve.add_loss(event.global_step, event.loss)
+            if item.probes is None:  # train_on_device redraws the probes about once a second
+                return None
+            self.report(steps_done=event.global_step, images_per_sec=event.images_per_sec)
+            threads = self.context.cores.update(self.context.sessions.runs_active) if self.on_cpu else None
+            return {view.chart: training_figure(self.curve), view.probes: item.probes,
+                    view.status: self.note + step_status(event, self.chosen, self.accuracies, threads)}
+        if isinstance(event, EpochEvent):
+            self.curve.add_accuracy(event.epoch, event.test_accuracy)
+            self.accuracies.append(event.test_accuracy)
+            self.report(epochs_done=event.epoch)
+            return {view.chart: training_figure(self.curve), view.probes: item.probes, view.filters: item.filters,
+                    view.status: f"{self.note}### Epoch {event.epoch} of {event.epochs} done: test accuracy "
+                                 f"**{event.test_accuracy:.2%}** (elapsed {clock(event.elapsed)})"}
+        if isinstance(event, FinishedEvent):
+            return self._finishing(event)
+        return None
+
+    def _started(self, event: StartEvent, item: Progress) -> dict[Any, Any]:
+        view, chosen = self.view, self.chosen
+        self.on_cpu = event.device == "cpu"  # a GPU run (ZeroGPU: another process) needs no cores lent
+        if self.on_cpu:
+            self.context.cores.update(self.context.sessions.runs_active)
+        self.curve = TrainingCurve(steps_per_epoch=event.steps_per_epoch, epochs=event.epochs)
+        self.report(total_steps=event.total_steps)
+        return {view.chart: training_figure(self.curve), view.probes: item.probes, view.filters: item.filters,
+                view.status: f"{self.note}### Training {chosen.model} ({count_parameters_of(chosen.model):,} "
+                             f"parameters) on {event.device}\n{event.epochs} epochs × "
+                             f"{event.steps_per_epoch:,} steps of {chosen.batch_size} images"}
+
+    def _finishing(self, event: FinishedEvent) -> dict[Any, Any] | None:
+        self.finished = event
+        speed = event.global_step * self.chosen.batch_size / event.train_seconds if event.train_seconds > 0 else None
+        self.report(finishing=True, steps_done=event.global_step, images_per_sec=speed or None)
+        if self.models.closed:
+            self.abandoned = True
+            return None
+        if event.status == "stopped":  # said at once: the class sees Stop worked
+            return {self.view.stop: gr.Button(interactive=False),
+                    self.view.status: f"{self.note}### Stopped at step {event.global_step:,}\nMeasuring the model on "
+                                      "the test set…"}
+        if event.status != "diverged" and (event.test_accuracy is None or self.chosen.holdout):
+            return {self.view.status: f"{self.note}Run ended; measuring and calibrating the model…"}
+        return None
 
 
 def _finished(chosen: Recipe, models: SessionModels, view: TrainView, curve: TrainingCurve,

@@ -37,6 +37,7 @@ from demo.server.log import log
 from demo.server.zerogpu import gpu, refusal, run_duration, training_budget
 from demo.views.pictures import filters_html, probe_strip_html
 from mnist_core.cost import cpu_seconds
+from mnist_core.data import MNISTData
 from mnist_core.evaluate import predict_proba
 from mnist_core.introspect import first_conv, first_conv_filters, one_per_class
 from mnist_core.recipes import Recipe
@@ -194,6 +195,28 @@ def train_anywhere(recipe: Recipe, data: TrainingData, stop: RunStop,
         runner.close()
 
 
+class _LivePictures:
+    """The model being trained, drawn for the page: the probe digits with what it reads now, and its first
+    convolution's filters."""
+
+    def __init__(self, model: nn.Module, mnist: MNISTData) -> None:
+        self.model = model
+        probe_index = one_per_class(mnist.test_labels)
+        self.probe_images = mnist.test_images[probe_index]  # (10, 28, 28) uint8
+        self.probe_labels = mnist.test_labels[probe_index].tolist()
+        self.conv = first_conv(model)
+
+    def strip(self) -> str:
+        """The probe digits with what the model reads now (10 images: about a millisecond)."""
+        probabilities = predict_proba(self.model, self.probe_images).numpy()
+        return probe_strip_html(self.probe_images.numpy(), self.probe_labels, probabilities)
+
+    def weights(self, when: str) -> str:
+        filters_now = first_conv_filters(self.model)
+        return filters_html(None if filters_now is None else filters_now.numpy(), self.conv[0] if self.conv else "",
+                            when)
+
+
 def _run(recipe: Recipe, data: TrainingData, stop: RunStop, data_dir: str | None, *, device: str | None,
          budget: float | None) -> Iterator[Progress | Trained]:
     """The run itself (see :func:`train_on_device`): on ``device`` (None: the best there is), stopping once
@@ -201,22 +224,10 @@ def _run(recipe: Recipe, data: TrainingData, stop: RunStop, data_dir: str | None
     if budget is not None:
         stop.deadline = time.monotonic() + budget
     model = init_model(recipe.model, recipe.seed)
-    mnist = data.mnist
-    probe_index = one_per_class(mnist.test_labels)
-    probe_images = mnist.test_images[probe_index]  # (10, 28, 28) uint8
-    probe_labels = mnist.test_labels[probe_index].tolist()
-    conv = first_conv(model)
-
-    def strip() -> str:
-        """The probe digits with what the model reads now (10 images: about a millisecond)."""
-        return probe_strip_html(probe_images.numpy(), probe_labels, predict_proba(model, probe_images).numpy())
-
-    def weights(when: str) -> str:
-        filters_now = first_conv_filters(model)
-        return filters_html(None if filters_now is None else filters_now.numpy(), conv[0] if conv else "", when)
-
+    pictures = _LivePictures(model, data.mnist)
+    strip, weights = pictures.strip, pictures.weights
     finished: FinishedEvent | None = None
-    events = train(model, mnist, recipe, device=device, stop=stop, handwriting=data.handwriting)
+    events = train(model, data.mnist, recipe, device=device, stop=stop, handwriting=data.handwriting)
     last_update = 0.0
     try:
         for event in events:
