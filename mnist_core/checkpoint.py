@@ -314,9 +314,21 @@ def load_checkpoint(path: str | os.PathLike[str], *, map_location: str | torch.d
                                   f"({lines[1].strip() if len(lines) > 1 else short_reason(exc)})") from exc
         metadata["saved_as"], model_name = model_name, former
         model = _build_and_load(model_name, state_dict)
+    broken = _first_non_finite(model)
+    if broken is not None:
+        raise CheckpointError(f"{path}: its weights hold NaN or infinite values ({broken}), so it cannot read "
+                              "anything; it is not used")
     model.eval()
     metadata.setdefault("model", model_name)
     return Checkpoint(model_name=model_name, model=model, metadata=metadata, path=path)
+
+
+def _first_non_finite(model: nn.Module) -> str | None:
+    """The name of the first parameter or buffer holding a NaN or an infinity (a diverged run's weights), if any."""
+    for name, tensor in [*model.named_parameters(), *model.named_buffers()]:
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            return name
+    return None
 
 
 def discover_checkpoints(folder: str | os.PathLike[str]) -> tuple[list[Checkpoint], list[str]]:
