@@ -31,6 +31,7 @@ from torch import nn
 
 from mnist_core.files import FileProblem, open_regular_file, short_reason
 from mnist_core.models import MODELS, UnknownModelError, build_model
+from mnist_core.paths import write_problem
 
 FORMAT = "mnist-demo-checkpoint"
 VERSION = 1
@@ -66,6 +67,19 @@ def library_versions() -> dict[str, str]:
     # str(): torch.__version__ is a TorchVersion object, which the safe loader rightly refuses.
     return {"python": platform.python_version(), "torch": str(torch.__version__),
             "torchvision": str(torchvision.__version__)}
+
+
+def check_save_target(path: str | os.PathLike[str]) -> None:
+    """Raise :class:`CheckpointError` now if a checkpoint could not be saved to ``path`` (a folder, or a place that
+    cannot be written), so that a run is not trained first and then has to be rescued elsewhere."""
+    path = Path(path)
+    if path.is_dir():
+        raise CheckpointError(f"{path}: is a folder; give a file name to save to, e.g. {path / 'a.pt'}")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise CheckpointError(f"{path}: cannot be overwritten (no permission)")
+    problem = write_problem(path.parent if str(path.parent) else Path("."))
+    if problem is not None:
+        raise CheckpointError(f"{path}: cannot save there ({problem})")
 
 
 def save_checkpoint(path: str | os.PathLike[str], model_name: str, model: nn.Module, *,
@@ -314,9 +328,21 @@ def load_checkpoint(path: str | os.PathLike[str], *, map_location: str | torch.d
                                   f"({lines[1].strip() if len(lines) > 1 else short_reason(exc)})") from exc
         metadata["saved_as"], model_name = model_name, former
         model = _build_and_load(model_name, state_dict)
+    broken = _first_non_finite(model)
+    if broken is not None:
+        raise CheckpointError(f"{path}: its weights hold NaN or infinite values ({broken}), so it cannot read "
+                              "anything; it is not used")
     model.eval()
     metadata.setdefault("model", model_name)
     return Checkpoint(model_name=model_name, model=model, metadata=metadata, path=path)
+
+
+def _first_non_finite(model: nn.Module) -> str | None:
+    """The name of the first parameter or buffer holding a NaN or an infinity (a diverged run's weights), if any."""
+    for name, tensor in [*model.named_parameters(), *model.named_buffers()]:
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            return name
+    return None
 
 
 def discover_checkpoints(folder: str | os.PathLike[str]) -> tuple[list[Checkpoint], list[str]]:

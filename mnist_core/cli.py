@@ -17,7 +17,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from mnist_core.checkpoint import CheckpointError, load_checkpoint, save_with_rescue
+from mnist_core.checkpoint import CheckpointError, check_save_target, load_checkpoint, save_with_rescue
 from mnist_core.data import TEST_SIZE, MNISTUnavailableError, load_mnist
 from mnist_core.device import DeviceError, pick_device
 from mnist_core.evaluate import evaluate
@@ -138,6 +138,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
                         lr=args.lr, seed=args.seed)
     default_name = f"{recipe.model}-{recipe.name}.pt"
     out = args.out or Path("runs") / default_name
+    check_save_target(out)  # a bad --out is said now, not after the training
     device = pick_device(args.device)  # a missing GPU is reported now, not after loading the data
 
     def say(message: str) -> None:
@@ -205,6 +206,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _cmd_teach(args: argparse.Namespace) -> int:
+    check_save_target(args.out)
     device = pick_device(args.device)
     ckpt = load_checkpoint(args.checkpoint or default_checkpoint_path())
     examples = as_digits(read_examples(args.examples))

@@ -118,6 +118,20 @@ def test_catalog_discovers_checkpoints_and_prefers_a_drawing_model(tmp_path: Pat
     assert (catalog.default_key, catalog.mnist_only_key) == ("d.pt", "c.pt")  # the lesson's two models
 
 
+def test_no_two_models_in_the_catalog_share_a_label_and_a_nan_one_is_not_listed(tmp_path: Path) -> None:
+    _save(tmp_path, "a.pt", 0.99)
+    _save(tmp_path, "copy-of-a.pt", 0.99)  # the same model, recipe and claimed accuracy
+    model = build_model("tiny-vgg")
+    with torch.no_grad():
+        next(model.parameters()).fill_(float("nan"))
+    save_checkpoint(tmp_path / "nan.pt", "tiny-vgg", model, metadata={"test_accuracy": 0.99,
+                                                                      "recipe": {"name": "fast"}})
+    catalog = ModelCatalog.from_folder(tmp_path)
+    labels = [entry.label for entry in catalog.entries.values()]
+    assert sorted(catalog.entries) == ["a.pt", "copy-of-a.pt"] and len(set(labels)) == 2, labels
+    assert len(catalog.errors) == 1 and "nan.pt" in catalog.errors[0] and "NaN" in catalog.errors[0]
+
+
 def test_the_lesson_says_why_two_models_differ_and_what_to_try_when_they_agree() -> None:
     seven, one = torch.zeros(10), torch.zeros(10)
     seven[7], seven[1], one[1] = 0.71, 0.29, 0.97

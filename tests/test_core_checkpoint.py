@@ -300,3 +300,15 @@ def test_every_bad_file_becomes_a_checkpoint_error_saying_what_it_is(tmp_path: P
         assert str(err.value).startswith(f"{tmp_path / name}: ") and words in str(err.value), str(err.value)
     found, errors = discover_checkpoints(tmp_path)
     assert [c.path.name for c in found] == ["good.pt"] and len(errors) == len(expected)
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_a_checkpoint_with_non_finite_weights_is_refused_naming_the_file(tmp_path: Path, value: float) -> None:
+    model = build_model("tiny-vgg")
+    with torch.no_grad():
+        dict(model.named_parameters())["classifier.3.weight" if "classifier.3.weight" in dict(
+            model.named_parameters()) else next(iter(dict(model.named_parameters())))][0, 0] = value
+    path = save_checkpoint(tmp_path / "diverged.pt", "tiny-vgg", model, metadata={"test_accuracy": 0.9954})
+    with pytest.raises(CheckpointError, match="NaN or infinite") as raised:
+        load_checkpoint(path)
+    assert str(path) in str(raised.value) and "\n" not in str(raised.value)

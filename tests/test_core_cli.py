@@ -103,18 +103,39 @@ def test_every_command_explains_itself(command: str, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_a_failed_save_keeps_the_trained_model_elsewhere(tmp_path: Path, data_dir: Path) -> None:
-    blocker = tmp_path / "not-a-folder"
-    blocker.write_text("a file where the output folder should be")
-    env_cache = tmp_path / "cache"
-    proc = subprocess.run([sys.executable, "-m", "mnist_core", "train", "--recipe", "fast", "--epochs", "1",
-                           "--out", str(blocker / "model.pt")], capture_output=True, text=True, cwd=tmp_path,
+def test_a_save_that_fails_after_training_keeps_the_trained_model_elsewhere(tmp_path: Path, data_dir: Path) -> None:
+    # --out is checked before training; a disk that fills up during it is what is left: the write fails at the end.
+    out, env_cache = tmp_path / "runs" / "model.pt", tmp_path / "cache"
+    script = (
+        "import os, sys\n"
+        "real = os.fsync\n"
+        "def fsync(fd):\n"
+        f"    if os.readlink(f'/proc/self/fd/{{fd}}').startswith({str(out.parent)!r}):\n"
+        "        raise OSError(28, 'No space left on device')\n"
+        "    return real(fd)\n"
+        "os.fsync = fsync\n"
+        "from mnist_core.cli import main\n"
+        "sys.exit(main(sys.argv[1:]))\n")
+    proc = subprocess.run([sys.executable, "-c", script, "train", "--recipe", "fast", "--epochs", "1",
+                           "--out", str(out)], capture_output=True, text=True, cwd=tmp_path,
                           env={**os.environ, "PYTHONPATH": str(REPO), "MNIST_DATA_DIR": str(data_dir),
                                "MNIST_CACHE_DIR": str(env_cache)}, timeout=600)
-    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
     rescued = env_cache / "rescued" / "model.pt"
     assert f"saved to {rescued} instead" in proc.stderr
     assert load_checkpoint(rescued).test_accuracy >= 0.98
+
+
+@pytest.mark.parametrize("where", ["a-folder", "a-file/model.pt"])
+def test_an_out_that_cannot_be_saved_to_is_refused_before_training(where: str, tmp_path: Path,
+                                                                  data_dir: Path) -> None:
+    (tmp_path / "a-folder").mkdir()
+    (tmp_path / "a-file").write_text("a file where a folder should be")
+    for command in (["train", "--recipe", "fast"],
+                    ["teach", "--checkpoint", SHIPPED, "--examples", str(tmp_path / "none.zip")]):
+        proc = cli(*command, "--out", str(tmp_path / where), cwd=tmp_path, data_dir=data_dir, timeout=60)
+        assert proc.returncode != 0 and "Traceback" not in proc.stderr and "Training" not in proc.stdout
+        assert str(tmp_path / where) in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
 
 
 def test_cli_refuses_a_malicious_checkpoint_without_running_it(tmp_path: Path) -> None:

@@ -165,3 +165,29 @@ def test_interrupted_extraction_leaves_no_file_under_the_real_name(data_dir: Pat
     assert not list((tmp_path / "cache").rglob("*-ubyte")), "no half file under a real name"
     monkeypatch.setattr(torchvision.datasets.utils, "_decompress", real)
     assert load_mnist(tmp_path / "ro", download=False).test_images.shape == (TEST_SIZE, 28, 28)
+
+
+def test_an_unwritable_cache_moves_to_a_temporary_folder_and_says_so_once(
+        data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """Only the .gz originals, and a cache folder nobody can create (a read-only home): MNIST still loads."""
+    from mnist_core import paths
+
+    raw = tmp_path / "gz" / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for name, _ in RESOURCES:
+        (raw / name).symlink_to((data_dir / "MNIST" / "raw" / name).resolve())
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")  # even root cannot create a folder inside a file
+    monkeypatch.setenv("MNIST_CACHE_DIR", str(blocked / "cache"))
+    monkeypatch.setattr(paths.tempfile, "gettempdir", lambda: str(tmp_path / "tmp"))
+    paths._usable_cache.cache_clear()
+    try:
+        with caplog.at_level("WARNING", logger="mnist_core.paths"):
+            loaded = load_mnist(tmp_path / "gz", download=False)
+            again = paths.cache_dir()
+    finally:
+        paths._usable_cache.cache_clear()
+    assert loaded.train_images.shape == (60000, 28, 28)
+    assert str(loaded.source).startswith(str(tmp_path / "tmp")) and again.parent == tmp_path / "tmp"
+    said = [r.getMessage() for r in caplog.records if r.name == "mnist_core.paths"]
+    assert len(said) == 1 and str(blocked / "cache") in said[0] and str(again) in said[0], said

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import zipfile
 from pathlib import Path
 
@@ -18,7 +19,15 @@ import torch
 from bench.sketches import CROSS, plain_strokes
 from mnist_core.checkpoint import load_checkpoint
 from mnist_core.data import MNISTData
-from mnist_core.examples import MAX_EXAMPLES, Example, ExamplesError, as_digits, read_examples, write_examples
+from mnist_core.examples import (
+    MAX_EXAMPLES,
+    MAX_UNPACKED_BYTES,
+    Example,
+    ExamplesError,
+    as_digits,
+    read_examples,
+    write_examples,
+)
 from mnist_core.paths import ASSETS_DIR
 from mnist_core.preprocess import sketch_to_mnist
 from mnist_core.teach import REPLAY_POOL, Taught, augment_for, replay_sample, teach
@@ -174,4 +183,47 @@ def test_an_examples_file_that_is_not_one_is_refused_saying_why(tmp_path: Path, 
     else:
         _zip(path, members)
     with pytest.raises(ExamplesError, match=needle):
+        read_examples(path)
+
+
+def _lying_zip(path: Path) -> None:
+    """A zip whose labels.csv is corrupted after writing: its CRC no longer matches."""
+    _zip(path, {"labels.csv": "file,label,drawing\nimages/1.png,3,\n", "images/1.png": _png(28)})
+    data = bytearray(path.read_bytes())
+    at = data.index(b"images/1.png,3,")  # stored uncompressed by _zip: flip a byte of the member's contents
+    data[at] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize(("make", "needle"), [
+    (lambda p: p.symlink_to("/dev/zero"), "character device"),
+    (lambda p: p.symlink_to("/dev/urandom"), "character device"),
+    (lambda p: os.mkfifo(p), "named pipe"),
+    (lambda p: p.mkdir(), "a folder"),
+    (_lying_zip, "damaged"),
+    (lambda p: _zip(p, {"labels.csv": "file,label,drawing\nimages/1.png,²,\n", "images/1.png": _png(28)}),
+     "a label 0-9"),
+    (lambda p: _zip(p, {"labels.csv": "file,label,drawing\nimages/1.png,3," + "x" * 200_000 + "\n"}),
+     "labels.csv"),
+])
+def test_an_examples_path_that_is_no_zip_file_is_refused_in_one_line(tmp_path: Path, make, needle: str) -> None:
+    path = tmp_path / "z.zip"
+    make(path)
+    with pytest.raises(ExamplesError, match=needle) as raised:
+        read_examples(path)
+    assert "\n" not in str(raised.value) and len(str(raised.value)) < 400
+
+
+def test_an_examples_member_bigger_than_it_says_is_read_no_further_than_the_limit(tmp_path: Path) -> None:
+    # A zip's central directory may lie about sizes: what is read is bounded by the limit, not by what it declares.
+    path = tmp_path / "big.zip"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("labels.csv", "file,label,drawing\n" + "images/1.png,3,\n")
+        archive.writestr("images/1.png", b"\0" * (MAX_UNPACKED_BYTES + 1))
+    data = bytearray(path.read_bytes())
+    big = (MAX_UNPACKED_BYTES + 1).to_bytes(4, "little")
+    while (at := data.find(big)) >= 0:  # declare the member small, in both headers
+        data[at:at + 4] = (100).to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+    with pytest.raises(ExamplesError, match="damaged|too large|not a readable PNG"):
         read_examples(path)

@@ -99,9 +99,13 @@ class ModelCatalog:
         """Load every ``*.pt`` in ``folder``; the default is a drawing model if any, else the most accurate."""
         checkpoints, errors = discover_checkpoints(folder)
         entries: dict[str, ModelEntry] = {}
+        labels: set[str] = set()
         for ckpt in checkpoints:
-            key = key_of(ckpt)
-            entries[key] = ModelEntry(key=key, label=checkpoint_label(ckpt), model_name=ckpt.model_name,
+            key, label = key_of(ckpt), checkpoint_label(ckpt)
+            if label in labels:  # two files that say the same of themselves: the file name tells them apart
+                label = f"{label} · {key}"
+            labels.add(label)
+            entries[key] = ModelEntry(key=key, label=label, model_name=ckpt.model_name,
                                       model=ckpt.model, metadata=ckpt.metadata)
         default_key, mnist_only_key = key_of(choose_default(checkpoints)), key_of(choose_mnist_only(checkpoints))
         return cls(entries=entries, default_key=default_key, errors=errors,
