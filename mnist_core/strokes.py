@@ -4,11 +4,10 @@ Digits recorded as pen trajectories (lists of strokes, each a list of points) be
 same picture a visitor's drawing becomes, so they can be read, trained on and measured
 exactly like drawings: through :func:`mnist_core.preprocess.sketch_to_mnist`.
 
-What the sketchpad sends was measured in headless chromium (a mouse stroke across the
-canvas, the handler's input saved): an opaque white RGBA canvas of ``SKETCHPAD_CANVAS``
-pixels a side, and a hard-edged round brush whose Gradio ``size`` is its *radius* (the
-default 22 paints a line 44 px wide), in one of the palette colours. The Draw tab builds its
-sketchpad from the constants here, so the two cannot drift apart.
+The Draw tab's pad (``demo/views/drawing_pad.py``) paints an opaque white canvas of
+``SKETCHPAD_CANVAS`` pixels a side with a hard-edged round brush ``2 * SKETCHPAD_BRUSH_RADIUS``
+pixels wide, in one of the palette colours. It is built from the constants here, so the
+two cannot drift apart.
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ from PIL import Image, ImageDraw
 
 #: Side of the Draw tab's square canvas, in pixels.
 SKETCHPAD_CANVAS = 560
-#: The brush's default size, which Gradio paints as a radius (a 44-px-wide line).
+#: The brush's radius in canvas pixels (a line 44 px wide).
 SKETCHPAD_BRUSH_RADIUS = 22
 #: The Draw tab's brush colours (RGB hex); the first is the default.
 SKETCHPAD_COLOURS = ("#000000", "#1f4fd8", "#d62728", "#2b8a3e")

@@ -11,9 +11,9 @@ and never changes) with the one training loop, :func:`mnist_core.train.train`:
 - every batch goes through the drawing augmentation (scale, rotation, shear, shift, elastic,
   stroke width), so the model learns each example's *shape*, not its exact pixels, and reads
   the next one the visitor draws the same way;
-- one pass over the replay sample, Adam at a small learning rate: about 3 s of training on a 2-core
-  CPU for the default model. Taught two drawings, it read both right and its MNIST test accuracy
-  went from 99.54% to 99.14%: the class sees that cost too.
+- one pass over the replay sample, Adam at a small learning rate: seconds of training on a laptop's
+  CPU for the default model. What it costs on MNIST is measured after every teaching run and shown
+  beside what it learned (``bench.teach`` keeps the figures: docs/handwriting.md).
 
 It yields the training loop's events (the app streams them like a Train-tab run), then one
 :class:`Taught`: the new model with what each example read before and after, and the MNIST
