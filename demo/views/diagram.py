@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
+from demo.views.assets import asset
 from demo.views.pictures import shape_text
 from mnist_core.introspect import DiagramBox
 
@@ -23,17 +24,7 @@ DIAGRAM_COLOURS = {
 #: Styles of the diagram (added to the app's CSS). On a projector the boxes' type is one size larger.
 #: The layer table below it scrolls inside itself on a phone (its four columns made the page 750 px wide):
 #: ``contain: inline-size`` stops its width from widening the columns around it.
-CSS = """
-.diagram-caption { font-size: var(--text-md); font-weight: 600; margin: 0 0 8px; }
-.diagram-flow { display: flex; flex-wrap: wrap; align-items: center; gap: 10px 0; }
-.diagram-step { display: flex; align-items: center; }
-.diagram-arrow { font-size: 1.6em; color: #495057; padding: 0 6px; line-height: 1; }
-.diagram-box { border: 1.5px solid #495057; border-radius: 6px; padding: 6px 10px; text-align: center;
-  font-size: var(--text-md); line-height: 1.3; min-width: 6.5em; color: #212529; }
-.diagram-box span { display: block; white-space: nowrap; }
-@media (min-width: 1600px) { .diagram-box { font-size: var(--text-lg); } }
-#layer-table { contain: inline-size; min-width: 0; max-width: 100%; overflow-x: auto; }
-"""
+CSS = asset("diagram.css")
 
 
 def _box(box: DiagramBox) -> str:
