@@ -7,11 +7,11 @@ import os
 import gradio as gr
 
 from demo.server.context import AppContext
+from demo.server.gradio_internals import install as wake_queue_on_events
 from demo.server.limits import EVENT_CONCURRENCY, temp_cleanup
 from demo.server.models_state import SessionModels
 from demo.server.sessions import session_id_of
 from demo.server.temp_files import start_cleanup
-from demo.server.waking_queue import install as wake_queue_on_events
 from demo.tabs import confusion as confusion_tab
 from demo.tabs import dataset as dataset_tab
 from demo.tabs import draw as draw_tab

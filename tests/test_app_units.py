@@ -356,43 +356,33 @@ def test_a_doubtful_prediction_is_headed_not_sure() -> None:
     assert label_value(doubtful)["not sure: 4?"] == pytest.approx(0.45)
 
 
-def test_the_sketchpad_checks_drawings_sent_ahead_of_their_event() -> None:
-    """Issue 12, items 1 and 4: the page sends its drawing to ``accept_blobs`` first; Gradio decodes it later.
-
-    The pixel limit must hold on that path too, and drawings never claimed by an event (or sent by a
-    script) must not pile up in memory, nor may a forged layer number grow a list to its size.
-    """
+def test_the_api_sketchpad_checks_its_drawing_before_gradio_decodes_it(tmp_path: Path) -> None:
+    """Gradio decodes a sketchpad's images before the app's function runs: the pixel limit must hold there, and
+    the image editor's upload-ahead function (which keeps whatever it is sent in memory) is closed to requests."""
     import io
 
     import gradio as gr
-    from gradio.components.image_editor import AcceptBlobs, EditorData
+    from gradio.components.image_editor import EditorData
+    from gradio.data_classes import FileData
     from PIL import Image
 
-    from demo.server import inputs
+    from demo.server.gradio_internals import Sketchpad
 
-    def send(pad: inputs.Sketchpad, blob_id: str, png: bytes, index: int | None = None) -> None:
-        kind = "composite" if index is None else "layer"
-        pad.accept_blobs(AcceptBlobs(data={"type": kind, "index": index, "id": blob_id, "file": b""},
-                                     files=[(f"{kind}.png", png)]))
+    def saved(image: Image.Image, name: str) -> FileData:
+        path = io.BytesIO()
+        image.save(path, "PNG", optimize=True)
+        (target := tmp_path / name).write_bytes(path.getvalue())
+        return FileData(path=str(target), orig_name=name)
 
-    def png(image: Image.Image) -> bytes:
-        out = io.BytesIO()
-        image.save(out, "PNG", optimize=True)
-        return out.getvalue()
-
-    pad = inputs.Sketchpad(type="pil", image_mode="RGBA")
-    send(pad, "bomb", png(Image.new("1", (6000, 6000), 1)))  # 11 KB, 36 megapixels
+    pad = Sketchpad(type="pil", image_mode="RGBA")
+    bomb = saved(Image.new("1", (6000, 6000), 1), "bomb.png")  # 11 KB, 36 megapixels
     with pytest.raises(gr.Error, match="36.0 megapixels is too large"):
-        pad.preprocess(EditorData(id="bomb", background=None, layers=[], composite=None))
-    small = png(Image.new("RGBA", (20, 20), "white"))
-    for i in range(3 * inputs.MAX_PENDING_DRAWINGS):
-        send(pad, f"stroke-{i}", small)
-    assert len(pad.blob_storage) == inputs.MAX_PENDING_DRAWINGS
-    with pytest.raises(gr.Error, match="too many layers"):
-        send(pad, "forged", small, index=10**9)
-    value = pad.preprocess(EditorData(id=f"stroke-{3 * inputs.MAX_PENDING_DRAWINGS - 1}", background=None,
-                                      layers=[], composite=None))
-    assert value["composite"].size == (20, 20) and pad.get_block_name() == "imageeditor"
+        pad.preprocess(EditorData(background=None, layers=[], composite=bomb))
+    small = saved(Image.new("RGBA", (20, 20), "white"), "small.png")
+    value = pad.preprocess(EditorData(background=None, layers=[], composite=small))
+    assert value["composite"].size == (20, 20)
+    assert pad.get_block_name() == "imageeditor"  # drawn by Gradio's image editor, as gr.Sketchpad is
+    assert "accept_blobs" not in {fn.__name__ for fn in pad.server_fns}  # the component server answers 404
 
 
 def test_old_temporary_files_are_deleted_while_requests_add_more(tmp_path: Path) -> None:

@@ -64,7 +64,7 @@ class Sessions:
 
         Starting a run also means the visitor is there: their models are tracked again, even if
         Gradio had reported the page closed (a dropped connection that came back). Unless
-        ``left()`` says the page that asked for this run has closed (:func:`demo.server.gradio_queue.page_left`:
+        ``left()`` says the page that asked for this run has closed (:func:`demo.server.gradio_internals.page_left`:
         Gradio can start a waiting run after its page's unload event): then the session ends at once,
         as if the unload came now, and the run stops before its first step. Asked after the run is
         registered, so an unload that comes later still finds it.

@@ -29,8 +29,9 @@ import gradio as gr
 import numpy as np
 from PIL import Image
 
-from demo.server import gradio_queue, inputs
+from demo.server import gradio_internals, inputs
 from demo.server.context import AppContext
+from demo.server.gradio_internals import Sketchpad
 from demo.server.inputs import composite_of, sketch_digit
 from demo.server.limits import MAX_EXAMPLES_PER_SESSION
 from demo.server.log import expected_error
@@ -233,7 +234,7 @@ def build(context: AppContext, session: gr.State, correction: Correction) -> Non
         taught: Taught | None = None
         finished: FinishedEvent | None = None
         last = 0.0
-        with context.sessions.running(session_id_of(request), models, stop, gradio_queue.page_left):
+        with context.sessions.running(session_id_of(request), models, stop, gradio_internals.page_left):
             if models.closed:  # its page closed while it waited (Gradio still started it): nobody to teach for
                 return
             try:
@@ -275,7 +276,7 @@ def build(context: AppContext, session: gr.State, correction: Correction) -> Non
 
     # For scripts (gradio_client): keep a drawing, sent as gr.Sketchpad sends it, as an example of a digit;
     # returns how many examples the session holds.
-    api_sketch = inputs.Sketchpad(visible=False, type="pil", image_mode="RGBA", elem_id="api-example-sketchpad")
+    api_sketch = Sketchpad(visible=False, type="pil", image_mode="RGBA", elem_id="api-example-sketchpad")
     api_label = inputs.Number(visible=False, precision=0, minimum=0, maximum=9)
     api_count = gr.Number(visible=False, precision=0)
 

@@ -27,7 +27,7 @@ from typing import Any
 
 import gradio as gr
 
-from demo.server import gradio_queue, inputs
+from demo.server import gradio_internals, inputs
 from demo.server.context import AppContext
 from demo.server.log import expected_error
 from demo.server.models_state import ModelPickers, SessionModels
@@ -168,7 +168,7 @@ def build(context: AppContext, session: gr.State) -> None:
             report(data=DataSize(len(data.mnist.train_images), len(data.mnist.test_images)))
             stop_flag = RunStop()
             # Registered (so that Stop and the page's unload find it) for exactly as long as it trains.
-            with context.sessions.running(session_id_of(request), models, stop_flag, gradio_queue.page_left):
+            with context.sessions.running(session_id_of(request), models, stop_flag, gradio_internals.page_left):
                 if models.closed:  # its page closed while it waited (Gradio still started it): nobody to train for
                     return
                 outcome = yield from _train_streaming(context, chosen, data, models, view, stop_flag, report)
@@ -177,7 +177,7 @@ def build(context: AppContext, session: gr.State) -> None:
     def waiting(request: gr.Request) -> Any:
         """The status while this visitor's run waits for the runs ahead (nothing if it starts at once)."""
         me = session_id_of(request)
-        queued = gradio_queue.waiting_inputs("train", me) or []  # None: Gradio's queue unreadable, none counted
+        queued = gradio_internals.waiting_inputs("train", me) or []  # None: Gradio's queue unreadable, none counted
         recipes = [recipe for recipe in map(_queued_recipe, queued) if recipe is not None]
         measured, data = context.sessions.measured()
         text = estimate(context.sessions.runs_in_progress(but_not=me), recipes, context.train_concurrency, measured,

@@ -29,6 +29,7 @@ from functools import lru_cache
 import gradio as gr
 import segno
 
+from demo.server.gradio_internals import served_address
 from demo.views.assets import asset
 
 #: Host names that mean "every network of this computer".
@@ -71,10 +72,7 @@ class Join:
 def served_by(demo: gr.Blocks) -> Served:
     """Where ``demo`` is served, as its ``launch`` recorded it: ``server_name``, ``share_url``, and the port
     visitors use (the Node proxy's in Gradio's SSR mode, where Python listens on an inner port)."""
-    host = getattr(demo, "server_name", None) or "127.0.0.1"
-    port = getattr(demo, "node_port", None) if getattr(demo, "_node_is_proxy", False) else None
-    port = port or getattr(demo, "server_port", None) or 7860
-    return Served(host, int(port), getattr(demo, "share_url", None) or None)
+    return Served(*served_address(demo))
 
 
 def lan_ipv4() -> str | None:
