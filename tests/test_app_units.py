@@ -171,14 +171,15 @@ def test_a_session_that_ends_is_freed_and_one_that_trains_again_keeps_models() -
         assert sessions.run_of("visitor-1") is flag and sessions.runs_active == 1
         models.add("tiny-vgg", build_model("tiny-vgg"), {"status": "completed"})
         sessions.end("visitor-1")  # the page's unload event, mid-run
-        assert flag.stopped and models.closed and models.entries == {} and sessions.models_of("visitor-1") is None
+        assert flag.stopped and models.closed and models.entries == {} and sessions.snapshot()["sessions"] == 0
     assert sessions.run_of("visitor-1") is None and sessions.runs_active == 0
     with sessions.running("visitor-1", models, Flag()):  # the connection came back and the visitor trains again
         models.add("tiny-vgg", build_model("tiny-vgg"), {"status": "completed"})
-    assert len(models.entries) == 1 and sessions.models_of("visitor-1") is models
-    sessions.end("visitor-1")
+    assert len(models.entries) == 1 and not models.closed and sessions.snapshot()["sessions"] == 1
     sessions.end("never-trained")  # a visitor who never trained leaves: nothing to do
-    assert sessions.models_of("visitor-1") is None
+    assert not models.closed and sessions.snapshot()["sessions"] == 1
+    sessions.end("visitor-1")
+    assert models.closed and models.entries == {} and sessions.snapshot()["sessions"] == 0
 
 
 def test_a_run_whose_page_already_left_ends_the_session_and_keeps_nothing() -> None:
@@ -211,10 +212,13 @@ def test_at_most_capacity_sessions_are_remembered_and_the_oldest_go_first() -> N
     sessions.track("b", second)
     sessions.track("a", first)  # a trains again: now the most recent
     sessions.track("c", third)
-    assert [sessions.models_of(k) for k in "abc"] == [first, None, third]
-    assert not second.closed  # forgotten, not closed: Gradio may still hold its state
-    sessions.forget(first)  # Gradio's own expiry of a's state
-    assert first.closed and sessions.models_of("a") is None
+    assert sessions.snapshot()["sessions"] == 2
+    for key in "abc":  # each page's unload event closes the models the registry still remembers
+        sessions.end(key)
+    assert (first.closed, second.closed, third.closed) == (True, False, True)  # b, the oldest, forgotten: not closed
+    sessions.track("d", second)
+    sessions.forget(second)  # Gradio's own expiry of d's state
+    assert second.closed and sessions.snapshot()["sessions"] == 0
 
 
 def test_two_apps_share_no_sessions() -> None:

@@ -171,11 +171,6 @@ class Sessions:
                 self._models.popitem(last=False)
             self._changed.notify_all()
 
-    def models_of(self, session_id: str) -> SessionModels | None:
-        """The models of a session that is still open, if it ever trained."""
-        with self._changed:
-            return self._models.get(session_id)
-
     def end(self, session_id: str | None) -> None:
         """The visitor left (the page's unload event): stop their run and free their models now."""
         self.stop(session_id)
