@@ -8,11 +8,13 @@ import torch
 from PIL import Image, ImageDraw
 
 from mnist_core.preprocess import (
+    BOX,
     MNIST_STROKE,
+    STROKE_SCALE,
     ImageInputError,
+    _crop_to_ink,
     _InkSource,
     ink_bbox,
-    mnist_stroke_width,
     sketch_to_mnist,
     stroke_width_estimate,
 )
@@ -120,6 +122,19 @@ def test_stroke_width_estimate_measures_a_bar() -> None:
     bar[10:70, 30:40] = 1.0  # 10 px wide, 60 long
     assert 9.0 < stroke_width_estimate(bar) * np.pi / 4 * (60 + 10) / 60 < 11.0
     assert stroke_width_estimate(np.zeros((5, 5), np.float32)) == 0.0
+
+
+def mnist_stroke_width(images: torch.Tensor) -> float:
+    """Median stroke width of uint8 MNIST-style digits (N, 28, 28), each enlarged to the 80-px box first."""
+    widths = []
+    for img in images.numpy().astype(np.float32) / 255.0:
+        crop = _crop_to_ink(np.where(img > 0.05, img, 0.0))
+        h, w = crop.shape
+        s = BOX * STROKE_SCALE / max(h, w)
+        big = Image.fromarray(crop, mode="F").resize((max(1, round(w * s)), max(1, round(h * s))),
+                                                     Image.Resampling.BILINEAR)
+        widths.append(stroke_width_estimate(np.asarray(big)))
+    return float(np.median(widths))
 
 
 def test_mnist_stroke_constant_matches_real_mnist(mnist) -> None:
