@@ -40,7 +40,7 @@ from demo.views.pictures import placeholder_html
 from demo.views.unavailable import mnist_unavailable_markdown
 from mnist_core.data import MNISTUnavailableError
 from mnist_core.handwriting import HandwritingUnavailableError
-from mnist_core.models import MODELS, UnknownModelError, build_model, count_parameters, flops_per_image
+from mnist_core.models import MODELS, UnknownModelError, count_parameters_of, flops_per_image
 from mnist_core.recipes import RECIPES, InvalidRecipeError, Recipe, get_recipe
 from mnist_core.runs import TrainingData
 from mnist_core.train import EpochEvent, FinishedEvent, StartEvent, StepEvent
@@ -373,9 +373,4 @@ def _finished(chosen: Recipe, models: SessionModels, view: TrainView, curve: Tra
     return {**view.idle(), **view.pickers.updates(models, entry.key), view.chart: training_figure(curve),
             view.status: summary, view.session: models, view.probes: trained.probes, view.filters: trained.filters,
             view.download: model_files.download_update(models, entry, view.download)}
-
-
-def count_parameters_of(name: str) -> int:
-    """Parameter count of a registered architecture (for the model dropdown's labels)."""
-    return count_parameters(build_model(name))
 
