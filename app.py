@@ -37,9 +37,9 @@ from demo.server.context import TRAIN_CONCURRENCY_ENV
 from demo.server.http_guard import middleware
 from demo.server.limits import max_sessions
 from demo.server.log import log
+from demo.server.memory import return_freed_memory_to_the_system
 from demo.ui import CSS, THEME, build_demo
 from mnist_core.host import summary as machine_summary
-from mnist_core.memory import return_freed_memory_to_the_system
 from mnist_core.preprocess import limit_decoded_pixels
 
 DEFAULT_HOST = "127.0.0.1"
