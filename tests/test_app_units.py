@@ -522,6 +522,25 @@ def test_whole_number_settings_read_what_they_can(monkeypatch: pytest.MonkeyPatc
     assert env_int("MNIST_UNSET_SETTING", 7) == 7
 
 
+def test_python_app_py_builds_the_app_once_with_its_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``python app.py --data-dir ... --train-concurrency ...`` builds the app once, with those options."""
+    import sys
+
+    import app
+
+    done: list[object] = []
+
+    class Served:
+        def launch(self, **options: object) -> None:
+            done.append(("launch", options["server_port"]))
+
+    monkeypatch.setattr(app, "build_demo", lambda **settings: done.append(settings) or Served())
+    monkeypatch.setattr(sys, "argv", ["app.py", "--data-dir", "elsewhere", "--train-concurrency", "2",
+                                      "--torch-threads", str(torch.get_num_threads()), "--port", "7999"])
+    app.main()
+    assert done == [{"data_dir": "elsewhere", "train_concurrency": 2}, ("launch", 7999)]
+
+
 @pytest.mark.parametrize("name", ["MNIST_TORCH_THREADS", "GRADIO_SERVER_PORT"])
 def test_the_app_stops_on_a_bad_setting_with_one_line_and_no_traceback(name: str) -> None:
     """Whoever starts ``python app.py`` with a bad value reads what is wrong, not a traceback."""
