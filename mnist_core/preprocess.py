@@ -14,7 +14,7 @@ the 28x28 frame. A sketchpad drawing is none of that, so this module:
 4. averages that down to fit the 20x20 box (anti-aliased, like MNIST);
 5. places the result by its centre of mass in a 28x28 frame, to a sub-pixel.
 
-Speed: a sketchpad sends an 800x800 RGBA canvas after every stroke, and converting all of
+Speed: the Draw tab sends its 560x560 RGBA canvas after every stroke, and converting all of
 it to float costs milliseconds. Everything here works on uint8: the ink's bounding box is
 found on a decimated view, refined at full resolution only around it, and only the
 cropped region is resampled (by PIL, in C). Colour distance is computed after the area

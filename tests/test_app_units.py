@@ -390,7 +390,7 @@ def test_the_api_sketchpad_checks_its_drawing_before_gradio_decodes_it(tmp_path:
 
 
 def test_old_temporary_files_are_deleted_while_requests_add_more(tmp_path: Path) -> None:
-    """Issue 12, item 4: Gradio's own delete_cache iterates the live set of files while request threads add to it,
+    """Gradio's own delete_cache iterates the live set of files while request threads add to it,
     dies on "Set changed size during iteration" and never deletes again; the app's cleanup must keep going."""
     import threading
     import time

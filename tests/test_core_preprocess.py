@@ -160,7 +160,7 @@ def test_the_bounding_box_is_exact_at_full_resolution() -> None:
 
 
 def test_image_files_are_checked_before_they_are_decoded(tmp_path) -> None:
-    """Issue 12, items 1 and 7: the size an image declares is checked unread; a named pipe is refused unopened."""
+    """The size an image declares is checked unread; a named pipe is refused unopened."""
     import os
 
     from mnist_core.preprocess import MAX_IMAGE_PIXELS, load_image_file

@@ -1,7 +1,7 @@
 """The Model tab's diagram: a box per step of the model, with the shape of what it outputs, as HTML.
 
-It was a plotly figure of fixed rows of seven boxes: on a phone the boxes shrank until their
-text overlapped, and on a projector the text stayed 13 px however wide the screen. As HTML
+HTML rather than a plotly figure: a figure's fixed rows of boxes shrink on a phone until their
+text overlaps, and keep their text 13 px on a projector however wide the screen. As HTML
 the boxes wrap like words: as many to a row as the screen holds, their text in the theme's
 sizes (which grow on a projector), and an arrow before every box but the first.
 """

@@ -1,8 +1,8 @@
 """The Draw tab's canvas: a plain 2D ``<canvas>`` that sends the whole drawing once per stroke.
 
-Why not ``gr.Sketchpad``: measured in headless chromium on this 2-core machine, Gradio 6's
-image editor took 2.2-2.95 s from pen-up to the answer on screen, 2.0 s of it before the
-browser had even sent the drawing: it renders with WebGL, exports background, layers and
+Why not ``gr.Sketchpad``: in headless Chromium on a 2-core machine, Gradio 6's image editor
+takes 2.2-2.95 s from pen-up to the answer on screen, 2.0 s of it before the browser has
+even sent the drawing: it renders with WebGL, exports background, layers and
 composite as three PNGs after every change, and uploads them 24-36 times per stroke. A
 teaching canvas needs none of that. This one paints with the 2D canvas API, and at pen-up
 sets its value to ``{"seq": n, "png": <data URL of the canvas>}``, which Gradio sends with
