@@ -37,6 +37,7 @@ MAX_EVENT_BODY = 1_000_000
 #: A call of a component's server function: no component of this app takes files that way.
 MAX_COMPONENT_BODY = 4_000_000
 
+
 def _limit(path: str) -> int | None:
     if EVENT_ROUTE.search(path):
         return MAX_EVENT_BODY
