@@ -37,9 +37,9 @@ from demo.server.context import TRAIN_CONCURRENCY_ENV
 from demo.server.http_guard import middleware
 from demo.server.limits import max_sessions
 from demo.server.log import log
+from demo.server.memory import return_freed_memory_to_the_system
 from demo.ui import CSS, THEME, build_demo
 from mnist_core.host import summary as machine_summary
-from mnist_core.memory import return_freed_memory_to_the_system
 from mnist_core.preprocess import limit_decoded_pixels
 
 DEFAULT_HOST = "127.0.0.1"
@@ -103,28 +103,39 @@ def app_torch_threads() -> int:
     return env_int(TORCH_THREADS_ENV, 1)
 
 
-return_freed_memory_to_the_system()  # the app trains again and again: its memory must not creep up
-limit_decoded_pixels()  # Gradio decodes uploaded images itself: PIL refuses bombs for it too
-try:
-    torch.set_num_threads(app_torch_threads())
-    demo: gr.Blocks = build_demo()
-except SettingError as exc:  # a bad value in the environment: say which, in one line, not a traceback
-    raise SystemExit(f"error: {exc}") from None
-# Once, at start, once the settings are known good: what a Space's CPU side gives (undocumented for ZeroGPU).
-log.info(machine_summary())
+def build(data_dir: str | None = None, train_concurrency: int | None = None,
+          torch_threads: int | None = None) -> gr.Blocks:
+    """The app, built once its settings are known (each given here wins over the environment's): a bad value in
+    the environment stops it with one line saying which, not a traceback; a good start logs the machine it runs
+    on (what a Space's CPU side gives, undocumented for ZeroGPU)."""
+    try:
+        torch.set_num_threads(torch_threads if torch_threads is not None else app_torch_threads())
+        built = build_demo(data_dir=data_dir, train_concurrency=train_concurrency)
+    except SettingError as exc:
+        raise SystemExit(f"error: {exc}") from None
+    log.info(machine_summary())
+    return built
 
-if __name__ == "__main__":
+
+def main() -> None:
+    """``python app.py [options]``: read the command line, build the app with it, and serve it."""
     try:
         args = build_parser().parse_args()
     except SettingError as exc:  # $GRADIO_SERVER_PORT is read as the default of --port
         raise SystemExit(f"error: {exc}") from None
     if args.train_concurrency is not None and args.train_concurrency < 1:
         build_parser().error("--train-concurrency must be at least 1")
-    if args.torch_threads is not None:
-        if args.torch_threads < 1:
-            build_parser().error("--torch-threads must be at least 1")
-        torch.set_num_threads(args.torch_threads)
-    if args.data_dir is not None or args.train_concurrency is not None:
-        demo = build_demo(data_dir=args.data_dir, train_concurrency=args.train_concurrency)
-    demo.launch(server_name=args.host, server_port=args.port, share=args.share,
-                **launch_options(monitoring=args.monitoring))
+    if args.torch_threads is not None and args.torch_threads < 1:
+        build_parser().error("--torch-threads must be at least 1")
+    served = build(data_dir=args.data_dir, train_concurrency=args.train_concurrency, torch_threads=args.torch_threads)
+    served.launch(server_name=args.host, server_port=args.port, share=args.share,
+                  **launch_options(monitoring=args.monitoring))
+
+
+return_freed_memory_to_the_system()  # the app trains again and again: its memory must not creep up
+limit_decoded_pixels()  # Gradio decodes uploaded images itself: PIL refuses bombs for it too
+
+if __name__ == "__main__":
+    main()
+else:  # imported: by `gradio app.py` (reload mode), a Hugging Face Space or a test, which look for `demo`
+    demo: gr.Blocks = build()

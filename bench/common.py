@@ -7,7 +7,6 @@ import json
 import os
 import platform
 import re
-import statistics
 import subprocess
 import time
 from collections.abc import Callable
@@ -44,10 +43,6 @@ def time_calls(fn: Callable[[], object], repeat: int) -> list[float]:
 
 #: The q-th percentile (0..100) of a list of timings, by linear interpolation.
 percentile = np.percentile
-
-
-def median(values: list[float]) -> float:
-    return statistics.median(values)
 
 
 #: /proc/cpuinfo flags that decide what the CPU does in hardware, recorded with every result.

@@ -23,10 +23,11 @@ import sys
 import threading
 import time
 from pathlib import Path
+from statistics import median
 
 import torch
 
-from bench.common import REPO, Row, bench_parser, median, percentile, report, time_calls
+from bench.common import REPO, Row, bench_parser, percentile, report, time_calls
 from bench.reference_loop import reference_epoch, reference_loaders, reference_test
 from bench.sketches import drawn_digits
 from mnist_core.checkpoint import load_checkpoint

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import sys
 import time
+from statistics import median
 
 import numpy as np
 import torch
 
-from bench.common import Row, bench_parser, median, report
+from bench.common import Row, bench_parser, report
 from bench.sketches import CROSS, plain_strokes
 from mnist_core.checkpoint import load_checkpoint
 from mnist_core.data import load_mnist

@@ -7,11 +7,11 @@ import os
 import gradio as gr
 
 from demo.server.context import AppContext
+from demo.server.gradio_internals import install as wake_queue_on_events
 from demo.server.limits import EVENT_CONCURRENCY, temp_cleanup
 from demo.server.models_state import SessionModels
 from demo.server.sessions import session_id_of
 from demo.server.temp_files import start_cleanup
-from demo.server.waking_queue import install as wake_queue_on_events
 from demo.tabs import confusion as confusion_tab
 from demo.tabs import dataset as dataset_tab
 from demo.tabs import draw as draw_tab
@@ -20,51 +20,20 @@ from demo.tabs import model_files
 from demo.tabs import teach as teach_panel
 from demo.tabs import train as train_tab
 from demo.views import bars, diagram, drawing_pad, join, lesson, pictures
+from demo.views.assets import asset
 from demo.views.readings import CSS as READINGS_CSS
 
 TITLE = "MNIST live: watch a neural network learn to read digits"
-
-#: The theme's type sizes on a projector, about a fifth larger. Gradio scopes the app's CSS to its own
-#: container (a ``:root`` rule never applies), and the theme resolves sizes like ``--body-text-size:
-#: var(--text-md)`` once, at the root: so the sizes and the theme's names for them are set again together,
-#: on the elements inside the app.
-PROJECTOR_TYPE = ("--text-xs: 14px; --text-sm: 16px; --text-md: 19px; --text-lg: 23px; --text-xl: 28px; "
-                  "--text-xxl: 32px; --block-info-text-size: var(--text-sm); --block-label-text-size: var(--text-md); "
-                  "--block-title-text-size: var(--text-md); --body-text-size: var(--text-md); "
-                  "--button-large-text-size: var(--text-lg); --button-medium-text-size: var(--text-md); "
-                  "--button-small-text-size: var(--text-sm); --checkbox-label-text-size: var(--text-md); "
-                  "--input-text-size: var(--text-md); --prose-text-size: var(--text-md); "
-                  "--section-header-text-size: var(--text-md);")
 
 #: Large type, and a canvas sized so that it and the answer fit one screen: the app is projected in
 #: classrooms, run on laptops (1280 x 800) and opened on phones (390 x 844). ``--pad-size`` is the
 #: canvas's side: what the screen's height leaves after the title, tabs and the canvas's toolbar.
 #: On a projector (1600 px wide or more) the page uses the whole width, and the theme's type sizes
-#: grow by about a fifth so the back of the room can read them.
-CSS = """
-.gradio-container { max-width: 1880px !important; margin: 0 auto !important; }
-#app-title h1 { font-size: 2rem; margin: 0; line-height: 1.2; }
-#app-title p { margin: 0.2rem 0 0; }
-#sketchpad { --pad-size: clamp(280px, calc(100vh - 250px), 620px); }
-#prediction .output-class { font-size: 4rem !important; }
-.tab-container button, button[role="tab"] { font-size: 1.15rem !important; font-weight: 600; }
-#train-status h3 { margin: 0.2rem 0; }
-/* While a run waits in the queue: its wait estimate is read, not faded, and Gradio's place in the queue
-   ("queue: 2/3 | 4.1s", kept up to date) shows above it instead of being clipped by its empty box. */
-#train-status .pending { opacity: 1; padding-top: 2.6rem; }
-#train-status [data-testid="status-tracker"] { overflow: visible; }
-#layer-table, #per-class { font-size: 1.05rem; }
-@media (min-width: 1600px) {
-  div { PROJECTOR_TYPE }
-  #sketchpad { --pad-size: clamp(280px, calc(100vh - 270px), 760px); }
-}
-@media (max-width: 640px) {
-  #app-title h1 { font-size: 1.3rem; }
-  #app-title p { display: none; }
-  #prediction .output-class { font-size: 2.6rem !important; }
-  .gradio-container { padding: 0 6px !important; }
-}
-""".replace("PROJECTOR_TYPE", PROJECTOR_TYPE) + pictures.CSS + lesson.CSS + drawing_pad.CSS
+#: grow by about a fifth so the back of the room can read them. Gradio scopes the app's CSS to its own
+#: container (a ``:root`` rule never applies), and the theme resolves sizes like ``--body-text-size:
+#: var(--text-md)`` once, at the root: so ``app.css`` sets the sizes and the theme's names for them again
+#: together, on the elements inside the app. Each view and tab adds the styles of its own blocks.
+CSS = asset("app.css") + pictures.CSS + lesson.CSS + drawing_pad.CSS
 CSS += confusion_tab.CSS + dataset_tab.CSS + diagram.CSS
 CSS += READINGS_CSS + teach_panel.CSS + bars.CSS + join.CSS
 

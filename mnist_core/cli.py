@@ -23,7 +23,7 @@ from mnist_core.device import DeviceError, pick_device
 from mnist_core.evaluate import evaluate
 from mnist_core.examples import ExamplesError, as_digits, read_examples
 from mnist_core.handwriting import HandwritingUnavailableError
-from mnist_core.models import MODELS, UnknownModelError, build_model, count_parameters
+from mnist_core.models import MODELS, UnknownModelError, count_parameters, count_parameters_of
 from mnist_core.paths import cache_dir
 from mnist_core.predict import predict_drawing
 from mnist_core.preprocess import ImageInputError, load_image_file
@@ -121,7 +121,7 @@ def _cmd_models(_: argparse.Namespace) -> int:
     width = max(map(len, MODELS))
     print(f"{'name':<{width}}  {'parameters':>10}  description")
     for name, spec in MODELS.items():
-        print(f"{name:<{width}}  {count_parameters(build_model(name)):>10,}  {spec.description}")
+        print(f"{name:<{width}}  {count_parameters_of(name):>10,}  {spec.description}")
     return 0
 
 

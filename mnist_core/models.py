@@ -218,6 +218,14 @@ def count_parameters(model: nn.Module) -> int:
 
 
 @functools.cache
+def count_parameters_of(name: str) -> int:
+    """Number of trainable parameters of the registered architecture ``name``, counted on a model built on the
+    ``meta`` device: no memory and no draw from torch's random generator (see :func:`flops_per_image`)."""
+    with torch.device("meta"):
+        return count_parameters(build_model(name))
+
+
+@functools.cache
 def flops_per_image(name: str) -> tuple[float, float]:
     """FP32 FLOPs of one training image in the registered model ``name``: (forward, backward).
 

@@ -14,7 +14,7 @@ the 28x28 frame. A sketchpad drawing is none of that, so this module:
 4. averages that down to fit the 20x20 box (anti-aliased, like MNIST);
 5. places the result by its centre of mass in a 28x28 frame, to a sub-pixel.
 
-Speed: a sketchpad sends an 800x800 RGBA canvas after every stroke, and converting all of
+Speed: the Draw tab sends its 560x560 RGBA canvas after every stroke, and converting all of
 it to float costs milliseconds. Everything here works on uint8: the ink's bounding box is
 found on a decimated view, refined at full resolution only around it, and only the
 cropped region is resampled (by PIL, in C). Colour distance is computed after the area
@@ -49,7 +49,7 @@ MAX_IMAGE_PIXELS = 4096 * 4096
 #: The stroke is measured and thickened at this multiple of the 20-px box (80 px).
 STROKE_SCALE = 4
 #: MNIST's median stroke width, in pixels of the 80-px box, by :func:`stroke_width_estimate`
-#: on the training digits (:func:`mnist_stroke_width`; ``tests/test_core_preprocess.py`` re-measures it on real MNIST).
+#: on the training digits (``tests/test_core_preprocess.py`` measures it again on real MNIST).
 MNIST_STROKE = 9.7
 #: The bounding box is first looked for on every ``DECIMATE``-th pixel of canvases this large or larger.
 DECIMATE = 4
@@ -217,19 +217,6 @@ def stroke_width_estimate(ink: np.ndarray) -> float:
     area = int(mask.sum())
     edges = int((mask[1:] != mask[:-1]).sum() + (mask[:, 1:] != mask[:, :-1]).sum())
     return 0.0 if edges == 0 else 2.0 * area / edges * 4 / np.pi
-
-
-def mnist_stroke_width(images: torch.Tensor) -> float:
-    """Median stroke width of uint8 MNIST-style digits (N, 28, 28), each enlarged to the 80-px box first."""
-    widths = []
-    for img in images.numpy().astype(np.float32) / 255.0:
-        crop = _crop_to_ink(np.where(img > 0.05, img, 0.0))
-        h, w = crop.shape
-        s = BOX * STROKE_SCALE / max(h, w)
-        big = Image.fromarray(crop, mode="F").resize((max(1, round(w * s)), max(1, round(h * s))),
-                                                     Image.Resampling.BILINEAR)
-        widths.append(stroke_width_estimate(np.asarray(big)))
-    return float(np.median(widths))
 
 
 def _dilate(ink: np.ndarray, radius: int) -> np.ndarray:

@@ -21,7 +21,7 @@ from PIL import Image, ImageDraw
 
 #: Side of the Draw tab's square canvas, in pixels.
 SKETCHPAD_CANVAS = 560
-#: The brush's radius in canvas pixels (a line 44 px wide).
+#: The radius of the Draw tab's pen, in canvas pixels (a 44-px-wide line).
 SKETCHPAD_BRUSH_RADIUS = 22
 #: The Draw tab's brush colours (RGB hex); the first is the default.
 SKETCHPAD_COLOURS = ("#000000", "#1f4fd8", "#d62728", "#2b8a3e")
@@ -34,12 +34,12 @@ class SketchStyle:
     """How a stroke sample is drawn on the canvas: its size, place, brush and hand.
 
     The ranges cover what visitors do: a digit from a third of the canvas to nearly all of
-    it, anywhere it fits, with the default brush or the slider moved either way, and the
-    slant, tilt and proportions varying from one hand to another.
+    it, anywhere it fits, with the Draw tab's pen or a thinner or thicker one (a drawing sent
+    through the API), and the slant, tilt and proportions varying from one hand to another.
     """
 
     height: tuple[float, float] = (0.3, 0.9)  # longer side of the digit, as a fraction of the canvas
-    radius: tuple[float, float] = (10.0, 34.0)  # brush radius in canvas pixels (default 22)
+    radius: tuple[float, float] = (10.0, 34.0)  # brush radius in canvas pixels (the Draw tab's pen: 22)
     rotation_deg: float = 0.0
     shear: float = 0.0  # slant: x += shear * y
     aspect: float = 0.0  # log-ratio of width to height

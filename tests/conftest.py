@@ -108,6 +108,22 @@ def app_server(data_dir: Path) -> Iterator[Served]:
         demo.close()
 
 
+@pytest.fixture
+def session_models(app_server: Served, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """Each session's models (session hash -> ``SessionModels``) as the app hands them to its registry during
+    the test, so a test can look at what a visitor's session holds on the server."""
+    seen: dict[str, Any] = {}
+    track = app_server.sessions.track
+
+    def spy(session_id: str | None, models: Any) -> None:
+        if session_id:
+            seen[session_id] = models
+        track(session_id, models)
+
+    monkeypatch.setattr(app_server.sessions, "track", spy)
+    return seen
+
+
 @pytest.fixture(scope="module")
 def client(app_server: Served):
     """A gradio_client visitor of the launched app (one session per test module)."""

@@ -52,7 +52,7 @@ def test_confusion_matrix_covers_the_test_set(client: Client) -> None:
     assert result["accuracy"] > 0.95
 
 
-def test_training_streams_then_stop_keeps_a_selectable_model(app_server, seven_sketch) -> None:
+def test_training_streams_then_stop_keeps_a_selectable_model(app_server, session_models, seven_sketch) -> None:
     """Start a run, watch a few chart updates arrive, press Stop: the run ends and the model is usable."""
     client = Client(app_server.url, verbose=False)  # its own session: the trained model must stay in it
     sessions, me = app_server.sessions, client.session_hash
@@ -78,7 +78,7 @@ def test_training_streams_then_stop_keeps_a_selectable_model(app_server, seven_s
     draw_update = final[2]  # the Draw tab's model list: the new model on top, and selected
     key = draw_update["value"]
     assert draw_update["choices"][0][1] == key and "(stopped)" in draw_update["choices"][0][0]
-    assert list(sessions.models_of(me).entries) == [key]  # this session's own model, and only it
+    assert list(session_models[me].entries) == [key]  # this session's own model, and only it
     result = client.predict(seven_sketch, key, api_name="/predict")
     assert "confidences" in result
     matrix = client.predict(key, api_name="/confusion_matrix")

@@ -185,14 +185,15 @@ def test_a_session_that_ends_is_freed_and_one_that_trains_again_keeps_models() -
         assert sessions.run_of("visitor-1") is flag and sessions.runs_active == 1
         models.add("tiny-vgg", build_model("tiny-vgg"), {"status": "completed"})
         sessions.end("visitor-1")  # the page's unload event, mid-run
-        assert flag.stopped and models.closed and models.entries == {} and sessions.models_of("visitor-1") is None
+        assert flag.stopped and models.closed and models.entries == {} and sessions.snapshot()["sessions"] == 0
     assert sessions.run_of("visitor-1") is None and sessions.runs_active == 0
     with sessions.running("visitor-1", models, Flag()):  # the connection came back and the visitor trains again
         models.add("tiny-vgg", build_model("tiny-vgg"), {"status": "completed"})
-    assert len(models.entries) == 1 and sessions.models_of("visitor-1") is models
-    sessions.end("visitor-1")
+    assert len(models.entries) == 1 and not models.closed and sessions.snapshot()["sessions"] == 1
     sessions.end("never-trained")  # a visitor who never trained leaves: nothing to do
-    assert sessions.models_of("visitor-1") is None
+    assert not models.closed and sessions.snapshot()["sessions"] == 1
+    sessions.end("visitor-1")
+    assert models.closed and models.entries == {} and sessions.snapshot()["sessions"] == 0
 
 
 def test_a_run_whose_page_already_left_ends_the_session_and_keeps_nothing() -> None:
@@ -225,10 +226,13 @@ def test_at_most_capacity_sessions_are_remembered_and_the_oldest_go_first() -> N
     sessions.track("b", second)
     sessions.track("a", first)  # a trains again: now the most recent
     sessions.track("c", third)
-    assert [sessions.models_of(k) for k in "abc"] == [first, None, third]
-    assert not second.closed  # forgotten, not closed: Gradio may still hold its state
-    sessions.forget(first)  # Gradio's own expiry of a's state
-    assert first.closed and sessions.models_of("a") is None
+    assert sessions.snapshot()["sessions"] == 2
+    for key in "abc":  # each page's unload event closes the models the registry still remembers
+        sessions.end(key)
+    assert (first.closed, second.closed, third.closed) == (True, False, True)  # b, the oldest, forgotten: not closed
+    sessions.track("d", second)
+    sessions.forget(second)  # Gradio's own expiry of d's state
+    assert second.closed and sessions.snapshot()["sessions"] == 0
 
 
 def test_two_apps_share_no_sessions() -> None:
@@ -370,47 +374,37 @@ def test_a_doubtful_prediction_is_headed_not_sure() -> None:
     assert label_value(doubtful)["not sure: 4?"] == pytest.approx(0.45)
 
 
-def test_the_sketchpad_checks_drawings_sent_ahead_of_their_event() -> None:
-    """Issue 12, items 1 and 4: the page sends its drawing to ``accept_blobs`` first; Gradio decodes it later.
-
-    The pixel limit must hold on that path too, and drawings never claimed by an event (or sent by a
-    script) must not pile up in memory, nor may a forged layer number grow a list to its size.
-    """
+def test_the_api_sketchpad_checks_its_drawing_before_gradio_decodes_it(tmp_path: Path) -> None:
+    """Gradio decodes a sketchpad's images before the app's function runs: the pixel limit must hold there, and
+    the image editor's upload-ahead function (which keeps whatever it is sent in memory) is closed to requests."""
     import io
 
     import gradio as gr
-    from gradio.components.image_editor import AcceptBlobs, EditorData
+    from gradio.components.image_editor import EditorData
+    from gradio.data_classes import FileData
     from PIL import Image
 
-    from demo.server import inputs
+    from demo.server.gradio_internals import Sketchpad
 
-    def send(pad: inputs.Sketchpad, blob_id: str, png: bytes, index: int | None = None) -> None:
-        kind = "composite" if index is None else "layer"
-        pad.accept_blobs(AcceptBlobs(data={"type": kind, "index": index, "id": blob_id, "file": b""},
-                                     files=[(f"{kind}.png", png)]))
+    def saved(image: Image.Image, name: str) -> FileData:
+        path = io.BytesIO()
+        image.save(path, "PNG", optimize=True)
+        (target := tmp_path / name).write_bytes(path.getvalue())
+        return FileData(path=str(target), orig_name=name)
 
-    def png(image: Image.Image) -> bytes:
-        out = io.BytesIO()
-        image.save(out, "PNG", optimize=True)
-        return out.getvalue()
-
-    pad = inputs.Sketchpad(type="pil", image_mode="RGBA")
-    send(pad, "bomb", png(Image.new("1", (6000, 6000), 1)))  # 11 KB, 36 megapixels
+    pad = Sketchpad(type="pil", image_mode="RGBA")
+    bomb = saved(Image.new("1", (6000, 6000), 1), "bomb.png")  # 11 KB, 36 megapixels
     with pytest.raises(gr.Error, match="36.0 megapixels is too large"):
-        pad.preprocess(EditorData(id="bomb", background=None, layers=[], composite=None))
-    small = png(Image.new("RGBA", (20, 20), "white"))
-    for i in range(3 * inputs.MAX_PENDING_DRAWINGS):
-        send(pad, f"stroke-{i}", small)
-    assert len(pad.blob_storage) == inputs.MAX_PENDING_DRAWINGS
-    with pytest.raises(gr.Error, match="too many layers"):
-        send(pad, "forged", small, index=10**9)
-    value = pad.preprocess(EditorData(id=f"stroke-{3 * inputs.MAX_PENDING_DRAWINGS - 1}", background=None,
-                                      layers=[], composite=None))
-    assert value["composite"].size == (20, 20) and pad.get_block_name() == "imageeditor"
+        pad.preprocess(EditorData(background=None, layers=[], composite=bomb))
+    small = saved(Image.new("RGBA", (20, 20), "white"), "small.png")
+    value = pad.preprocess(EditorData(background=None, layers=[], composite=small))
+    assert value["composite"].size == (20, 20)
+    assert pad.get_block_name() == "imageeditor"  # drawn by Gradio's image editor, as gr.Sketchpad is
+    assert "accept_blobs" not in {fn.__name__ for fn in pad.server_fns}  # the component server answers 404
 
 
 def test_old_temporary_files_are_deleted_while_requests_add_more(tmp_path: Path) -> None:
-    """Issue 12, item 4: Gradio's own delete_cache iterates the live set of files while request threads add to it,
+    """Gradio's own delete_cache iterates the live set of files while request threads add to it,
     dies on "Set changed size during iteration" and never deletes again; the app's cleanup must keep going."""
     import threading
     import time
@@ -540,6 +534,25 @@ def test_whole_number_settings_read_what_they_can(monkeypatch: pytest.MonkeyPatc
     with pytest.raises(ValueError, match="from 1 to 65535"):
         app.build_parser()
     assert env_int("MNIST_UNSET_SETTING", 7) == 7
+
+
+def test_python_app_py_builds_the_app_once_with_its_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``python app.py --data-dir ... --train-concurrency ...`` builds the app once, with those options."""
+    import sys
+
+    import app
+
+    done: list[object] = []
+
+    class Served:
+        def launch(self, **options: object) -> None:
+            done.append(("launch", options["server_port"]))
+
+    monkeypatch.setattr(app, "build_demo", lambda **settings: done.append(settings) or Served())
+    monkeypatch.setattr(sys, "argv", ["app.py", "--data-dir", "elsewhere", "--train-concurrency", "2",
+                                      "--torch-threads", str(torch.get_num_threads()), "--port", "7999"])
+    app.main()
+    assert done == [{"data_dir": "elsewhere", "train_concurrency": 2}, ("launch", 7999)]
 
 
 @pytest.mark.parametrize("name", ["MNIST_TORCH_THREADS", "GRADIO_SERVER_PORT"])

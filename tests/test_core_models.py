@@ -6,12 +6,21 @@ import pytest
 import torch
 
 from mnist_core.introspect import layer_summary
-from mnist_core.models import MODELS, UnknownModelError, build_model, count_parameters
+from mnist_core.models import MODELS, UnknownModelError, build_model, count_parameters, count_parameters_of
 
 
 def test_seed_models_have_exactly_the_published_parameter_counts() -> None:
     assert count_parameters(build_model("pytorch-example")) == 1_199_882
     assert count_parameters(build_model("tiny-vgg")) == 14_970
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_a_registered_model_is_counted_without_building_its_weights(name: str) -> None:
+    count_parameters_of.cache_clear()
+    state = torch.get_rng_state()
+    counted = count_parameters_of(name)
+    assert torch.equal(torch.get_rng_state(), state)  # nothing initialised: a training run's random stream is kept
+    assert counted == count_parameters(build_model(name))
 
 
 @pytest.mark.parametrize("name", list(MODELS))

@@ -8,11 +8,13 @@ import torch
 from PIL import Image, ImageDraw
 
 from mnist_core.preprocess import (
+    BOX,
     MNIST_STROKE,
+    STROKE_SCALE,
     ImageInputError,
+    _crop_to_ink,
     _InkSource,
     ink_bbox,
-    mnist_stroke_width,
     sketch_to_mnist,
     stroke_width_estimate,
 )
@@ -122,6 +124,19 @@ def test_stroke_width_estimate_measures_a_bar() -> None:
     assert stroke_width_estimate(np.zeros((5, 5), np.float32)) == 0.0
 
 
+def mnist_stroke_width(images: torch.Tensor) -> float:
+    """Median stroke width of uint8 MNIST-style digits (N, 28, 28), each enlarged to the 80-px box first."""
+    widths = []
+    for img in images.numpy().astype(np.float32) / 255.0:
+        crop = _crop_to_ink(np.where(img > 0.05, img, 0.0))
+        h, w = crop.shape
+        s = BOX * STROKE_SCALE / max(h, w)
+        big = Image.fromarray(crop, mode="F").resize((max(1, round(w * s)), max(1, round(h * s))),
+                                                     Image.Resampling.BILINEAR)
+        widths.append(stroke_width_estimate(np.asarray(big)))
+    return float(np.median(widths))
+
+
 def test_mnist_stroke_constant_matches_real_mnist(mnist) -> None:
     measured = mnist_stroke_width(mnist.train_images[::60])
     assert abs(measured - MNIST_STROKE) < 0.5, measured
@@ -145,7 +160,7 @@ def test_the_bounding_box_is_exact_at_full_resolution() -> None:
 
 
 def test_image_files_are_checked_before_they_are_decoded(tmp_path) -> None:
-    """Issue 12, items 1 and 7: the size an image declares is checked unread; a named pipe is refused unopened."""
+    """The size an image declares is checked unread; a named pipe is refused unopened."""
     import os
 
     from mnist_core.preprocess import MAX_IMAGE_PIXELS, load_image_file

@@ -126,7 +126,7 @@ def test_a_refused_input_is_one_line_and_no_traceback(capfd: pytest.CaptureFixtu
 @pytest.mark.parametrize("raised", ["ours", "gradio's"])
 def test_a_refusal_passed_up_through_an_input_is_logged_once(raised: str, caplog: pytest.LogCaptureFixture) -> None:
     """An input's own preprocessing may refuse (ours: already logged) or Gradio's may (not yet): one line each."""
-    from demo.server.inputs import _checked
+    from demo.server.inputs import checked_preprocess
 
     def preprocess(payload: Any) -> Any:
         if raised == "ours":
@@ -134,6 +134,6 @@ def test_a_refusal_passed_up_through_an_input_is_logged_once(raised: str, caplog
         raise gr.Error("The drawing could not be read.")
 
     with caplog.at_level(logging.INFO, logger="demo"), pytest.raises(gr.Error, match="could not be read"):
-        _checked(gr.Textbox(label="Drawing"), preprocess, "x")
+        checked_preprocess(gr.Textbox(label="Drawing"), preprocess, "x")
     lines = [r.getMessage() for r in caplog.records if r.name == "demo"]
     assert lines == ["Refused: The drawing could not be read."]

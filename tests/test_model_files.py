@@ -126,7 +126,8 @@ def test_download_loads_back_with_its_metadata_and_predicts_alike(seven: Path) -
     assert not button.keep_in_cache
 
 
-def test_upload_through_the_api_then_draw_with_it(app_server, home_checkpoint: Path, seven_sketch, tmp_path) -> None:
+def test_upload_through_the_api_then_draw_with_it(app_server, session_models, home_checkpoint: Path, seven_sketch,
+                                                  tmp_path) -> None:
     """An outside program uploads a checkpoint, gets it selected, predicts with it; a text file is refused."""
     from gradio_client import Client, handle_file
     from gradio_client.exceptions import AppError
@@ -139,16 +140,16 @@ def test_upload_through_the_api_then_draw_with_it(app_server, home_checkpoint: P
     assert "trained-at-home.pt" in message
     result = client.predict(seven_sketch, "session-1", api_name="/predict")
     assert result["label"] == "7"
-    assert "session-1" in app_server.sessions.models_of(client.session_hash).entries  # closing the page frees it
+    assert "session-1" in session_models[client.session_hash].entries  # closing the page frees it
 
     notes = tmp_path / "notes.pt"
     notes.write_text("not weights\n" * 20)
     with pytest.raises(AppError, match="text file"):
         client.predict(handle_file(str(notes)), api_name="/upload_checkpoint")
-    assert list(app_server.sessions.models_of(client.session_hash).entries) == ["session-1"]
+    assert list(session_models[client.session_hash].entries) == ["session-1"]
 
 
-def test_a_stopped_run_offers_its_checkpoint_for_download(app_server, seven: Path) -> None:
+def test_a_stopped_run_offers_its_checkpoint_for_download(app_server, session_models, seven: Path) -> None:
     """Through ``/train`` as the page calls it: the run's last output is a file that loads and reads a 7."""
     from gradio_client import Client
 
@@ -161,7 +162,7 @@ def test_a_stopped_run_offers_its_checkpoint_for_download(app_server, seven: Pat
     downloaded = Path(offered if isinstance(offered, str) else offered["path"])
     assert downloaded.name == "mnist-tiny-vgg-fast.pt"
     back = load_checkpoint(downloaded)
-    entry = next(iter(app_server.sessions.models_of(client.session_hash).entries.values()))
+    entry = next(iter(session_models[client.session_hash].entries.values()))
     assert back.model_name == "tiny-vgg" and back.metadata["status"] == "stopped"
     assert back.metadata["test_accuracy"] == entry.metadata["test_accuracy"]
     ours, theirs = predict_drawing(entry.model, Image.open(seven)), predict_drawing(back.model, Image.open(seven))

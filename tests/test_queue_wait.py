@@ -132,7 +132,7 @@ def test_page_left_reads_whether_gradio_closed_the_event_being_handled() -> None
 
     from gradio.context import LocalContext
 
-    from demo.server.gradio_queue import page_left
+    from demo.server.gradio_internals import page_left
 
     events = {"open": SimpleNamespace(closed=False, alive=True),
               "heartbeat-gone": SimpleNamespace(closed=True, alive=True),

@@ -234,7 +234,7 @@ def _threads_in_training_loop() -> list[str]:
     return busy
 
 
-def test_models_of_visitors_who_left_are_freed(app_server, seven_sketch) -> None:
+def test_models_of_visitors_who_left_are_freed(app_server, session_models, seven_sketch) -> None:
     """One visitor trains, stops and leaves; another leaves mid-run: neither model stays in memory."""
     import gc
     import time
@@ -248,17 +248,16 @@ def test_models_of_visitors_who_left_are_freed(app_server, seven_sketch) -> None
     _wait_for_progress(job)
     finished.predict(api_name="/stop")
     job.result(timeout=60)
-    models = sessions.models_of(finished.session_hash)
-    assert models is not None and len(models.entries) == 1  # Stop keeps the model while the visitor stays
+    models = session_models[finished.session_hash]
+    assert len(models.entries) == 1 and not models.closed  # Stop keeps the model while the visitor stays
     kept = weakref.ref(next(iter(models.entries.values())).model)
 
     leaving = Client(url, verbose=False)
     running = leaving.submit(*args, api_name="/train")
     _wait_for_progress(running)
-    left_mid_run = sessions.models_of(leaving.session_hash)
-    assert left_mid_run is not None and sessions.run_of(leaving.session_hash) is not None
+    left_mid_run = session_models[leaving.session_hash]
+    assert not left_mid_run.closed and sessions.run_of(leaving.session_hash) is not None
 
-    del models
     finished.close()  # the tab closes: Gradio's heartbeat ends and the page's unload event runs
     leaving.close()
     deadline = time.monotonic() + 30
@@ -267,7 +266,7 @@ def test_models_of_visitors_who_left_are_freed(app_server, seven_sketch) -> None
         time.sleep(0.2)
     assert kept() is None, "a model trained by a visitor who left is still referenced"
     assert sessions.run_of(leaving.session_hash) is None, "the run of the visitor who left is still training"
-    assert sessions.models_of(finished.session_hash) is None and sessions.models_of(leaving.session_hash) is None
+    assert models.closed and not models.entries  # freed when the page closed, not when Gradio's state expires
     assert left_mid_run.closed and not left_mid_run.entries
     still_serving(Client(url, verbose=False), seven_sketch)
 

@@ -1,6 +1,7 @@
-"""The app's event queue sleeps while there is nothing to do, and still starts every event (demo.server.waking_queue).
+"""The app's event queue sleeps while there is nothing to do, and still starts every event.
 
-Gradio 6.31's queue looked for work every millisecond with no visitor at all. These tests read
+(:class:`demo.server.gradio_internals.WakingQueue`.) Gradio's own queue looks for work every
+millisecond with no visitor at all. These tests read
 what the queue's loops wait on, not how long anything takes: an idle queue may set no timer
 sooner than its one-second safety net, and with that net set to an hour every event must still
 start, so a wake-up that went missing hangs a test instead of passing it slowly.
@@ -18,8 +19,8 @@ import gradio as gr
 import pytest
 from gradio import queueing
 
-from demo.server import waking_queue
-from demo.server.waking_queue import WakingQueue, install
+from demo.server import gradio_internals
+from demo.server.gradio_internals import WakingQueue, install
 
 
 def tiny_app(work=lambda text: text) -> gr.Blocks:
@@ -53,12 +54,12 @@ def test_an_idle_queue_sets_no_timer_sooner_than_its_safety_net() -> None:
 
     demo = tiny_app()
     assert install(demo) and type(demo._queue) is WakingQueue
-    assert min(timers_of_an_idle_queue(demo._queue)) > waking_queue.SAFETY_NET / 2
+    assert min(timers_of_an_idle_queue(demo._queue)) > gradio_internals.SAFETY_NET / 2
 
 
 def test_every_event_starts_although_no_loop_polls(monkeypatch: pytest.MonkeyPatch) -> None:
     """A pushed event wakes the idle queue, and one held back by a busy slot starts when the slot frees."""
-    monkeypatch.setattr(waking_queue, "SAFETY_NET", 3600.0)
+    monkeypatch.setattr(gradio_internals, "SAFETY_NET", 3600.0)
     started, release = threading.Event(), threading.Event()
 
     def work(text: str) -> str:

@@ -344,7 +344,7 @@ def test_the_status_line_estimates_the_cpu_time_from_the_recipe() -> None:
 
 # --- through the app -------------------------------------------------------------------------------------
 
-def test_the_apps_train_handler_goes_through_the_decorated_run(app_server,
+def test_the_apps_train_handler_goes_through_the_decorated_run(app_server, session_models,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     from gradio_client import Client
 
@@ -363,10 +363,11 @@ def test_the_apps_train_handler_goes_through_the_decorated_run(app_server,
     final = train_then_stop(client, "fast-cnn", "fast", 1, 96, 0.1, 1)
     assert len(calls) == 1 and final[1].startswith("### Stopped"), final[1]
     new_model = final[2]["value"]  # the model came back and is selectable: this session's own, and selected
-    assert list(app_server.sessions.models_of(client.session_hash).entries) == [new_model]
+    assert list(session_models[client.session_hash].entries) == [new_model]
 
 
-def test_the_app_trains_a_refused_run_on_the_cpu_and_keeps_its_model(app_server, zerogpu_answers, mnist: MNISTData,
+def test_the_app_trains_a_refused_run_on_the_cpu_and_keeps_its_model(app_server, session_models, zerogpu_answers,
+                                                                    mnist: MNISTData,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """The whole way: spaces' wrapper in Gradio's handler (so it reads Gradio's real request), the refusal, the
     status line while the run trains on the CPU, and the model in the visitor's session at the end."""
@@ -389,7 +390,7 @@ def test_the_app_trains_a_refused_run_on_the_cpu_and_keeps_its_model(app_server,
     assert final[1].startswith("### Finished"), final[1]
     assert "Trained on the CPU because GPU time for today is used up." in final[1]
     new_model = final[2]["value"]
-    assert list(app_server.sessions.models_of(client.session_hash).entries) == [new_model]
+    assert list(session_models[client.session_hash].entries) == [new_model]
 
 
 # --- the app's own process -------------------------------------------------------------------------------

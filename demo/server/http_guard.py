@@ -17,13 +17,13 @@ nobody is left to answer.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect
 
+from demo.server.gradio_internals import COMPONENT_ROUTE, EVENT_ROUTE, blocks_of, unknown_function
 from demo.server.log import client_disconnected
 
 Scope = MutableMapping[str, Any]
@@ -34,38 +34,15 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 #: An event's JSON names its uploaded files and carries a few values: never anywhere near this.
 MAX_EVENT_BODY = 1_000_000
-#: The page's sketchpad sends each image of a 560 x 560 canvas to a component function (a PNG of at most ~1.3 MB).
+#: A call of a component's server function: no component of this app takes files that way.
 MAX_COMPONENT_BODY = 4_000_000
-
-_EVENT = re.compile(r"/gradio_api/(?:queue/join|(?:run|api|call|call/v2)/(?P<name>[^/]+))/?$")
-_COMPONENT = re.compile(r"/gradio_api/component_server/?$")
 
 
 def _limit(path: str) -> int | None:
-    if _EVENT.search(path):
+    if EVENT_ROUTE.search(path):
         return MAX_EVENT_BODY
-    if _COMPONENT.search(path):
+    if COMPONENT_ROUTE.search(path):
         return MAX_COMPONENT_BODY
-    return None
-
-
-def unknown_function(blocks: Any, path: str, body: bytes) -> str | None:
-    """Why an event request names no function of ``blocks`` (a reason to show), or ``None`` if it names one."""
-    try:
-        data = json.loads(body)
-    except ValueError:  # not JSON: Gradio answers that itself (422)
-        return None
-    if not isinstance(data, dict):
-        return None
-    fn_index = data.get("fn_index")
-    if fn_index is not None:
-        if isinstance(fn_index, bool) or not isinstance(fn_index, int) or fn_index not in blocks.fns:
-            return f"No such function: fn_index {str(fn_index)[:20]}."
-        return None
-    match = _EVENT.search(path)
-    name = match["name"] if match else None
-    if name is not None and name not in {fn.api_name for fn in blocks.fns.values()}:
-        return f"No such endpoint: /{name[:60]}."
     return None
 
 
@@ -109,7 +86,7 @@ class RequestGuard:
                 return
             if not message.get("more_body"):
                 break
-        blocks = getattr(scope.get("app"), "get_blocks", lambda: None)()
+        blocks = blocks_of(scope)
         problem = unknown_function(blocks, scope["path"], bytes(body)) if blocks and limit == MAX_EVENT_BODY else None
         if problem:
             await _answer(send, 404, problem)

@@ -7,7 +7,9 @@ drawing. Gradio's own preprocessing would turn these into tracebacks ("upstream 
 has raised an exception"), echo the 50 MB back and into the log, or decode the bomb. Each
 class here is the Gradio component of the same name with a ``preprocess`` that refuses such
 values first, with a short ``gr.Error`` the visitor can read, then lets Gradio do the rest.
-Their messages are bounded: nothing a request sends is echoed at length.
+Their messages are bounded: nothing a request sends is echoed at length. (Drawings are checked
+the same way by :class:`demo.views.drawing_pad.DrawingPad`, and by the API's sketchpad in
+:mod:`demo.server.gradio_internals`, which overrides more of Gradio than ``preprocess``.)
 
 The refusals are not logged with a traceback (``print_exception=False``): they are the
 visitor's mistakes, shown to the visitor, and a flood of them must not flood the log.
@@ -16,27 +18,19 @@ visitor's mistakes, shown to the visitor, and a flood of them must not flood the
 from __future__ import annotations
 
 import math
-import threading
-from io import BytesIO
 from typing import Any
 
 import gradio as gr
-from gradio.components.base import server
-from gradio.components.image_editor import AcceptBlobs
-from gradio.data_classes import FileData
 
 from demo.server.log import expected_error
-from mnist_core.preprocess import ImageInputError, open_image, sketch_to_mnist, unreadable_image
+from mnist_core.preprocess import ImageInputError, sketch_to_mnist
 
 #: Longest value a dropdown accepts (the longest real choice is a file name or a key like "session-12").
 MAX_CHOICE_CHARS = 200
 #: Longest text of a refusal shown to the visitor.
 MAX_MESSAGE_CHARS = 300
-#: Drawings uploaded by the page's sketchpad but not yet used by an event, at most (oldest dropped first).
-MAX_PENDING_DRAWINGS = 64
 #: What the messages call a drawing (never the server's temporary path).
 DRAWING = "the drawing"
-_PENDING_LOCK = threading.Lock()
 
 
 def shorten(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
@@ -54,7 +48,7 @@ def _kind(value: Any) -> str:
     return "nothing" if value is None else f"a {type(value).__name__}"
 
 
-def _checked(component: gr.components.Component, preprocess: Any, payload: Any) -> Any:
+def checked_preprocess(component: gr.components.Component, preprocess: Any, payload: Any) -> Any:
     """Gradio's own preprocessing of a value already checked here, its errors bounded and made readable."""
     try:
         return preprocess(payload)
@@ -75,7 +69,7 @@ class Dropdown(gr.Dropdown):
                 raise refuse(self, f"expected one of the choices, got {_kind(payload)}")
             if isinstance(payload, str) and len(payload) > MAX_CHOICE_CHARS:
                 raise refuse(self, f"a value of {len(payload):,} characters is not one of the choices")
-        return _checked(self, super().preprocess, payload)
+        return checked_preprocess(self, super().preprocess, payload)
 
 
 class Number(gr.Number):
@@ -91,7 +85,7 @@ class Number(gr.Number):
                 finite = False
             if not finite:
                 raise refuse(self, f"must be a finite number, got {shorten(str(payload), 20)}")
-        return _checked(self, super().preprocess, payload)
+        return checked_preprocess(self, super().preprocess, payload)
 
 
 class Checkbox(gr.Checkbox):
@@ -100,62 +94,7 @@ class Checkbox(gr.Checkbox):
     def preprocess(self, payload: Any) -> Any:
         if payload is not None and not isinstance(payload, bool):
             raise refuse(self, f"expected true or false, got {_kind(payload)}")
-        return _checked(self, super().preprocess, payload)
-
-
-class Sketchpad(gr.Sketchpad):
-    """A ``gr.Sketchpad`` whose images are checked by their header before Gradio decodes them.
-
-    Gradio decodes the drawing (and would decode a 13000 x 13000 bomb, 2 GB) before the
-    app's function runs, so the check must be here: each image is opened with
-    ``mnist_core.preprocess.open_image``, which refuses too many pixels from the header
-    alone, and any decoding failure afterwards (a truncated file) gets the same message
-    ``mnist_core`` gives everywhere else. The page's sketchpad sends its images ahead of the
-    event, into memory (``accept_blobs``); images never claimed by an event (skipped by
-    ``trigger_mode="always_last"``, or sent by anyone) are kept at most ``MAX_PENDING_DRAWINGS``.
-    """
-
-    def get_block_name(self) -> str:
-        return "imageeditor"  # drawn by the page like gr.Sketchpad itself: the ImageEditor component
-
-    def preprocess(self, payload: Any) -> Any:
-        if payload is not None:
-            cached = self.blob_storage.get(payload.id) if payload.id is not None else None
-            source = cached if cached is not None else payload
-            for image in [source.background, source.composite, *(source.layers or [])]:
-                self._check(image)
-        return _checked(self, super().preprocess, payload)
-
-    def convert_and_format_image(self, file: FileData | None | bytes, flatten_on_white: bool = False) -> Any:
-        """Gradio's decoding, with the same message as ``mnist_core`` when the data turns out to be broken."""
-        try:
-            return super().convert_and_format_image(file, flatten_on_white)
-        except Exception as exc:
-            raise expected_error(str(unreadable_image(DRAWING, exc))) from None
-
-    @staticmethod
-    def _check(image: FileData | bytes | None) -> None:
-        if image is None:
-            return
-        source = image.path if isinstance(image, FileData) else BytesIO(image)
-        try:
-            open_image(source, DRAWING).close()
-        except ImageInputError as exc:
-            raise expected_error(shorten(str(exc))) from None
-
-    @server
-    def accept_blobs(self, data: AcceptBlobs) -> None:
-        """Keep an image the page sends ahead of its event, the oldest dropped beyond ``MAX_PENDING_DRAWINGS``.
-
-        A layer number no page sends is refused: Gradio would grow a list to that length.
-        """
-        index = data.data.get("index")
-        if index not in (None, "null", "") and not (str(index).isdigit() and int(index) < 16):
-            raise expected_error("The drawing has too many layers.")
-        with _PENDING_LOCK:
-            super().accept_blobs(data)
-            while len(self.blob_storage) > MAX_PENDING_DRAWINGS:
-                del self.blob_storage[next(iter(self.blob_storage))]  # dicts keep insertion order: the oldest
+        return checked_preprocess(self, super().preprocess, payload)
 
 
 def composite_of(sketch: Any) -> Any:

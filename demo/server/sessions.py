@@ -64,7 +64,7 @@ class Sessions:
 
         Starting a run also means the visitor is there: their models are tracked again, even if
         Gradio had reported the page closed (a dropped connection that came back). Unless
-        ``left()`` says the page that asked for this run has closed (:func:`demo.server.gradio_queue.page_left`:
+        ``left()`` says the page that asked for this run has closed (:func:`demo.server.gradio_internals.page_left`:
         Gradio can start a waiting run after its page's unload event): then the session ends at once,
         as if the unload came now, and the run stops before its first step. Asked after the run is
         registered, so an unload that comes later still finds it.
@@ -170,11 +170,6 @@ class Sessions:
             while len(self._models) > self.capacity:
                 self._models.popitem(last=False)
             self._changed.notify_all()
-
-    def models_of(self, session_id: str) -> SessionModels | None:
-        """The models of a session that is still open, if it ever trained."""
-        with self._changed:
-            return self._models.get(session_id)
 
     def end(self, session_id: str | None) -> None:
         """The visitor left (the page's unload event): stop their run and free their models now."""

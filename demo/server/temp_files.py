@@ -6,7 +6,8 @@ until the server restarts. Gradio's ``delete_cache`` would, but its background t
 those live sets while request threads add to them: under load it meets "Set changed size
 during iteration", dies silently, and from then on deletes nothing (measured here: 6,235 of
 6,283 uploads still there after a burst of uploads). :func:`start_cleanup` does the same work
-from Gradio's own lists, on a snapshot of each set, in a thread that survives any error.
+from Gradio's own lists (read by :func:`demo.server.gradio_internals.temp_files_of`), on a
+snapshot of each set, in a thread that survives any error.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ import weakref
 from pathlib import Path
 
 import gradio as gr
-from gradio.utils import get_upload_folder
+
+from demo.server.gradio_internals import temp_files_of
 
 
 def delete_old_files(demo: gr.Blocks, age: float) -> int:
@@ -27,14 +29,11 @@ def delete_old_files(demo: gr.Blocks, age: float) -> int:
 
     The folder Gradio made for each file (named by its hash) goes too once it is empty.
     """
-    root = Path(get_upload_folder()).resolve()
-    keep: set[str] = set()
-    for block in list(demo.blocks.values()):
-        keep |= getattr(block, "keep_in_cache", set())
+    recorded = temp_files_of(demo)
     now, deleted = time.time(), 0
-    for files in list(demo.temp_file_sets):
+    for files in recorded.sets:
         for name in files.copy():  # a snapshot: request threads add to the set meanwhile
-            if name in keep:
+            if name in recorded.keep:
                 continue
             try:
                 if now - os.lstat(name).st_ctime <= age:
@@ -47,7 +46,7 @@ def delete_old_files(demo: gr.Blocks, age: float) -> int:
                 continue
             files.discard(name)
             folder = Path(name).parent
-            if folder.resolve() != root:  # Gradio's folder for this file alone, never the temporary folder itself
+            if folder.resolve() != recorded.folder:  # the file's own folder, never the temporary folder itself
                 try:
                     folder.rmdir()
                 except OSError:  # not empty, or already gone

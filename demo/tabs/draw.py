@@ -27,8 +27,8 @@ import gradio as gr
 import numpy as np
 import torch
 
-from demo.server import inputs
 from demo.server.context import AppContext
+from demo.server.gradio_internals import Sketchpad
 from demo.server.inputs import composite_of, sketch_digit
 from demo.server.limits import EVENT_CONCURRENCY
 from demo.server.log import expected_error
@@ -242,7 +242,7 @@ def _api_endpoints(view: DrawView, model: gr.Dropdown, session: gr.State) -> Non
     """``/predict`` and ``/explain``: they take the drawing as ``gr.Sketchpad`` sends it (a dict whose "composite" is
     an image), so ``gradio_client`` scripts written for a sketchpad keep working; only the label-confidence dict (or
     the explanation) comes back."""
-    sketch = inputs.Sketchpad(visible=False, type="pil", image_mode="RGBA", elem_id="api-sketchpad")
+    sketch = Sketchpad(visible=False, type="pil", image_mode="RGBA", elem_id="api-sketchpad")
     api_button = gr.Button(visible=False)
     api_label = gr.Label(visible=False, num_top_classes=3)
     api_button.click(view.api_predict, [sketch, model, session], api_label, api_name="predict",

@@ -29,8 +29,9 @@ import gradio as gr
 import numpy as np
 from PIL import Image
 
-from demo.server import gradio_queue, inputs
+from demo.server import gradio_internals, inputs
 from demo.server.context import AppContext
+from demo.server.gradio_internals import Sketchpad
 from demo.server.inputs import composite_of, sketch_digit
 from demo.server.limits import MAX_EXAMPLES_PER_SESSION
 from demo.server.log import expected_error
@@ -241,7 +242,7 @@ class TeachPanel:
         taught: Taught | None = None
         finished: FinishedEvent | None = None
         last = 0.0
-        with context.sessions.running(session_id, models, stop, gradio_queue.page_left):
+        with context.sessions.running(session_id, models, stop, gradio_internals.page_left):
             if models.closed:
                 return None
             try:
@@ -337,7 +338,7 @@ def _wire(panel: TeachPanel, correction: Correction) -> None:
 
 
 def _api_endpoint(context: AppContext, session: gr.State) -> None:
-    api_sketch = inputs.Sketchpad(visible=False, type="pil", image_mode="RGBA", elem_id="api-example-sketchpad")
+    api_sketch = Sketchpad(visible=False, type="pil", image_mode="RGBA", elem_id="api-example-sketchpad")
     api_label = inputs.Number(visible=False, precision=0, minimum=0, maximum=9)
     api = ExampleApi(context, gr.Number(visible=False, precision=0), session)
     api_button = gr.Button(visible=False)

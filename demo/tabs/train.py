@@ -27,7 +27,7 @@ from typing import Any
 
 import gradio as gr
 
-from demo.server import gradio_queue, inputs
+from demo.server import gradio_internals, inputs
 from demo.server.context import AppContext
 from demo.server.log import expected_error
 from demo.server.models_state import ModelPickers, SessionModels
@@ -40,7 +40,7 @@ from demo.views.pictures import placeholder_html
 from demo.views.unavailable import mnist_unavailable_markdown
 from mnist_core.data import MNISTUnavailableError
 from mnist_core.handwriting import HandwritingUnavailableError
-from mnist_core.models import MODELS, UnknownModelError, build_model, count_parameters, flops_per_image
+from mnist_core.models import MODELS, UnknownModelError, count_parameters_of, flops_per_image
 from mnist_core.recipes import RECIPES, InvalidRecipeError, Recipe, get_recipe
 from mnist_core.runs import TrainingData
 from mnist_core.train import EpochEvent, FinishedEvent, StartEvent, StepEvent
@@ -160,7 +160,7 @@ class TrainView:
             report(data=DataSize(len(data.mnist.train_images), len(data.mnist.test_images)))
             stop_flag = RunStop()
             # Registered (so that Stop and the page's unload find it) for exactly as long as it trains.
-            with context.sessions.running(session_id_of(request), models, stop_flag, gradio_queue.page_left):
+            with context.sessions.running(session_id_of(request), models, stop_flag, gradio_internals.page_left):
                 if models.closed:  # its page closed while it waited (Gradio still started it): nobody to train for
                     return
                 outcome = yield from _train_streaming(context, chosen, data, models, self, stop_flag, report)
@@ -169,7 +169,7 @@ class TrainView:
     def waiting(self, request: gr.Request) -> Any:
         """The status while this visitor's run waits for the runs ahead (nothing if it starts at once)."""
         context, me = self.context, session_id_of(request)
-        queued = gradio_queue.waiting_inputs("train", me) or []  # None: Gradio's queue unreadable, none counted
+        queued = gradio_internals.waiting_inputs("train", me) or []  # None: Gradio's queue unreadable, none counted
         recipes = [recipe for recipe in map(_queued_recipe, queued) if recipe is not None]
         measured, data = context.sessions.measured()
         text = estimate(context.sessions.runs_in_progress(but_not=me), recipes, context.train_concurrency, measured,
@@ -430,9 +430,4 @@ def _finished(chosen: Recipe, models: SessionModels, view: TrainView, curve: Tra
     return {**view.idle(), **view.pickers.updates(models, entry.key), view.chart: training_figure(curve),
             view.status: summary, view.session: models, view.probes: trained.probes, view.filters: trained.filters,
             view.download: model_files.download_update(models, entry, view.download)}
-
-
-def count_parameters_of(name: str) -> int:
-    """Parameter count of a registered architecture (for the model dropdown's labels)."""
-    return count_parameters(build_model(name))
 

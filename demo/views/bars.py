@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from demo.views.assets import asset
 from demo.views.charts import SMOOTH_COLOR
 
 #: The heading above the bars (the chart is its own label: no Gradio label to overlap it).
@@ -39,17 +40,4 @@ def probability_bars_html(probabilities: Sequence[float] | np.ndarray | None, ti
             f'<ol class="prob-bars">{"".join(bars)}</ol></div>')
 
 
-CSS = """
-.prob-chart { min-width: 240px; }
-.prob-title { font-size: 0.95rem; font-weight: 600; margin-bottom: 4px; }
-.prob-bars { display: flex; align-items: stretch; gap: 4px; height: 230px; margin: 0; padding: 0 0 1.6rem;
-  list-style: none; border-bottom: 1px solid #999; position: relative; }
-.prob-bar { flex: 1; display: flex; flex-direction: column; justify-content: flex-end; align-items: center;
-  position: relative; margin: 0; padding: 0; min-width: 0; }
-.prob-fill { width: 100%; background: #b8c4d9; border-radius: 3px 3px 0 0; min-height: 1px; }
-.prob-best .prob-fill { background: SMOOTH_COLOR; }
-.prob-value { font-size: 0.8rem; white-space: nowrap; line-height: 1.2; }
-.prob-best .prob-value { font-weight: 700; }
-.prob-digit { position: absolute; bottom: -1.5rem; font-size: 1.05rem; line-height: 1.4rem; }
-.prob-best .prob-digit { font-weight: 700; }
-""".replace("SMOOTH_COLOR", SMOOTH_COLOR)
+CSS = asset("bars.css", SMOOTH_COLOR=SMOOTH_COLOR)

@@ -118,9 +118,9 @@ def confusion_figure(confusion: np.ndarray, normalise: bool = False) -> go.Figur
     wash out the handful of mistakes per cell that are the point of the chart.
 
     The cells' text has no fixed size: plotly sizes it to fit the narrowest cell's longest
-    number, up to the layout's font size (``CELL_FONT_MAX``). A fixed 14 px cut "1130" to "130"
-    on a phone and stayed 14 px on a projector; now a phone gets ~11 px and a projector up
-    to 28 px. The axes keep the usual size.
+    number, up to the layout's font size (``CELL_FONT_MAX``): a phone gets ~11 px and a projector up
+    to 28 px, where a fixed 14 px would cut "1130" to "130" on a phone and stay small on a projector.
+    The axes keep the usual size.
 
     A click on a cell shows its images (:mod:`demo.views.heatmap_click`), so the chart does not zoom.
     """

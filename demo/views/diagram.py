@@ -1,7 +1,7 @@
 """The Model tab's diagram: a box per step of the model, with the shape of what it outputs, as HTML.
 
-It was a plotly figure of fixed rows of seven boxes: on a phone the boxes shrank until their
-text overlapped, and on a projector the text stayed 13 px however wide the screen. As HTML
+HTML rather than a plotly figure: a figure's fixed rows of boxes shrink on a phone until their
+text overlaps, and keep their text 13 px on a projector however wide the screen. As HTML
 the boxes wrap like words: as many to a row as the screen holds, their text in the theme's
 sizes (which grow on a projector), and an arrow before every box but the first.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
+from demo.views.assets import asset
 from demo.views.pictures import shape_text
 from mnist_core.introspect import DiagramBox
 
@@ -23,17 +24,7 @@ DIAGRAM_COLOURS = {
 #: Styles of the diagram (added to the app's CSS). On a projector the boxes' type is one size larger.
 #: The layer table below it scrolls inside itself on a phone (its four columns made the page 750 px wide):
 #: ``contain: inline-size`` stops its width from widening the columns around it.
-CSS = """
-.diagram-caption { font-size: var(--text-md); font-weight: 600; margin: 0 0 8px; }
-.diagram-flow { display: flex; flex-wrap: wrap; align-items: center; gap: 10px 0; }
-.diagram-step { display: flex; align-items: center; }
-.diagram-arrow { font-size: 1.6em; color: #495057; padding: 0 6px; line-height: 1; }
-.diagram-box { border: 1.5px solid #495057; border-radius: 6px; padding: 6px 10px; text-align: center;
-  font-size: var(--text-md); line-height: 1.3; min-width: 6.5em; color: #212529; }
-.diagram-box span { display: block; white-space: nowrap; }
-@media (min-width: 1600px) { .diagram-box { font-size: var(--text-lg); } }
-#layer-table { contain: inline-size; min-width: 0; max-width: 100%; overflow-x: auto; }
-"""
+CSS = asset("diagram.css")
 
 
 def _box(box: DiagramBox) -> str:

@@ -19,43 +19,11 @@ from typing import Any
 import gradio as gr
 
 from demo.server.inputs import refuse
+from demo.views.assets import asset
 from mnist_core.data import NUM_CLASSES
 
-#: Runs once when the component mounts; ``{plot}`` is the CSS selector of the ``gr.Plot`` to hook.
-JS_TEMPLATE = """
-const PLOT = '{plot}';
-const scope = element.closest('#confusion-content') || document.body;
-let seq = 0;
-// The chart's click bubbles up as a DOM event, so a picker mounted again replaces this one cleanly.
-const onCell = (e) => {{
-  if (!element.isConnected) {{ document.removeEventListener('confusion-cell', onCell); return; }}
-  seq += 1;
-  props.value = {{seq: seq, true: e.detail.true, predicted: e.detail.predicted}};
-}};
-document.addEventListener('confusion-cell', onCell);
-const hook = () => {{
-  const gd = document.querySelector(PLOT + ' .js-plotly-plot');
-  if (!gd || gd.dataset.cellPicker || typeof gd.on !== 'function') return;
-  gd.dataset.cellPicker = '1';
-  gd.on('plotly_click', (data) => {{
-    const pt = data && data.points && data.points[0];
-    if (!pt) return;
-    gd.dispatchEvent(new CustomEvent('confusion-cell', {{bubbles: true,
-      detail: {{true: Number(pt.y), predicted: Number(pt.x)}}}}));
-  }});
-}};
-const observer = new MutationObserver(() => {{
-  if (!element.isConnected) {{ observer.disconnect(); return; }}
-  hook();
-}});
-observer.observe(scope, {{childList: true, subtree: true}});
-hook();
-"""
-
 #: The page's style: a heatmap cell looks clickable.
-CSS = """
-#confusion-heatmap .nsewdrag { cursor: pointer !important; }
-"""
+CSS = asset("heatmap_click.css")
 
 
 def _digit(value: Any) -> bool:
@@ -69,7 +37,7 @@ class CellPicker(gr.HTML):
     """
 
     def __init__(self, plot_selector: str, **kwargs: Any) -> None:
-        super().__init__(value=None, html_template="", js_on_load=JS_TEMPLATE.format(plot=plot_selector),
+        super().__init__(value=None, html_template="", js_on_load=asset("heatmap_click.js", PLOT=plot_selector),
                          apply_default_css=False, visible="hidden", **kwargs)
 
     def preprocess(self, payload: Any) -> tuple[int, int] | None:

@@ -29,6 +29,9 @@ from functools import lru_cache
 import gradio as gr
 import segno
 
+from demo.server.gradio_internals import served_address
+from demo.views.assets import asset
+
 #: Host names that mean "every network of this computer".
 EVERY_NETWORK = {"0.0.0.0", "::", ""}
 
@@ -45,32 +48,7 @@ OPEN_TO_CLASS = ("To open it to the class, start it again with `python app.py --
 #: is as large as the screen allows (up to 420 px: scannable from the back of a room off a projector) and
 #: lies over the page instead of pushing the drawing pad down. On a phone the bar is smaller and sits in
 #: the title's first line (the title flows around it), so it costs a student's screen no height.
-CSS = """
-#app-header { align-items: flex-start; flex-wrap: nowrap; gap: 12px; position: relative; z-index: 50; }
-#app-header > #app-title { flex: 1 1 auto; min-width: 0; }
-#join-class { flex: 0 0 auto; width: auto; min-width: 0; position: relative; z-index: 20;
-  overflow: visible !important; }
-#join-class > .label-wrap { white-space: nowrap; gap: 8px; }
-#join-class > [data-testid="accordion-content"] { position: absolute; top: calc(100% + 4px); right: 0;
-  width: max-content; max-width: calc(100vw - 24px); padding: 16px; background: var(--block-background-fill);
-  border: 1px solid var(--block-border-color); border-radius: var(--block-radius); box-shadow: var(--shadow-drop-lg); }
-#join-class .join-box { display: flex; flex-wrap: wrap; gap: 16px 24px; align-items: center; }
-#join-class .join-qr { width: min(420px, calc(100vh - 200px), calc(100vw - 72px)); min-width: 160px;
-  background: #fff; line-height: 0; }
-#join-class .join-qr svg { width: 100%; height: auto; display: block; shape-rendering: crispEdges; }
-#join-class .join-text { max-width: min(380px, calc(100vw - 72px)); }
-#join-class .join-url { font-size: var(--text-xxl); font-weight: 700; overflow-wrap: anywhere; }
-#join-class .join-note { max-width: min(560px, calc(100vw - 72px)); margin: 0; }
-#join-class code { white-space: nowrap; }
-@media (max-width: 640px) {
-  #join-class { position: absolute; top: 0; right: 0; width: 128px; padding: 0 !important; }
-  #app-title h1::before { content: ""; float: right; width: 134px; height: 22px; }
-  #join-class > .label-wrap { font-size: 13px; height: 22px; padding: 0 8px; gap: 4px; }
-  #join-class > .label-wrap span { font-size: 13px; }
-  #join-class > [data-testid="accordion-content"] { max-width: calc(100vw - 40px); padding: 12px; }
-  #join-class .join-qr, #join-class .join-text, #join-class .join-note { width: calc(100vw - 66px); }
-  #join-class .join-url { font-size: var(--text-lg); }
-}"""
+CSS = asset("join.css")
 
 
 @dataclass(frozen=True)
@@ -94,10 +72,7 @@ class Join:
 def served_by(demo: gr.Blocks) -> Served:
     """Where ``demo`` is served, as its ``launch`` recorded it: ``server_name``, ``share_url``, and the port
     visitors use (the Node proxy's in Gradio's SSR mode, where Python listens on an inner port)."""
-    host = getattr(demo, "server_name", None) or "127.0.0.1"
-    port = getattr(demo, "node_port", None) if getattr(demo, "_node_is_proxy", False) else None
-    port = port or getattr(demo, "server_port", None) or 7860
-    return Served(host, int(port), getattr(demo, "share_url", None) or None)
+    return Served(*served_address(demo))
 
 
 def lan_ipv4() -> str | None:

@@ -15,6 +15,7 @@ import html
 
 import torch
 
+from demo.views.assets import asset
 from mnist_core.predict import CONFIDENT
 
 MNIST_ONLY_TITLE = "Learnt from MNIST alone"
@@ -52,14 +53,4 @@ def lesson_html(mnist_only: torch.Tensor | None, drawing: torch.Tensor | None) -
             f'<p class="lesson-note">{html.escape(note)}</p></div>')
 
 
-CSS = """
-#lesson .lesson-row { display: flex; gap: 0.6rem; }
-#lesson .lesson-card { flex: 1; border-radius: 0.6rem; padding: 0.4rem 0.7rem; text-align: center;
-  border: 2px solid var(--border-color-primary); }
-#lesson .lesson-title { font-size: 0.95rem; font-weight: 600; }
-#lesson .lesson-digit { font-size: 2.6rem; font-weight: 700; line-height: 1.1; }
-#lesson .lesson-conf { font-size: 0.95rem; opacity: 0.8; }
-#lesson .lesson-differ .lesson-mnist { border-color: #d62728; }
-#lesson .lesson-differ .lesson-drawing { border-color: #2b8a3e; }
-#lesson .lesson-note { margin: 0.4rem 0 0; font-size: 1rem; }
-"""
+CSS = asset("lesson.css")

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image
 
+from demo.views.assets import asset
 from mnist_core.saliency import Explanation
 
 #: Anchor colours of the sequential map for activations (dark = 0, bright = 1), roughly viridis.
@@ -322,31 +323,4 @@ def filters_html(filters: np.ndarray | None, layer: str, when: str) -> str:
 
 
 #: Styles for the blocks above (added to the app's CSS).
-CSS = """
-.inside-row { display: flex; flex-wrap: wrap; gap: 18px; align-items: flex-start; }
-.inside-fig { margin: 0; max-width: 100%; }
-.inside-fig figcaption { font-size: 0.95rem; max-width: 420px; margin-top: 4px; }
-.inside-img { image-rendering: pixelated; max-width: 100%; height: auto; display: block; }
-.model-input { margin: 0; }
-.model-input .inside-img, .model-input-blank { width: 280px; max-width: 100%; aspect-ratio: 1 / 1;
-  background: #000; border-radius: 6px; }
-.model-input figcaption { font-size: 0.95rem; margin-bottom: 4px; font-weight: 600; }
-.inside-empty { color: #666; padding: 1rem 0; }
-.probe-strip { display: flex; flex-wrap: wrap; gap: 8px; }
-.probe { margin: 0; text-align: center; position: relative; }
-.probe-mark { position: absolute; top: 0; right: 0; width: 18px; height: 18px; line-height: 18px;
-  border-radius: 0 6px 0 6px; color: #fff; font-weight: 700; font-size: 0.8rem; }
-.probe-right .probe-mark { background: RIGHT_COLOUR; }
-.probe-wrong .probe-mark { background: WRONG_COLOUR; }
-.probe img { width: 72px; height: 72px; border: 4px solid #ccc; border-radius: 6px; }
-.probe-right img { border-color: RIGHT_COLOUR; }
-.probe-wrong img { border-color: WRONG_COLOUR; }
-.probe figcaption { font-size: 1.15rem; font-weight: 600; }
-.probe-right figcaption { color: RIGHT_COLOUR; }
-.probe-wrong figcaption { color: WRONG_COLOUR; }
-.legend { display: flex; flex-wrap: wrap; align-items: center; gap: 2px 8px; margin: 8px 0 4px;
-  font-size: 0.9rem; line-height: 1.4; color: var(--body-text-color-subdued, #555); }
-.legend-bar, .legend-swatch { display: inline-block; vertical-align: middle; }
-.legend-bar { width: 72px; height: 12px; flex: none; border: 1px solid #999; border-radius: 2px; }
-.legend-swatch { width: 10px; height: 10px; flex: none; border: 3px solid; border-radius: 3px; }
-""".replace("RIGHT_COLOUR", RIGHT_COLOUR).replace("WRONG_COLOUR", WRONG_COLOUR)
+CSS = asset("pictures.css", RIGHT_COLOUR=RIGHT_COLOUR, WRONG_COLOUR=WRONG_COLOUR)

@@ -19,6 +19,7 @@ from pathlib import Path
 import torch
 
 from demo.server.models_state import ModelCatalog, ModelEntry, SessionModels, find_entry, model_choices
+from demo.views.assets import asset
 from mnist_core.models import count_parameters
 from mnist_core.predict import CONFIDENT
 
@@ -74,14 +75,4 @@ def readings_html(entries: Sequence[ModelEntry], probabilities: Mapping[str, tor
     return f'<div class="readings"><span class="readings-heading">{HEADING}</span>{chips}</div>'
 
 
-CSS = """
-#readings .readings { display: flex; flex-wrap: wrap; align-items: center; gap: 0.25rem 0.35rem;
-  font-size: 0.8rem; line-height: 1.3; }
-#readings .readings-idle { opacity: 0.7; }
-#readings .readings-heading { opacity: 0.8; }
-#readings .reading-chip { white-space: nowrap; border: 1px solid var(--border-color-primary);
-  border-radius: 999px; padding: 0.05rem 0.5rem; }
-#readings .reading-main { font-weight: 600; border: 2px solid var(--color-accent); }
-#readings .reading-differ { background: #fde8e8; border-color: #d62728; color: #8a1c1c; }
-#readings .reading-tag { font-size: 0.7rem; text-transform: uppercase; letter-spacing: 0.03em; }
-"""
+CSS = asset("readings.css")
