@@ -7,6 +7,7 @@ import os
 import gradio as gr
 
 from demo.server.context import AppContext
+from demo.server.gradio_internals import CheckedBlocks
 from demo.server.gradio_internals import install as wake_queue_on_events
 from demo.server.limits import EVENT_CONCURRENCY, temp_cleanup
 from demo.server.models_state import SessionModels
@@ -80,7 +81,7 @@ def build_demo(data_dir: str | os.PathLike[str] | None = None, assets_dir: str |
     """
     if context is None:
         context = AppContext.create(data_dir=data_dir, assets_dir=assets_dir, train_concurrency=train_concurrency)
-    with gr.Blocks(title=TITLE) as demo:
+    with CheckedBlocks(title=TITLE) as demo:
         session = gr.State(SessionModels(), delete_callback=context.sessions.forget)
         _header(demo)
         draw, train_slot = _tabs(context, session)

@@ -47,6 +47,12 @@ move :data:`CHECKED_WITH`.
    (``fn_index`` or ``/run/NAME``), and where the ASGI scope keeps the app
    (``scope["app"].get_blocks()``), as :mod:`demo.server.http_guard` needs them to refuse a request
    before Gradio reads it.
+7. **Inputs Gradio cannot take** (:class:`CheckedBlocks`). Before the app's function runs,
+   ``Blocks.preprocess_data`` counts the values sent, moves any file they name into its cache and
+   validates each against its component's data model; what fails there (too few values, a drawing
+   sent as a string, a path outside the upload folder) is an ordinary exception, which Gradio
+   answers with ``error: null`` and logs as a 1.4 KB traceback. Here it becomes the one-line
+   message every other refusal gets.
 """
 
 from __future__ import annotations
@@ -333,3 +339,34 @@ def unknown_function(blocks: Any, path: str, body: bytes) -> str | None:
     if name is not None and name not in {fn.api_name for fn in blocks.fns.values()}:
         return f"No such endpoint: /{name[:60]}."
     return None
+
+
+# 7. Inputs Gradio cannot take -----------------------------------------------------------------------------------
+
+class CheckedBlocks(gr.Blocks):
+    """A ``gr.Blocks`` whose input processing refuses what it cannot take with a message, not ``error: null``."""
+
+    async def preprocess_data(self, block_fn: Any, inputs: list[Any], state: Any, explicit_call: bool = False) -> Any:
+        try:
+            return await super().preprocess_data(block_fn, inputs, state, explicit_call)
+        except gr.Error:
+            raise
+        except Exception as exc:
+            name = getattr(block_fn, "api_name", None) or getattr(block_fn, "name", None) or "this function"
+            raise expected_error(f"/{str(name).lstrip('/')[:60]} cannot use these inputs: {input_problem(exc)}"
+                                 ) from None
+
+
+def input_problem(exc: Exception) -> str:
+    """What was wrong with the inputs, in one short line: the first field a data model refused and why, or the
+    first line of any other error."""
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        try:
+            first = errors()[0]
+            where = ".".join(str(part) for part in first.get("loc", ()) if not isinstance(part, int)) or "the value"
+            return shorten(f"{where}: {first.get('msg', 'not valid')}", 160)
+        except (IndexError, TypeError, AttributeError):
+            pass
+    text = str(exc).strip()
+    return shorten(text.splitlines()[0] if text else type(exc).__name__, 160)

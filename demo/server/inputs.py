@@ -73,7 +73,8 @@ class Dropdown(gr.Dropdown):
 
 
 class Number(gr.Number):
-    """A ``gr.Number`` that refuses text, lists, NaN and infinity (JSON from outside the page can carry them)."""
+    """A ``gr.Number`` that refuses text, lists, NaN and infinity (JSON from outside the page can carry them), and a
+    fraction where it counts (``precision=0``: a label, an epoch count, a seed)."""
 
     def preprocess(self, payload: Any) -> Any:
         if payload is not None:
@@ -85,6 +86,8 @@ class Number(gr.Number):
                 finite = False
             if not finite:
                 raise refuse(self, f"must be a finite number, got {shorten(str(payload), 20)}")
+            if self.precision == 0 and not float(payload).is_integer():  # Gradio would round 3.7 to 4 silently
+                raise refuse(self, f"must be a whole number, got {payload:g}")
         return checked_preprocess(self, super().preprocess, payload)
 
 
