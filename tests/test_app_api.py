@@ -8,9 +8,9 @@ import pytest
 from gradio_client import Client
 from PIL import Image
 
-from bench.app import sketch_value as sketch
-from bench.sketches import PLAIN_DIGITS
 from demo.tabs.draw import PROMPT
+from tests.support.clients import sketch_value as sketch
+from tests.support.sketches import PLAIN_DIGITS
 
 
 @pytest.mark.parametrize("digit", sorted(PLAIN_DIGITS))
@@ -139,7 +139,7 @@ def test_explain_shows_inside_the_network(client: Client, seven_sketch, draw) ->
 def test_teach_through_the_api_learns_this_sessions_examples_for_this_session_only(app_server, tmp_path) -> None:
     """/add_example keeps drawings with the digit they are, /teach fine-tunes a copy, and /predict with the taught
     model's key reads them so; another visitor has no such model."""
-    from bench.sketches import CROSS, plain_strokes
+    from tests.support.sketches import CROSS, plain_strokes
 
     client = Client(app_server.url, verbose=False)
     crosses = []

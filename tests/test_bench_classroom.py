@@ -13,10 +13,10 @@ import gradio as gr
 import numpy as np
 import pytest
 
-from bench.app import free_port
 from bench.classroom import drawings_for, run_class, summarize, timeline
 from bench.page_recording import PAD_ID, Action, Page, Recording, classify
 from bench.phones import Script, carries, file_urls
+from tests.support.clients import free_port
 
 
 def config(deps: list[dict], components: dict[int, str]) -> dict:

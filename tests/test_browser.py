@@ -9,16 +9,13 @@ Screenshots of every step (and of every tab) go to ``test-artifacts/``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bench.browser import STATUS_SAYS
 from mnist_core.paths import ASSETS_DIR
 from tests.pages import (
-    BROWSER,
     EUROPEAN_ONE,
     ONE,
     SEVEN,
@@ -26,23 +23,16 @@ from tests.pages import (
     stroke,
     top_prediction,
     wait_for_answer,
-    wait_for_canvas,
     wait_for_images,
 )
+from tests.support.chromium import STATUS_SAYS
 
-pytestmark = BROWSER
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def page(browser: Any, app_server) -> Iterator[Any]:
-    url = app_server.url
-    context = browser.new_context(viewport={"width": 1440, "height": 1000})
-    pg = context.new_page()
-    pg.set_default_timeout(30_000)
-    pg.goto(url)
-    wait_for_canvas(pg)
-    yield pg
-    context.close()
+def page(open_page: Any, app_server) -> Any:
+    return open_page(app_server.url)
 
 
 def test_draw_a_digit_and_read_it(page: Any) -> None:
@@ -157,17 +147,15 @@ def test_train_live_then_stop(page: Any, app_server) -> None:
     assert "trained here #1" in page.locator("#draw-model input").input_value()
 
 
-def test_closing_the_tab_ends_the_run(browser: Any, app_server) -> None:
-    context = browser.new_context(viewport={"width": 1440, "height": 1000})
-    pg = context.new_page()
-    pg.goto(app_server.url)
+def test_closing_the_tab_ends_the_run(open_page: Any, app_server) -> None:
+    pg = open_page(app_server.url, ready=False)
     pg.get_by_role("tab", name="Train").click()
     pg.locator("#start-button").click()
     pg.wait_for_function("() => /Epoch 1 of/.test(document.querySelector('#train-status').innerText)",
                          timeout=60_000)
     visitor = session_hash(pg)
     assert app_server.sessions.run_of(visitor) is not None
-    context.close()
+    pg.context.close()
     assert app_server.sessions.wait_for(lambda s: s.run_of(visitor) is None, timeout=60), \
         "the run kept training after its tab was closed"
 

@@ -176,9 +176,9 @@ def test_bad_files_give_one_line_never_a_traceback_or_a_hang(tmp_path: Path) -> 
 
 def test_teach_learns_the_examples_downloaded_from_the_app(tmp_path: Path, data_dir: Path) -> None:
     """The Draw tab's examples zip, taught at home: the same fine-tuning, its before/after said, a checkpoint saved."""
-    from bench.sketches import CROSS, plain_strokes
     from mnist_core.examples import Example, write_examples
     from mnist_core.preprocess import sketch_to_mnist
+    from tests.support.sketches import CROSS, plain_strokes
 
     digit = (sketch_to_mnist(plain_strokes(CROSS, size=400)).numpy() * 255).round().astype("uint8")
     write_examples(tmp_path / "your-examples.zip", [Example(digit, 4)])

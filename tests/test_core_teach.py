@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 import torch
 
-from bench.sketches import CROSS, plain_strokes
 from mnist_core.checkpoint import load_checkpoint
 from mnist_core.data import MNISTData
 from mnist_core.examples import MAX_EXAMPLES, Example, ExamplesError, as_digits, read_examples, write_examples
@@ -23,6 +22,7 @@ from mnist_core.paths import ASSETS_DIR
 from mnist_core.preprocess import sketch_to_mnist
 from mnist_core.teach import REPLAY_POOL, Taught, augment_for, replay_sample, teach
 from mnist_core.train import FinishedEvent, StartEvent, StepEvent
+from tests.support.sketches import CROSS, plain_strokes
 
 #: A hash sign: four strokes, no digit either.
 HASH = [[(0.4, 0.2), (0.34, 0.8)], [(0.65, 0.2), (0.59, 0.8)], [(0.22, 0.4), (0.78, 0.4)], [(0.2, 0.6), (0.76, 0.6)]]

@@ -22,10 +22,9 @@ import pytest
 from gradio_client import Client
 from starlette.requests import ClientDisconnect
 
-from bench.app import connect, free_port
-from bench.common import REPO
 from demo.server.http_guard import RequestGuard
 from demo.server.log import expected_error
+from tests.support.clients import REPO, connect, free_port
 
 
 def wait_for_text(path: Path, text: str, timeout: float = 20) -> str:

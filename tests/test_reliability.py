@@ -18,10 +18,10 @@ import pytest
 from gradio_client import Client
 from PIL import Image, ImageDraw
 
-from bench.app import connect, free_port, rss_mb, send_event, start_app
-from bench.app import sketch_value as sketch
-from bench.sketches import plain_digit
 from demo.tabs.draw import PROMPT
+from tests.support.clients import connect, free_port, rss_mb, send_event, start_app
+from tests.support.clients import sketch_value as sketch
+from tests.support.sketches import plain_digit
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -32,7 +32,7 @@ def still_serving(client: Client, seven_sketch: dict[str, Any]) -> None:
 
 
 def _canvas(mode: str, size: int = 800) -> Image.Image:
-    """The plain 7 (``bench.sketches.plain_digit``), converted to an image mode a browser would never send."""
+    """The plain 7 (``tests.support.sketches.plain_digit``), converted to an image mode a browser would never send."""
     img = plain_digit(7, size=size)
     if mode == "alpha-only":  # strokes only in the alpha channel, colour all black
         alpha = 255 - np.asarray(img.convert("L"))
