@@ -565,6 +565,7 @@ def test_the_readme_names_every_recipe_the_train_tab_offers() -> None:
     assert listed and set(re.findall(r"`([^`]+)`", listed.group(1))) == set(RECIPES)
 
 
+@pytest.mark.slow
 def test_a_drawing_model_trained_in_the_app_carries_its_fitted_temperature(tiny_data, data_dir: Path,
                                                                             tmp_path: Path) -> None:
     """The Train tab's run ends through ``mnist_core.runs.finish_run``, as the CLI's does: a drawing run

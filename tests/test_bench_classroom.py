@@ -92,6 +92,7 @@ def drawn_app(shape: str) -> gr.Blocks:
     return app
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("shape,files", [("chained", 1.0), ("one", 0.0), ("generator", 0.0)])
 def test_phones_replay_the_answer_its_picture_and_the_inside_views_whatever_the_events_shape(shape: str,
                                                                                             files: float) -> None:

@@ -202,6 +202,7 @@ def _deflated_bomb(path: Path, megabytes: int) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_a_zip_bomb_checkpoint_is_refused_before_unpacking(tmp_path: Path) -> None:
     """Item 3: 1 MB on disk, 1 GB unpacked cost 1.75 GB in ``predict --checkpoint``; it must cost nothing."""
     import subprocess
@@ -224,6 +225,7 @@ def test_a_zip_bomb_checkpoint_is_refused_before_unpacking(tmp_path: Path) -> No
     assert peaks["bomb.pt"] < peaks["text.pt"] + 64, peaks  # MB
 
 
+@pytest.mark.slow
 def test_a_failed_write_says_the_real_reason(tmp_path: Path) -> None:
     """Item 6: under a file-size limit torch said "unexpected pos" (a RuntimeError the rescue never caught)."""
     import subprocess

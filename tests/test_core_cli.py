@@ -32,7 +32,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> tuple[P
     return folder / "model.pt", proc
 
 
-@pytest.mark.slow
+@pytest.mark.train
 def test_train_shows_progress_and_saves_a_checkpoint(trained) -> None:
     path, proc = trained
     assert proc.returncode == 0, proc.stderr
@@ -45,7 +45,7 @@ def test_train_shows_progress_and_saves_a_checkpoint(trained) -> None:
     assert ckpt.test_accuracy >= 0.98
 
 
-@pytest.mark.slow
+@pytest.mark.train
 def test_eval_json_reports_the_same_accuracy(trained, data_dir: Path, tmp_path: Path) -> None:
     path, _ = trained
     proc = cli("eval", "--checkpoint", str(path), "--json", cwd=tmp_path, data_dir=data_dir)
@@ -57,7 +57,7 @@ def test_eval_json_reports_the_same_accuracy(trained, data_dir: Path, tmp_path: 
     assert "Test set: average loss" in plain.stdout and "Per-class accuracy" in plain.stdout
 
 
-@pytest.mark.slow
+@pytest.mark.train
 def test_predict_reads_a_drawn_digit(trained, tmp_path: Path, draw) -> None:
     draw(7, "seven.png")
     draw(7, "white-on-clear.png", ink=(255, 255, 255, 255), background=(0, 0, 0, 0))
@@ -102,7 +102,7 @@ def test_every_command_explains_itself(command: str, tmp_path: Path) -> None:
     assert proc.returncode == 0 and "usage: python -m mnist_core" in proc.stdout
 
 
-@pytest.mark.slow
+@pytest.mark.train
 def test_a_failed_save_keeps_the_trained_model_elsewhere(tmp_path: Path, data_dir: Path) -> None:
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the output folder should be")
@@ -117,6 +117,7 @@ def test_a_failed_save_keeps_the_trained_model_elsewhere(tmp_path: Path, data_di
     assert load_checkpoint(rescued).test_accuracy >= 0.98
 
 
+@pytest.mark.slow
 def test_cli_refuses_a_malicious_checkpoint_without_running_it(tmp_path: Path) -> None:
     import pickle
 
@@ -155,6 +156,7 @@ def test_ctrl_c_while_importing_ends_with_one_line(tmp_path: Path) -> None:
     assert proc.returncode == 130 and "error: interrupted" in err and "Traceback" not in err, err[-2000:]
 
 
+@pytest.mark.slow
 def test_bad_files_give_one_line_never_a_traceback_or_a_hang(tmp_path: Path) -> None:
     """Item 7: a copy of /etc/passwd, a string for metadata, an image that is a named pipe (predict hung)."""
     import shutil
@@ -174,6 +176,7 @@ def test_bad_files_give_one_line_never_a_traceback_or_a_hang(tmp_path: Path) -> 
         assert proc.returncode == 1 and "Traceback" not in proc.stderr and named in proc.stderr, proc.stderr[-2000:]
 
 
+@pytest.mark.train
 def test_teach_learns_the_examples_downloaded_from_the_app(tmp_path: Path, data_dir: Path) -> None:
     """The Draw tab's examples zip, taught at home: the same fine-tuning, its before/after said, a checkpoint saved."""
     from mnist_core.examples import Example, write_examples
@@ -190,6 +193,7 @@ def test_teach_learns_the_examples_downloaded_from_the_app(tmp_path: Path, data_
     assert taught.model_name == "drawing-cnn" and taught.metadata["taught"]["examples"] == 1
 
 
+@pytest.mark.slow
 def test_teach_refuses_a_file_that_is_not_examples_in_one_line(tmp_path: Path, data_dir: Path) -> None:
     (tmp_path / "notes.zip").write_text("not a zip")
     proc = cli("teach", "--examples", "notes.zip", "--out", "taught.pt", cwd=tmp_path, data_dir=data_dir)

@@ -67,6 +67,7 @@ def test_the_shipped_drawing_model_reads_writers_it_never_saw(drawing_model, sou
     assert min(per_digit) >= 0.9, per_digit
 
 
+@pytest.mark.slow
 def test_its_confidence_is_calibrated_on_images_it_never_saw(drawing_model, data_dir, mnist) -> None:
     """The fitted temperature lowers the calibration error on MNIST test, and keeps it under 1% on held-out writers.
 

@@ -52,6 +52,7 @@ def read(model: torch.nn.Module, ex: Example) -> int:
     return int(model(((torch.from_numpy(ex.digit).float() / 255 - 0.1307) / 0.3081)[None, None]).argmax())
 
 
+@pytest.mark.train
 def test_teaching_learns_the_examples_without_forgetting_mnist(shipped, lesson) -> None:
     examples, events, taught = lesson
     assert isinstance(taught, Taught) and taught.status == "completed"
@@ -64,6 +65,7 @@ def test_teaching_learns_the_examples_without_forgetting_mnist(shipped, lesson) 
     assert not taught.model.training and next(taught.model.parameters()).device.type == "cpu"
 
 
+@pytest.mark.train
 @torch.inference_mode()
 def test_teaching_leaves_the_shared_model_untouched(shipped, lesson) -> None:
     examples, _, taught = lesson
@@ -74,6 +76,7 @@ def test_teaching_leaves_the_shared_model_untouched(shipped, lesson) -> None:
     assert [read(taught.model, e) for e in examples] == [e.label for e in examples]
 
 
+@pytest.mark.train
 def test_a_new_drawing_of_a_taught_shape_is_read_as_taught(lesson) -> None:
     """It learnt the shape, not the pixels: the cross drawn elsewhere on the canvas is a 4 too."""
     _, _, taught = lesson
@@ -81,6 +84,7 @@ def test_a_new_drawing_of_a_taught_shape_is_read_as_taught(lesson) -> None:
     assert read(taught.model, moved) == 4
 
 
+@pytest.mark.train
 def test_a_stopped_teaching_still_hands_back_its_model(shipped, mnist: MNISTData) -> None:
     class AfterFirstStep:
         steps = 0

@@ -14,7 +14,7 @@ import pytest
 from bench.crowd_start import run_crowd
 from tests.support.visitors import Page, Server, functions_of, press_start, served_small_app, settle
 
-pytestmark = pytest.mark.slow  # a child process serves the app, and each page trains (about a minute in all)
+pytestmark = pytest.mark.train  # a child process serves the app, and each page trains (about a minute in all)
 
 
 @pytest.fixture(scope="module")

@@ -47,6 +47,7 @@ def cut_off_upload(port: int) -> None:
         s.sendall(head.encode() + b"x" * 20_000)
 
 
+@pytest.mark.slow
 def test_a_browser_gone_mid_upload_is_one_line_in_the_app_log(tmp_path: Path) -> None:
     log = tmp_path / "app.log"
     port = free_port()

@@ -188,6 +188,7 @@ def _wait_for_progress(job, deadline_s: float = 120) -> None:
     raise AssertionError(f"no progress streamed: {job.outputs()[-1:]}")
 
 
+@pytest.mark.train
 def test_rapid_start_and_stop_clicks_leave_nothing_stuck(app_server, seven_sketch) -> None:
     """Two Starts in a row, Stop, a Start right after that Stop: no stuck queue, no training left running."""
     import time
@@ -234,6 +235,7 @@ def _threads_in_training_loop() -> list[str]:
     return busy
 
 
+@pytest.mark.train
 def test_models_of_visitors_who_left_are_freed(app_server, seven_sketch) -> None:
     """One visitor trains, stops and leaves; another leaves mid-run: neither model stays in memory."""
     import gc
@@ -366,6 +368,7 @@ def app_process(tmp_path_factory: pytest.TempPathFactory, data_dir: Path, seven_
         proc.wait(timeout=30)
 
 
+@pytest.mark.slow
 def test_a_decompression_bomb_is_refused_before_decoding(app_process: dict[str, Any], seven_sketch,
                                                          tmp_path: Path) -> None:
     """Item 1: a 37 KB PNG of 13000 x 13000 cost the server 2 GB and 7 s; here 6000 x 6000 (36 megapixels)."""
@@ -392,6 +395,7 @@ def _upload(url: str, *paths: Path) -> list[str]:
     return answer.json()
 
 
+@pytest.mark.slow
 def test_heavy_work_cannot_bypass_the_queue(app_process: dict[str, Any], seven_sketch, tmp_path: Path) -> None:
     """Item 2: POST /gradio_api/run/predict ran outside the queue: 8 large drawings at once took +3.4 GB."""
     import uuid
@@ -414,6 +418,7 @@ def test_heavy_work_cannot_bypass_the_queue(app_process: dict[str, Any], seven_s
     still_serving(app_process["client"], seven_sketch)  # the same drawing through the queue (gradio_client) is served
 
 
+@pytest.mark.slow
 def test_temporary_files_and_sessions_stay_bounded(app_process: dict[str, Any], tmp_path: Path) -> None:
     """Item 4: uploads stayed forever, and every new session kept ~160 KB of Gradio state (300: +44-60 MB)."""
     import time
