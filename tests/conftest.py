@@ -52,15 +52,17 @@ def pytest_deselected(items: list[pytest.Item]) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    """One line naming what ``-m`` left out, by layer, and how to run everything."""
+    """One line naming what ``-m`` (or ``-k``) left out, by layer, and how to run everything."""
     left_out = config.stash.get(_DESELECTED, [])
     if not left_out:
         return
-    layers = Counter(next((m for m in (*SLOW_LAYERS, "slow") if item.get_closest_marker(m)), "other")
+    layers = Counter(next((m for m in (*SLOW_LAYERS, "slow") if item.get_closest_marker(m)), "unmarked")
                      for item in left_out)
     named = ", ".join(f"{n} {layer}" for layer, n in layers.most_common())
-    terminalreporter.write_line(f"-m {config.option.markexpr!r} left out {len(left_out)} tests ({named}); "
-                                "plain `pytest` runs them all", yellow=True)
+    chosen = " ".join(f"{flag} {value!r}" for flag, value in (("-m", config.option.markexpr),
+                                                             ("-k", config.option.keyword)) if value)
+    terminalreporter.write_line(f"{chosen} left out {len(left_out)} tests ({named}); plain `pytest` runs them all",
+                                yellow=True)
 
 
 @pytest.fixture(scope="session", autouse=True)
