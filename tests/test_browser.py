@@ -72,7 +72,11 @@ def test_every_stroke_sends_the_whole_drawing_once_and_undo_takes_one_back(page:
     assert wait_for_answer(page) == "4"
     page.wait_for_selector("#feature-maps-view img")  # the inside views came with the answer
     assert page.evaluate("document.querySelector('#sketchpad').dataset.seq") == "2"
-    assert page.evaluate("document.querySelector('#model-input img').naturalWidth") == 28  # native size, inline
+    shown = page.evaluate("""() => { const img = document.querySelector('#model-input img');
+        return {width: img.clientWidth, natural: img.naturalWidth,
+                rendering: getComputedStyle(img).imageRendering}; }""")
+    assert shown["width"] >= 200, f"the model's input is shown {shown['width']} px wide"
+    assert shown["natural"] >= shown["width"] or shown["rendering"] == "pixelated", "its pixels are enlarged blurred"
     assert sum("/upload" in u or "/component_server" in u for u in requests) == 0
     assert sum("/queue/join" in u for u in requests) == 2  # one event per stroke: answer and inside views together
     assert [u for u in requests if "/file=" in u] == []
