@@ -56,8 +56,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     left_out = config.stash.get(_DESELECTED, [])
     if not left_out:
         return
-    layers = Counter(next((m for m in (*SLOW_LAYERS, "slow") if item.get_closest_marker(m)), "unmarked")
-                     for item in left_out)
+    names = {**{layer: layer for layer in SLOW_LAYERS}, "slow": "other slow"}
+    layers = Counter(next((names[m] for m in names if item.get_closest_marker(m)), "unmarked") for item in left_out)
     named = ", ".join(f"{n} {layer}" for layer, n in layers.most_common())
     chosen = " ".join(f"{flag} {value!r}" for flag, value in (("-m", config.option.markexpr),
                                                              ("-k", config.option.keyword)) if value)
