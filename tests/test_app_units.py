@@ -537,6 +537,7 @@ def test_whole_number_settings_read_what_they_can(monkeypatch: pytest.MonkeyPatc
     assert env_int("MNIST_UNSET_SETTING", 7) == 7
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["MNIST_TORCH_THREADS", "GRADIO_SERVER_PORT"])
 def test_the_app_stops_on_a_bad_setting_with_one_line_and_no_traceback(name: str) -> None:
     """Whoever starts ``python app.py`` with a bad value reads what is wrong, not a traceback."""

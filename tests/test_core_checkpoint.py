@@ -162,6 +162,7 @@ save_checkpoint(sys.argv[1], "pytorch-example", model)
 """
 
 
+@pytest.mark.slow
 def test_a_save_killed_mid_write_leaves_the_previous_checkpoint_readable(tmp_path: Path) -> None:
     """A process killed (SIGKILL) half-way through writing a save never leaves a broken file behind."""
     import signal

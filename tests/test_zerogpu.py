@@ -367,6 +367,7 @@ def test_the_apps_train_handler_goes_through_the_decorated_run(app_server,
     assert list(app_server.sessions.models_of(client.session_hash).entries) == [new_model]
 
 
+@pytest.mark.slow
 def test_the_app_trains_a_refused_run_on_the_cpu_and_keeps_its_model(app_server, zerogpu_answers, mnist: MNISTData,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """The whole way: spaces' wrapper in Gradio's handler (so it reads Gradio's real request), the refusal, the
