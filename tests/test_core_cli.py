@@ -96,6 +96,7 @@ def test_user_errors_exit_non_zero_with_one_clear_line(args, needle: str, tmp_pa
     assert needle in proc.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", ["train", "teach", "eval", "predict", "models", "recipes"])
 def test_every_command_explains_itself(command: str, tmp_path: Path) -> None:
     proc = cli(command, "--help", cwd=tmp_path)

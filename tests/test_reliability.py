@@ -277,6 +277,7 @@ def test_models_of_visitors_who_left_are_freed(app_server, seven_sketch) -> None
 # --- Issue 12: hostile requests against resources, and what the app exposes. ---------------------------------------
 
 
+@pytest.mark.slow
 def test_forged_inputs_get_a_clear_message(app_server, client: Client, seven_sketch) -> None:
     """Item 8: a list as the model, NaN and infinity as numbers, forged gallery indexes, fn_index 999."""
     url, demo = app_server.url, app_server.demo
