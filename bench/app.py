@@ -12,10 +12,6 @@ memory while one training run goes on.
 from __future__ import annotations
 
 import os
-import re
-import socket
-import ssl
-import subprocess
 import sys
 import threading
 import time
@@ -23,39 +19,19 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
-from gradio_client import Client, handle_file
+from gradio_client import Client
 
-from bench.common import REPO, Row, bench_parser, percentile, report
-from bench.sketches import plain_digit
+from bench.common import Row, bench_parser, percentile, report
 from demo.server.limits import EVENT_CONCURRENCY
-
-#: gradio_client opens a new httpx client for every request, and each one builds a TLS context by
-#: loading the whole CA bundle, even for plain http: measured here ~60 ms of CPU per prediction,
-#: twice what the app itself spends. A browser does nothing of the sort, so the simulated visitors
-#: share one context made once (certificates are still verified wherever TLS is used).
-TLS_CONTEXT = ssl.create_default_context()
-
-
-def new_client(url: str) -> Client:
-    """A visitor: its own gradio_client session, sharing :data:`TLS_CONTEXT`."""
-    return Client(url, verbose=False, ssl_verify=TLS_CONTEXT)  # httpx takes a context where a bool is typed
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.support.clients import STEP, connect, free_port, new_client, rss_mb, sketch_value, start_app
+from tests.support.sketches import plain_digit
 
 
 def sketch_file(folder: Path) -> Path:
-    """A 7 drawn as the sketchpad sends it (:func:`bench.sketches.plain_digit`): 800x800 RGBA, black on white."""
+    """A 7 drawn as the sketchpad sends it (:func:`tests.support.sketches.plain_digit`), 800x800 RGBA."""
     path = folder / "seven.png"
     plain_digit(7, width=30).save(path)
     return path
-
-
-def sketch_value(path: Path) -> dict[str, Any]:
-    return {"background": None, "layers": [], "composite": handle_file(str(path))}
 
 
 def wait_for_predict(url: str, sketch: dict[str, Any], deadline: float) -> float:
@@ -67,27 +43,6 @@ def wait_for_predict(url: str, sketch: dict[str, Any], deadline: float) -> float
         except Exception:  # not listening yet, or still starting: poll again
             time.sleep(0.05)
     raise TimeoutError(f"{url} did not answer /predict in time")
-
-
-def start_app(port: int, env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=REPO, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-#: A status line the Train tab streams while it trains.
-STEP = re.compile(r"Epoch (\d+) of \d+ · step ([\d,]+) of ([\d,]+)")
-
-
-def connect(url: str, timeout: float = 120) -> Client:
-    """A client of the app at ``url``, waiting while it starts."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return new_client(url)
-        except Exception:  # the app is still starting
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
 
 
 def global_step(job) -> int | None:
@@ -160,55 +115,6 @@ def bench_predict_vs_noop(folder: Path, n: int) -> Row:
                f"p50 {p50['/predict']:.0f} ms vs no-op {p50['/noop']:.0f} ms: +{extra:.1f} ms "
                f"(p95 {percentile(times['/predict'], 95) * 1e3:.0f} ms), {n} calls each",
                "p50 <= no-op p50 + 20 ms", extra <= 20, numbers={"p50_ms": p50, "extra_ms": extra})
-
-
-def send_event(url: str, fn_index: int, data: list[Any], *, event_data: dict[str, Any] | None = None,
-               session: str | None = None, timeout: float = 120) -> dict[str, Any]:
-    """Send one event by its ``fn_index``, as the page does (or a hand-made request, NaN included), from a new session.
-
-    Returns the queue's refusal of the join ({"status": ..., "detail": ...}) if it refused,
-    else the event's final ``process_completed`` message from the session's stream.
-    """
-    import json
-    import uuid
-
-    import httpx
-
-    session = session or uuid.uuid4().hex
-    body = json.dumps({"data": data, "fn_index": fn_index, "session_hash": session, "event_data": event_data})
-    joined = httpx.post(f"{url}gradio_api/queue/join", content=body, headers={"Content-Type": "application/json"},
-                        timeout=timeout)
-    if joined.status_code != 200:
-        return {"status": joined.status_code, "detail": joined.json().get("detail")}
-    event_id = joined.json()["event_id"]
-    with httpx.stream("GET", f"{url}gradio_api/queue/data", params={"session_hash": session},
-                      timeout=timeout) as stream:
-        for line in stream.iter_lines():
-            message = json.loads(line[5:]) if line.startswith("data:") else {}
-            if message.get("msg") == "process_completed" and message.get("event_id") == event_id:
-                return message
-    raise RuntimeError(f"event {event_id} never completed")
-
-
-def event_index(url: str, elem_id: str, trigger: str) -> int:
-    """The ``fn_index`` of the event the page sends on ``trigger`` of the component ``elem_id`` (from /config).
-
-    Events the page alone uses (the Dataset tab's Reshuffle, say) have no API name to call them by.
-    """
-    import httpx
-
-    config = httpx.get(f"{url}config", timeout=60).json()
-    component = next(c["id"] for c in config["components"] if c.get("props", {}).get("elem_id") == elem_id)
-    return next(d["id"] for d in config["dependencies"] if [component, trigger] in d["targets"])
-
-
-def rss_mb(pid: int) -> tuple[float, float]:
-    """(current, peak) resident memory of a process in MB, from /proc."""
-    fields = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key, _, value = line.partition(":")
-        fields[key] = value
-    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
 
 
 def bench_memory_while_training(env: dict[str, str], seconds: float) -> Row:

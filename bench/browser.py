@@ -22,25 +22,12 @@ import os
 import statistics
 import sys
 import time
-import urllib.request
 from typing import Any
 
-from bench.app import free_port, start_app
 from bench.common import Row, bench_parser, percentile, report
-
-#: Debian's chromium (``playwright install`` cannot run here); the tests use the same.
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-#: Chromium's flags: no sandbox (containers), software rendering, nothing fetched from outside.
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-               "--no-first-run"]
-
-#: Digits as strokes through points (fractions of the canvas): one- and two-stroke digits.
-DIGITS: dict[str, list[list[tuple[float, float]]]] = {
-    "1 (European)": [[(0.30, 0.45), (0.55, 0.15), (0.55, 0.85)]],
-    "7": [[(0.28, 0.22), (0.72, 0.22), (0.45, 0.82)]],
-    "4": [[(0.30, 0.15), (0.22, 0.55), (0.72, 0.55)], [(0.60, 0.25), (0.60, 0.90)]],
-    "7 (crossed)": [[(0.28, 0.2), (0.72, 0.2), (0.45, 0.85)], [(0.42, 0.52), (0.68, 0.52)]],
-}
+from tests.support.chromium import STATUS_SAYS, launch, open_page, stroke, wait_served
+from tests.support.clients import free_port, start_app
+from tests.support.sketches import DIGITS
 
 #: Installed in the page before a drawing session: pen-up times, and how long until the answer for the
 #: newest drawing (the pad's ``data-answered`` equals its ``data-seq``).
@@ -64,34 +51,6 @@ MEASURE_MAIN_THREAD = """() => {
   new PerformanceObserver((list) => { for (const e of list.getEntries()) window.__long.push(e.duration); })
     .observe({type: 'longtask', buffered: false});
 }"""
-
-
-#: True once the Train tab's status line contains the text given as the argument.
-STATUS_SAYS = "(text) => (document.querySelector('#train-status')?.innerText || '').includes(text)"
-
-
-def wait_served(url: str, deadline: float) -> float:
-    """Poll ``url`` until it answers 200; the time it did (monotonic)."""
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return time.monotonic()
-        except OSError:
-            time.sleep(0.1)
-    raise TimeoutError(f"{url} was not served in time")
-
-
-def stroke(page: Any, points: list[tuple[float, float]], steps: int = 8) -> None:
-    """One mouse stroke through ``points`` (fractions of the Draw tab's canvas), ``steps`` moves per segment."""
-    box = page.locator("#sketchpad canvas").bounding_box()
-    x0, y0, w, h = box["x"], box["y"], box["width"], box["height"]
-    page.mouse.move(x0 + w * points[0][0], y0 + h * points[0][1])
-    page.mouse.down()
-    for (ax, ay), (bx, by) in zip(points, points[1:], strict=False):
-        for t in range(1, steps + 1):
-            page.mouse.move(x0 + w * (ax + (bx - ax) * t / steps), y0 + h * (ay + (by - ay) * t / steps))
-    page.mouse.up()
 
 
 def wait_answered(page: Any) -> None:
@@ -193,19 +152,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         served = wait_served(url, started + 180) - started
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
-            page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
-            page.goto(url)
-            page.wait_for_selector("#sketchpad[data-ready] canvas", timeout=120_000)
+            browser = launch(p)
+            page = open_page(browser, url, 1280, 800, timeout=120_000)
             usable = time.monotonic() - started
             rows = [Row("`python app.py` → page served / canvas takes strokes",
                         f"{served:.1f} s / {usable:.1f} s", "reported", None,
                         numbers={"served": served, "usable": usable})]
             rows += drawing_session(page, 1 if args.quick else args.rounds)
             page.context.close()
-            page = browser.new_context(viewport={"width": 1920, "height": 1080}).new_page()
-            page.goto(url)
-            page.wait_for_selector("#sketchpad[data-ready] canvas", timeout=120_000)
+            page = open_page(browser, url, 1920, 1080, timeout=120_000)
             rows += training_session(page, 5 if args.quick else 15, full_run=not args.quick)
             browser.close()
     finally:

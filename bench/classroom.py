@@ -45,13 +45,13 @@ from typing import Any
 import httpx
 import numpy as np
 
-from bench.app import connect, free_port, new_client, rss_mb, sketch_value, start_app
-from bench.browser import wait_served
 from bench.common import REPO, Row, bench_parser, percentile, report
 from bench.load import SETTLE, cpu_seconds, training_rate
 from bench.page_recording import PAD_ID, Action, Page, Recording, record
 from bench.phone_drawings import phone_drawings
 from bench.phones import PadEvent, Phone, Script
+from tests.support.chromium import wait_served
+from tests.support.clients import connect, free_port, new_client, rss_mb, sketch_value, start_app
 
 #: The goal (issue 26): this many phones while a run trains.
 GOAL_PHONES, GOAL_ANSWER_MS, GOAL_INSIDE_MS, GOAL_TRAINING = 30, 300, 600, 0.5
@@ -245,7 +245,7 @@ def start_noop(port: int) -> subprocess.Popen:
 # --- teaching --------------------------------------------------------------------------------------------------
 def teach_seconds(url: str, folder: Path) -> tuple[float, str]:
     """A visitor keeps two drawings as examples and presses Teach: the seconds ``/teach`` takes, and its status."""
-    from bench.sketches import CROSS, plain_strokes
+    from tests.support.sketches import CROSS, plain_strokes
 
     client = new_client(url)
     try:

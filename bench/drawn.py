@@ -11,7 +11,7 @@ replaces, and the two seed models. Sets, each read by every model:
   writers no model here was trained or calibrated on). Pen strokes are painted as the Draw
   tab's sketchpad paints them, four times each with a different size, place and brush;
   scans are read once. Both go through ``sketch_to_mnist`` like a drawing;
-- synthetic drawings (:mod:`bench.sketches`): single-stroke glyphs, and MNIST test
+- synthetic drawings (:mod:`tests.support.sketches`): single-stroke glyphs, and MNIST test
   digits redrawn along their skeletons;
 - the MNIST test set, as is.
 
@@ -34,7 +34,6 @@ import torch.nn.functional as F
 from PIL import Image
 
 from bench.common import REPO, Row, bench_parser, percentile, report
-from bench.sketches import drawn_digits, non_digits
 from mnist_core.calibration import expected_calibration_error, model_temperature
 from mnist_core.checkpoint import Checkpoint, discover_checkpoints, save_checkpoint
 from mnist_core.data import load_mnist, normalize
@@ -44,6 +43,7 @@ from mnist_core.predict import CONFIDENT, predict_drawing
 from mnist_core.preprocess import sketch_to_mnist
 from mnist_core.pretrained import choose_default, choose_mnist_only
 from mnist_core.strokes import draw_on_sketchpad
+from tests.support.sketches import drawn_digits, non_digits
 
 #: Goals for the default model on each source's held-out writers (issue 11).
 TARGET, TARGET_DIGIT, TARGET_MNIST = 0.985, 0.96, 0.994

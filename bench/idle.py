@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.app import free_port, start_app
-from bench.browser import CHROMIUM, LAUNCH_ARGS, wait_served
 from bench.common import Row, bench_parser, report
+from tests.support.chromium import launch, open_page, wait_served
+from tests.support.clients import free_port, start_app
 
 #: Clock ticks per second, the unit of utime and stime in /proc.
 TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -159,10 +159,8 @@ def main(argv: list[str] | None = None) -> int:
         time.sleep(settle)  # start-up's leftovers (imports, the first request's work) out of the windows
         alone = phase(proc.pid, windows, seconds)
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
-            page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
-            page.goto(url)
-            page.wait_for_selector("#sketchpad[data-ready] canvas", timeout=120_000)
+            browser = launch(p)
+            open_page(browser, url, 1280, 800, timeout=120_000)
             time.sleep(settle)  # the page's first answer and pictures served
             with_page = phase(proc.pid, windows, seconds)
             browser.close()

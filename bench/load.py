@@ -25,18 +25,9 @@ from pathlib import Path
 
 from gradio_client import Client
 
-from bench.app import (
-    connect,
-    free_port,
-    global_step,
-    new_client,
-    rss_mb,
-    sketch_file,
-    sketch_value,
-    start_app,
-    start_training,
-)
+from bench.app import global_step, sketch_file, start_training
 from bench.common import Row, bench_parser, percentile, report
+from tests.support.clients import connect, free_port, new_client, rss_mb, sketch_value, start_app
 
 #: The training that runs under load: the pytorch-example model, long enough to outlast the window.
 TRAIN_ARGS = ("pytorch-example", "seed000", 3, 64, 1.0, 1)

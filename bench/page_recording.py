@@ -177,7 +177,8 @@ def record(url: str, viewport: tuple[int, int] = (1280, 800)) -> Recording:
     """Open the app at ``url`` in headless chromium, draw one stroke, press Clear, and keep what the page sent."""
     from playwright.sync_api import sync_playwright
 
-    from bench.browser import CHROMIUM, DIGITS, LAUNCH_ARGS, stroke
+    from tests.support.chromium import launch, stroke
+    from tests.support.sketches import DIGITS
 
     log: list[tuple[float, str, str, str | None]] = []
     in_flight: set[Any] = set()
@@ -202,7 +203,7 @@ def record(url: str, viewport: tuple[int, int] = (1280, 800)) -> Recording:
         raise TimeoutError(f"the page kept sending for {ACTION_TIMEOUT_S:.0f} s: {[e[2] for e in log[since:]][-5:]}")
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
+        browser = launch(p)
         try:
             page = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]}).new_page()
             page.on("request", sent)

@@ -1,6 +1,6 @@
 """Each simulated phone's own drawings, painted as the Draw tab's canvas paints them.
 
-The digits are :data:`bench.browser.DIGITS` (the strokes the browser bench and tests draw),
+The digits are :data:`tests.support.sketches.DIGITS` (the strokes the browser bench and tests draw),
 moved, turned and scaled a little and drawn with a slightly shaky hand, differently for every
 ``seed``, on the canvas the page uses (:mod:`mnist_core.strokes`: an opaque white square of
 ``SKETCHPAD_CANVAS`` px, a round black brush of radius ``SKETCHPAD_BRUSH_RADIUS``). The page sends
@@ -18,8 +18,8 @@ from io import BytesIO
 import numpy as np
 from PIL import Image
 
-from bench.browser import DIGITS
 from mnist_core.strokes import SKETCHPAD_BRUSH_RADIUS, SKETCHPAD_CANVAS, paint, resample, wobble
+from tests.support.sketches import DIGITS
 
 #: Painted this many times larger, then reduced (smooth edges).
 SUPERSAMPLE = 2

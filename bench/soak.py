@@ -21,10 +21,19 @@ import time
 import uuid
 from pathlib import Path
 
-from bench.app import connect, event_index, free_port, new_client, rss_mb, send_event, sketch_value, start_app
 from bench.common import Row, bench_parser, report
-from bench.sketches import plain_digit
 from demo.server.limits import DEFAULT_MAX_SESSIONS, MAX_SESSIONS_ENV, TEMP_MAX_AGE_ENV
+from tests.support.clients import (
+    connect,
+    event_index,
+    free_port,
+    new_client,
+    rss_mb,
+    send_event,
+    sketch_value,
+    start_app,
+)
+from tests.support.sketches import plain_digit
 
 
 def folder_mb(folder: Path) -> float:

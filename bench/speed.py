@@ -29,7 +29,6 @@ import torch
 
 from bench.common import REPO, Row, bench_parser, percentile, report, time_calls
 from bench.reference_loop import reference_epoch, reference_loaders, reference_test
-from bench.sketches import drawn_digits
 from mnist_core.checkpoint import load_checkpoint
 from mnist_core.data import MNISTData, load_mnist, locate_mnist
 from mnist_core.device import synchronize
@@ -41,6 +40,7 @@ from mnist_core.pretrained import default_checkpoint_path
 from mnist_core.recipes import RECIPES, Recipe, get_recipe, make_optimizer
 from mnist_core.runs import load_training_data
 from mnist_core.train import EpochEvent, FinishedEvent, init_model, train
+from tests.support.sketches import drawn_digits
 
 
 def subset(data: MNISTData, n_train: int) -> MNISTData:
@@ -119,7 +119,7 @@ def bench_confusion(data: MNISTData) -> Row:
 def bench_predict(data: MNISTData, n: int) -> Row:
     path = default_checkpoint_path()
     model = load_checkpoint(path).model
-    # Round-brush drawings on 800x800 RGBA canvases, as the app receives them (bench.sketches).
+    # Round-brush drawings on 800x800 RGBA canvases, as the app receives them (tests.support.sketches).
     canvases = [d.canvas for d in drawn_digits(n, seed=0, test_images=data.test_images,
                                                test_labels=data.test_labels)]
     predict_drawing(model, canvases[0])  # warm-up

@@ -7,7 +7,7 @@ Each run is :func:`mnist_core.teach.teach` as the Draw tab calls it (on the CPU)
 generator is timed, so the figure is what the class waits between the click and the result,
 less the base model's first MNIST measurement (made once per model and process, and kept).
 The drawings are shapes no model has learnt, each said to be a digit it is not read as
-(:data:`bench.sketches.CROSS` is a 4, a hash sign an 8, ...), drawn a little differently each
+(:data:`tests.support.sketches.CROSS` is a 4, a hash sign an 8, ...), drawn a little differently each
 time, so what it learns is visible: how many it reads right before and after, and the MNIST
 test accuracy before and after. Runs use one thread (an app whose visitors are drawing meanwhile)
 and every core (what the app lends a teaching run when it is the only run: ``demo.server.cores``).
@@ -23,7 +23,6 @@ import numpy as np
 import torch
 
 from bench.common import Row, bench_parser, report
-from bench.sketches import CROSS, plain_strokes
 from mnist_core.checkpoint import load_checkpoint
 from mnist_core.data import load_mnist
 from mnist_core.evaluate import evaluate
@@ -31,6 +30,7 @@ from mnist_core.examples import Example, as_digits
 from mnist_core.paths import ASSETS_DIR
 from mnist_core.preprocess import sketch_to_mnist
 from mnist_core.teach import Taught, teach
+from tests.support.sketches import CROSS, plain_strokes
 
 #: Shapes that are no digit, and the digit each is taught to be.
 SHAPES = [

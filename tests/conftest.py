@@ -1,13 +1,21 @@
-"""Shared fixtures.
+"""Shared fixtures, and the test layers.
 
 Tests that need real MNIST read it from ``$MNIST_DATA_DIR`` (CI: ``../shared/data``); the
 project's cache goes to a temporary folder so a test run never touches ``~/.cache`` and
 never writes into the data folder.
+
+Layers (markers, declared in ``pyproject.toml``): ``browser`` (drives chromium: every test that
+uses the ``browser`` fixture gets it here, and is skipped where chromium is missing), ``train``
+(trains a model on real MNIST) and ``slow`` (over ~3 s; every ``browser`` and ``train`` test is
+``slow`` too). ``pytest -m "not slow"`` is the quick inner loop and says at its end what it left
+out; plain ``pytest`` runs everything (README, CI). Helpers the tests share with the benchmarks
+are in ``tests/support/``.
 """
 
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -16,6 +24,45 @@ import pytest
 import torch
 
 from mnist_core.data import MNISTData
+from tests.support.chromium import CHROMIUM
+
+#: Markers that make a test ``slow`` as well.
+SLOW_LAYERS = ("browser", "train")
+_DESELECTED = pytest.StashKey[list]()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test using chromium is a ``browser`` test; ``browser`` and ``train`` tests are ``slow``; without chromium
+    the ``browser`` tests are skipped, saying so. Runs before ``-m`` selects, so ``-m "not slow"`` sees all this."""
+    no_chromium = pytest.mark.skip(reason=f"no chromium at {CHROMIUM} (install Debian's chromium or set CHROMIUM_PATH)")
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()) and not item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.browser)
+        if any(item.get_closest_marker(layer) for layer in SLOW_LAYERS) and not item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.slow)
+        if item.get_closest_marker("browser") and not Path(CHROMIUM).exists():
+            item.add_marker(no_chromium)
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    """Keep what ``-m`` left out, for the summary at the end."""
+    if items:
+        items[0].config.stash.setdefault(_DESELECTED, []).extend(items)
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """One line naming what ``-m`` (or ``-k``) left out, by layer, and how to run everything."""
+    left_out = config.stash.get(_DESELECTED, [])
+    if not left_out:
+        return
+    names = {**{layer: layer for layer in SLOW_LAYERS}, "slow": "other slow"}
+    layers = Counter(next((names[m] for m in names if item.get_closest_marker(m)), "unmarked") for item in left_out)
+    named = ", ".join(f"{n} {layer}" for layer, n in layers.most_common())
+    chosen = " ".join(f"{flag} {value!r}" for flag, value in (("-m", config.option.markexpr),
+                                                             ("-k", config.option.keyword)) if value)
+    terminalreporter.write_line(f"{chosen} left out {len(left_out)} tests ({named}); plain `pytest` runs them all",
+                                yellow=True)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -134,25 +181,45 @@ def client(app_server: Served):
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
-    """Headless Debian chromium, launched once for the browser tests (see ``tests/pages.py``)."""
+    """Headless Debian chromium, launched once for the browser tests; pages come from ``open_page``."""
     from playwright.sync_api import sync_playwright
 
-    from bench.browser import CHROMIUM, LAUNCH_ARGS
+    from tests.support.chromium import launch
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
+        b = launch(p)
         yield b
         b.close()
 
 
-# --- Drawings: every test that needs "a 7" draws it with bench.sketches.plain_digit. ---------------------------
+@pytest.fixture
+def open_page(browser: Any) -> Iterator[Callable[..., Any]]:
+    """Opens pages in chromium, each in a window (browser context) of its own, all closed when the test ends:
+    ``open_page(url)`` (1440 x 1000, ready to draw), ``open_page(url, 390, 844, phone=True)``; keywords as
+    :func:`tests.support.chromium.open_page` (``ready=False``: without waiting for the canvas, ``timeout``,
+    ``accept_downloads=True``). A test may close a page's window itself (``page.context.close()``)."""
+    from tests.support import chromium
+
+    pages: list[Any] = []
+
+    def opened(url: str, width: int = 1440, height: int = 1000, **options: Any) -> Any:
+        page = chromium.open_page(browser, url, width, height, **options)
+        pages.append(page)
+        return page
+
+    yield opened
+    for page in pages:
+        page.context.close()
+
+
+# --- Drawings: every test that needs "a 7" draws it with tests.support.sketches.plain_digit. -------------------
 
 
 @pytest.fixture
 def draw(tmp_path: Path) -> Callable[..., Path]:
     """Draw a digit as the sketchpad sends it into a PNG of this test's folder: ``draw(4)``, ``draw(None)``
-    (a blank canvas), ``draw(7, ink="#d62728")``; keywords as :func:`bench.sketches.plain_digit`."""
-    from bench.sketches import plain_digit
+    (a blank canvas), ``draw(7, ink="#d62728")``; keywords as :func:`tests.support.sketches.plain_digit`."""
+    from tests.support.sketches import plain_digit
 
     def drawn(digit: int | None = 7, name: str | None = None, **style: Any) -> Path:
         path = tmp_path / (name or f"digit-{digit}.png")
@@ -165,7 +232,7 @@ def draw(tmp_path: Path) -> Callable[..., Path]:
 @pytest.fixture(scope="session")
 def seven(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A PNG of a plain 7, as the sketchpad sends it (800 x 800 RGBA, black on white)."""
-    from bench.sketches import plain_digit
+    from tests.support.sketches import plain_digit
 
     path = tmp_path_factory.mktemp("seven") / "seven.png"
     plain_digit(7).save(path)
@@ -175,6 +242,6 @@ def seven(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def seven_sketch(seven: Path) -> dict[str, Any]:
     """The 7 as the app's ``/predict`` and ``/explain`` take it (``gradio_client``)."""
-    from bench.app import sketch_value
+    from tests.support.clients import sketch_value
 
     return sketch_value(seven)

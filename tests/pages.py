@@ -1,8 +1,8 @@
-"""What the browser tests share: where chromium is, the digits they draw, and how they wait for the page.
+"""What the browser tests share: the digits they draw, and how they wait for the page and read it.
 
-The tests drive Debian's chromium through Playwright (``playwright install`` cannot run here);
-the ``browser`` fixture is in ``conftest.py``. Every wait is for something on the page (an
-element, an attribute the page script sets), never a fixed time.
+Pages come from the ``open_page`` fixture (``conftest.py``; chromium and the stroke a mouse
+draws are in :mod:`tests.support.chromium`, shared with the browser benches). Every wait is for
+something on the page (an element, an attribute the page script sets), never a fixed time.
 """
 
 from __future__ import annotations
@@ -10,18 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from bench.browser import CHROMIUM, DIGITS, stroke  # noqa: F401  (the bench's own, shared)
+from tests.support.chromium import stroke, wait_for_canvas  # noqa: F401  (what every browser test uses)
+from tests.support.sketches import DIGITS
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-
-#: The marks of every browser test module (``pytestmark = BROWSER``).
-BROWSER = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                       reason=f"no chromium at {CHROMIUM} (install Debian's chromium or set CHROMIUM_PATH)"),
-]
 
 SEVEN = DIGITS["7"][0]
 EUROPEAN_ONE = DIGITS["1 (European)"][0]  # a long upstroke
@@ -31,23 +23,6 @@ ONE = [(0.42, 0.27), (0.52, 0.15), (0.52, 0.85)]  # a short flag, as MNIST's wri
 def shot(page: Any, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-def open_page(browser: Any, url: str, width: int, height: int, phone: bool = False) -> Any:
-    """A new page at ``url`` in a ``width`` x ``height`` window (a ``phone`` has touch and a dense display),
-    ready to draw."""
-    context = browser.new_context(viewport={"width": width, "height": height}, is_mobile=phone, has_touch=phone,
-                                  device_scale_factor=2 if phone else 1)
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    page.goto(url)
-    wait_for_canvas(page)
-    return page
-
-
-def wait_for_canvas(page: Any) -> None:
-    """Wait until the drawing pad's script has run and the canvas takes strokes."""
-    page.wait_for_selector("#sketchpad[data-ready] canvas")
 
 
 def wait_for_answer(page: Any) -> str:

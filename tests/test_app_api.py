@@ -8,9 +8,9 @@ import pytest
 from gradio_client import Client
 from PIL import Image
 
-from bench.app import sketch_value as sketch
-from bench.sketches import PLAIN_DIGITS
 from demo.tabs.draw import PROMPT
+from tests.support.clients import sketch_value as sketch
+from tests.support.sketches import PLAIN_DIGITS
 
 
 @pytest.mark.parametrize("digit", sorted(PLAIN_DIGITS))
@@ -42,6 +42,7 @@ def test_blank_canvas_asks_for_a_drawing(client: Client, draw) -> None:
     assert not result.get("confidences")
 
 
+@pytest.mark.slow
 def test_confusion_matrix_covers_the_test_set(client: Client) -> None:
     result = client.predict(api_name="/confusion_matrix")
     matrix = result["matrix"]
@@ -52,6 +53,7 @@ def test_confusion_matrix_covers_the_test_set(client: Client) -> None:
     assert result["accuracy"] > 0.95
 
 
+@pytest.mark.train
 def test_training_streams_then_stop_keeps_a_selectable_model(app_server, session_models, seven_sketch) -> None:
     """Start a run, watch a few chart updates arrive, press Stop: the run ends and the model is usable."""
     client = Client(app_server.url, verbose=False)  # its own session: the trained model must stay in it
@@ -95,6 +97,7 @@ def test_invalid_settings_are_refused_with_a_message(client: Client) -> None:
         client.predict("tiny-vgg", "fast", 1, 128, 0.0, 1, api_name="/train")
 
 
+@pytest.mark.train
 def test_a_second_training_waits_in_the_queue(app_server) -> None:
     """With the default limit of one run at a time, a second visitor is told their place in the queue."""
     from gradio_client.utils import Status
@@ -136,10 +139,11 @@ def test_explain_shows_inside_the_network(client: Client, seven_sketch, draw) ->
     assert blank["label"] is None and blank["message"] == PROMPT
 
 
+@pytest.mark.train
 def test_teach_through_the_api_learns_this_sessions_examples_for_this_session_only(app_server, tmp_path) -> None:
     """/add_example keeps drawings with the digit they are, /teach fine-tunes a copy, and /predict with the taught
     model's key reads them so; another visitor has no such model."""
-    from bench.sketches import CROSS, plain_strokes
+    from tests.support.sketches import CROSS, plain_strokes
 
     client = Client(app_server.url, verbose=False)
     crosses = []

@@ -67,22 +67,39 @@ def test_a_heatmap_click_is_a_cell_or_refused(payload: object) -> None:
         picker.preprocess(payload)
 
 
-def test_sketch_value_and_the_model_input_inline() -> None:
+def as_shown(html: str) -> list[np.ndarray]:
+    """Each inline ``<img>`` of ``html`` as the page shows it: its picture drawn in its ``width`` x ``height`` box with
+    square pixels (``image-rendering: pixelated``: every pixel of the box takes the nearest pixel of the picture)."""
     import base64
     import io
-    import re
 
     from PIL import Image
 
+    found = re.findall(r'src="data:image/png;base64,([^"]+)" width="(\d+)" height="(\d+)"', html)
+    return [np.asarray(Image.open(io.BytesIO(base64.b64decode(data))).convert("RGB")
+                       .resize((int(width), int(height)), Image.Resampling.NEAREST)) for data, width, height in found]
+
+
+def pixelated(picture: np.ndarray, width: int, height: int) -> np.ndarray:
+    """``picture`` (uint8, grey or RGB) drawn in a ``width`` x ``height`` box with square pixels, in RGB."""
+    from PIL import Image
+
+    return np.asarray(Image.fromarray(picture).convert("RGB").resize((width, height), Image.Resampling.NEAREST))
+
+
+def test_sketch_value_and_the_model_input_inline() -> None:
     from demo.views.pictures import model_input_html
 
     assert composite_of(None) is None
     assert composite_of({"background": None, "layers": [], "composite": "x"}) == "x"
-    shown = model_input_html(np.eye(28, dtype=np.float32))
-    data, width = re.search(r'src="data:image/png;base64,([^"]+)" width="(\d+)"', shown).groups()
-    sent = np.asarray(Image.open(io.BytesIO(base64.b64decode(data))))
-    assert sent.shape == (28, 28) and sent[5, 5] == 255 and sent[5, 15] == 0  # native size, inline: no file
-    assert int(width) == 280  # the page enlarges it, with square pixels
+    digit = np.eye(28, dtype=np.float32)
+    html = model_input_html(digit)
+    assert "/file=" not in html  # inline: no file written, none fetched
+    [shown] = as_shown(html)
+    height, width = shown.shape[:2]
+    assert width >= 200 and width == height, f"the model's input is shown {width} x {height} px"
+    # Every one of the 784 pixels the model reads is a square of its own grey, the diagonal white on black.
+    assert np.array_equal(shown, pixelated((digit * 255).astype(np.uint8), width, height))
     assert "<img" not in model_input_html(None)
 
 
@@ -290,28 +307,20 @@ def test_feature_grid_tiles_every_map_normalised_on_its_own() -> None:
     assert tuple(picture[0, 8]) == tuple(SEQUENTIAL_PALETTE[0])  # the constant map 1 is dark
 
 
-def test_feature_maps_are_sent_at_native_size_in_their_palette_colours() -> None:
-    import base64
-    import io
-    import re
-
-    from PIL import Image
-
+def test_feature_maps_are_shown_enlarged_in_their_palette_colours_with_square_pixels() -> None:
     from demo.views.pictures import SEQUENTIAL_PALETTE, feature_grid, feature_maps_html
     from mnist_core.saliency import explain
 
     digit = np.zeros((28, 28), np.float32)
     digit[5:23, 13:16] = 1.0
     e = explain(build_model("tiny-vgg"), torch.from_numpy(digit))
-    html = feature_maps_html(e)
-    sources = re.findall(r'src="data:image/png;base64,([^"]+)" width="(\d+)" height="(\d+)"', html)
-    assert len(sources) == len(e.feature_maps)
-    for (data, width, height), fm in zip(sources, e.feature_maps, strict=True):
-        sent = np.asarray(Image.open(io.BytesIO(base64.b64decode(data))).convert("RGB"))
-        grid = feature_grid(fm.maps.numpy())
-        assert sent.shape[:2] == grid.shape  # one pixel per activation: the page enlarges it
-        assert np.array_equal(sent, SEQUENTIAL_PALETTE[grid])
-        assert int(width) > sent.shape[1] and int(width) * sent.shape[0] == int(height) * sent.shape[1]
+    shown = as_shown(feature_maps_html(e))
+    assert len(shown) == len(e.feature_maps)
+    for picture, fm in zip(shown, e.feature_maps, strict=True):
+        grid = SEQUENTIAL_PALETTE[feature_grid(fm.maps.numpy())]  # one colour per activation
+        height, width = picture.shape[:2]
+        assert width > grid.shape[1] and width * grid.shape[0] == height * grid.shape[1]  # larger, not stretched
+        assert np.array_equal(picture, pixelated(grid, width, height))
 
 
 def test_overlay_and_filters_and_png_uri() -> None:
@@ -320,7 +329,7 @@ def test_overlay_and_filters_and_png_uri() -> None:
 
     from PIL import Image
 
-    from demo.views.pictures import filter_grid, overlay, png_uri
+    from demo.views.pictures import filter_grid, overlay, png_uri, zoom_pixels
 
     digit = np.zeros((28, 28), np.float32)
     heat = np.zeros((28, 28), np.float32)
@@ -328,7 +337,7 @@ def test_overlay_and_filters_and_png_uri() -> None:
     picture = overlay(digit, heat, zoom=10)
     assert picture.shape == (280, 280, 3) and picture.dtype == np.uint8
     assert picture[105, 105].sum() > picture[5, 5].sum()  # heat shows where saliency is high
-    assert overlay(digit, heat).shape == (28, 28, 3)  # native size unless asked: the page enlarges it
+    assert np.array_equal(zoom_pixels(overlay(digit, heat), 10), picture)  # enlarging keeps each pixel a square
     filters = np.stack([np.eye(3), -np.eye(3)]).astype(np.float32)
     grid = filter_grid(filters)
     assert grid[0, 0, 0] > grid[0, 0, 2] and grid.shape[1] > grid.shape[0]  # positive weight red; side by side
@@ -555,6 +564,7 @@ def test_python_app_py_builds_the_app_once_with_its_options(monkeypatch: pytest.
     assert done == [{"data_dir": "elsewhere", "train_concurrency": 2}, ("launch", 7999)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["MNIST_TORCH_THREADS", "GRADIO_SERVER_PORT"])
 def test_the_app_stops_on_a_bad_setting_with_one_line_and_no_traceback(name: str) -> None:
     """Whoever starts ``python app.py`` with a bad value reads what is wrong, not a traceback."""
@@ -592,6 +602,7 @@ def test_the_readme_names_every_recipe_the_train_tab_offers() -> None:
     assert listed and set(re.findall(r"`([^`]+)`", listed.group(1))) == set(RECIPES)
 
 
+@pytest.mark.slow
 def test_a_drawing_model_trained_in_the_app_carries_its_fitted_temperature(tiny_data, data_dir: Path,
                                                                             tmp_path: Path) -> None:
     """The Train tab's run ends through ``mnist_core.runs.finish_run``, as the CLI's does: a drawing run

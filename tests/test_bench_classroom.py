@@ -13,10 +13,10 @@ import gradio as gr
 import numpy as np
 import pytest
 
-from bench.app import free_port
 from bench.classroom import drawings_for, run_class, summarize, timeline
 from bench.page_recording import PAD_ID, Action, Page, Recording, classify
 from bench.phones import Script, carries, file_urls
+from tests.support.clients import free_port
 
 
 def config(deps: list[dict], components: dict[int, str]) -> dict:
@@ -92,6 +92,7 @@ def drawn_app(shape: str) -> gr.Blocks:
     return app
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("shape,files", [("chained", 1.0), ("one", 0.0), ("generator", 0.0)])
 def test_phones_replay_the_answer_its_picture_and_the_inside_views_whatever_the_events_shape(shape: str,
                                                                                             files: float) -> None:

@@ -21,9 +21,9 @@ import torch
 
 from bench.common import describe_machine, machine
 from bench.speed import NO_GPU, gpu_figures
-from tests.pages import BROWSER
 
 REPO = Path(__file__).resolve().parent.parent
+BROWSER = pytest.mark.browser  # the benches that drive chromium
 
 
 @pytest.mark.slow
@@ -32,7 +32,7 @@ REPO = Path(__file__).resolve().parent.parent
                                          ("drawn", 29),  # drawn: 4 models x 5 sets, not-sure x 2 x 2, 5 more
                                          ("teach", len({1, torch.get_num_threads()})),  # 2 drawings, 1 and all threads
                                          pytest.param("browser", 5, marks=BROWSER),  # quick: no whole run
-                                         pytest.param("idle", 4, marks=BROWSER),  # CPU and wake-ups, no page / a page
+                                         pytest.param("idle", 4, marks=BROWSER),  # CPU, wake-ups: no page / a page
                                          # classroom: recording, idle, 3 phones alone and training, pairs, teaching
                                          # (not run), no-op floor, 4 goal lines
                                          pytest.param("classroom", 11, marks=BROWSER)])

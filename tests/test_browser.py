@@ -9,16 +9,13 @@ Screenshots of every step (and of every tab) go to ``test-artifacts/``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bench.browser import STATUS_SAYS
 from mnist_core.paths import ASSETS_DIR
 from tests.pages import (
-    BROWSER,
     EUROPEAN_ONE,
     ONE,
     SEVEN,
@@ -26,23 +23,16 @@ from tests.pages import (
     stroke,
     top_prediction,
     wait_for_answer,
-    wait_for_canvas,
     wait_for_images,
 )
+from tests.support.chromium import STATUS_SAYS
 
-pytestmark = BROWSER
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def page(browser: Any, app_server) -> Iterator[Any]:
-    url = app_server.url
-    context = browser.new_context(viewport={"width": 1440, "height": 1000})
-    pg = context.new_page()
-    pg.set_default_timeout(30_000)
-    pg.goto(url)
-    wait_for_canvas(pg)
-    yield pg
-    context.close()
+def page(open_page: Any, app_server) -> Any:
+    return open_page(app_server.url)
 
 
 def test_draw_a_digit_and_read_it(page: Any) -> None:
@@ -82,7 +72,11 @@ def test_every_stroke_sends_the_whole_drawing_once_and_undo_takes_one_back(page:
     assert wait_for_answer(page) == "4"
     page.wait_for_selector("#feature-maps-view img")  # the inside views came with the answer
     assert page.evaluate("document.querySelector('#sketchpad').dataset.seq") == "2"
-    assert page.evaluate("document.querySelector('#model-input img').naturalWidth") == 28  # native size, inline
+    shown = page.evaluate("""() => { const img = document.querySelector('#model-input img');
+        return {width: img.clientWidth, natural: img.naturalWidth,
+                rendering: getComputedStyle(img).imageRendering}; }""")
+    assert shown["width"] >= 200, f"the model's input is shown {shown['width']} px wide"
+    assert shown["natural"] >= shown["width"] or shown["rendering"] == "pixelated", "its pixels are enlarged blurred"
     assert sum("/upload" in u or "/component_server" in u for u in requests) == 0
     assert sum("/queue/join" in u for u in requests) == 2  # one event per stroke: answer and inside views together
     assert [u for u in requests if "/file=" in u] == []
@@ -157,17 +151,15 @@ def test_train_live_then_stop(page: Any, app_server) -> None:
     assert "trained here #1" in page.locator("#draw-model input").input_value()
 
 
-def test_closing_the_tab_ends_the_run(browser: Any, app_server) -> None:
-    context = browser.new_context(viewport={"width": 1440, "height": 1000})
-    pg = context.new_page()
-    pg.goto(app_server.url)
+def test_closing_the_tab_ends_the_run(open_page: Any, app_server) -> None:
+    pg = open_page(app_server.url, ready=False)
     pg.get_by_role("tab", name="Train").click()
     pg.locator("#start-button").click()
     pg.wait_for_function("() => /Epoch 1 of/.test(document.querySelector('#train-status').innerText)",
                          timeout=60_000)
     visitor = session_hash(pg)
     assert app_server.sessions.run_of(visitor) is not None
-    context.close()
+    pg.context.close()
     assert app_server.sessions.wait_for(lambda s: s.run_of(visitor) is None, timeout=60), \
         "the run kept training after its tab was closed"
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import io
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,9 +16,9 @@ import zxingcpp
 from PIL import Image
 
 from demo.views import join
-from tests.pages import ARTIFACTS, BROWSER, open_page
+from tests.pages import ARTIFACTS
 
-pytestmark = BROWSER
+pytestmark = pytest.mark.browser
 
 #: Used when this machine has no network route of its own (a documentation address, RFC 5737).
 NO_ROUTE_LAN = "192.0.2.10"
@@ -41,10 +40,8 @@ def every_network(monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 @pytest.fixture
-def laptop(browser: Any, app_server) -> Iterator[Any]:
-    page = open_page(browser, app_server.url, 1280, 800)
-    yield page
-    page.context.close()
+def laptop(open_page: Any, app_server) -> Any:
+    return open_page(app_server.url, 1280, 800)
 
 
 def test_the_qr_code_reads_as_the_lan_address_shown(laptop: Any, app_server, every_network: str) -> None:
@@ -73,30 +70,27 @@ def test_listening_on_this_computer_only_the_box_says_how_to_open_it(laptop: Any
     assert "127.0.0.1" in note and "python app.py --host 0.0.0.0" in note and "python app.py --share" in note
 
 
-def test_on_a_phone_the_box_stays_out_of_the_way(browser: Any, app_server, every_network: str) -> None:
+def test_on_a_phone_the_box_stays_out_of_the_way(open_page: Any, app_server, every_network: str) -> None:
     """Closed: a small bar in the title's first line, not over its words, nothing of the box's content shown.
     Opened (a teacher with a phone): the QR code fits the phone's screen."""
-    page = open_page(browser, app_server.url, 390, 844, phone=True)
-    try:
-        found = page.evaluate("""() => {
-          const r = (e) => { const b = e.getBoundingClientRect();
-            return {top: b.top, bottom: b.bottom, left: b.left, right: b.right, width: b.width, height: b.height}; };
-          const range = document.createRange();
-          range.selectNodeContents(document.querySelector('#app-title h1'));
-          return {bar: r(document.querySelector('#join-class')), canvas: r(document.querySelector('#sketchpad canvas')),
-                  lines: Array.from(range.getClientRects()).map((b) => r({getBoundingClientRect: () => b})),
-                  width: document.documentElement.clientWidth};
-        }""")
-        page.screenshot(path=str(ARTIFACTS / "join-phone-closed.png"))
-        bar = found["bar"]
-        assert not page.locator("#join-content").is_visible()
-        assert bar["height"] <= 40 and bar["width"] <= 0.4 * found["width"], f"the closed box takes {bar}"
-        assert bar["bottom"] <= found["canvas"]["top"], "the box lies over the drawing pad"
-        for line in found["lines"]:  # the title's words flow around the bar
-            assert line["right"] <= bar["left"] or line["top"] >= bar["bottom"] or line["bottom"] <= bar["top"]
-        open_box(page)
-        qr = page.locator("#join-qr").bounding_box()
-        assert qr["x"] >= 0 and qr["x"] + qr["width"] <= found["width"], "the QR code sticks out of the phone's screen"
-        page.screenshot(path=str(ARTIFACTS / "join-phone-open.png"))
-    finally:
-        page.context.close()
+    page = open_page(app_server.url, 390, 844, phone=True)
+    found = page.evaluate("""() => {
+      const r = (e) => { const b = e.getBoundingClientRect();
+        return {top: b.top, bottom: b.bottom, left: b.left, right: b.right, width: b.width, height: b.height}; };
+      const range = document.createRange();
+      range.selectNodeContents(document.querySelector('#app-title h1'));
+      return {bar: r(document.querySelector('#join-class')), canvas: r(document.querySelector('#sketchpad canvas')),
+              lines: Array.from(range.getClientRects()).map((b) => r({getBoundingClientRect: () => b})),
+              width: document.documentElement.clientWidth};
+    }""")
+    page.screenshot(path=str(ARTIFACTS / "join-phone-closed.png"))
+    bar = found["bar"]
+    assert not page.locator("#join-content").is_visible()
+    assert bar["height"] <= 40 and bar["width"] <= 0.4 * found["width"], f"the closed box takes {bar}"
+    assert bar["bottom"] <= found["canvas"]["top"], "the box lies over the drawing pad"
+    for line in found["lines"]:  # the title's words flow around the bar
+        assert line["right"] <= bar["left"] or line["top"] >= bar["bottom"] or line["bottom"] <= bar["top"]
+    open_box(page)
+    qr = page.locator("#join-qr").bounding_box()
+    assert qr["x"] >= 0 and qr["x"] + qr["width"] <= found["width"], "the QR code sticks out of the phone's screen"
+    page.screenshot(path=str(ARTIFACTS / "join-phone-open.png"))

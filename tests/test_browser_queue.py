@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.browser import STATUS_SAYS
-from tests.pages import BROWSER, shot
+import pytest
 
-pytestmark = BROWSER
+from tests.pages import shot
+from tests.support.chromium import STATUS_SAYS
+
+pytestmark = pytest.mark.browser
 
 #: True if the element ``selector`` can be seen: not faded, and not cut off by a box around it that clips.
 SEEN = """(selector) => {
@@ -29,18 +31,11 @@ SEEN = """(selector) => {
 }"""
 
 
-def open_train_tab(browser: Any, url: str, width: int, height: int) -> tuple[Any, Any]:
-    context = browser.new_context(viewport={"width": width, "height": height})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    page.goto(url)
-    page.get_by_role("tab", name="Train").click()
-    return context, page
-
-
-def test_a_waiting_page_reads_its_wait_and_its_place(browser: Any, app_server) -> None:
-    laptop, first = open_train_tab(browser, app_server.url, 1280, 800)
-    phone, waiting = open_train_tab(browser, app_server.url, 390, 844)
+def test_a_waiting_page_reads_its_wait_and_its_place(open_page: Any, app_server) -> None:
+    first = open_page(app_server.url, 1280, 800, ready=False)
+    waiting = open_page(app_server.url, 390, 844, ready=False)
+    for page in (first, waiting):
+        page.get_by_role("tab", name="Train").click()
     try:
         first.locator("#epochs input").fill("3")  # it outlasts this test, which stops it
         first.locator("#start-button").click()
@@ -54,9 +49,9 @@ def test_a_waiting_page_reads_its_wait_and_its_place(browser: Any, app_server) -
         assert waiting.evaluate(SEEN, "#train-status .progress-text"), "the place in the queue is cut off"
         shot(waiting, "train-queued-phone")
     finally:
-        phone.close()  # the waiting page leaves the queue
+        waiting.context.close()  # the waiting page leaves the queue
     first.locator("#stop-button").click()
     first.wait_for_function(STATUS_SAYS, arg="Stopped: test accuracy", timeout=120_000)
     session = first.evaluate("window.__gradio_session_hash__")
-    laptop.close()
+    first.context.close()
     assert app_server.sessions.wait_for(lambda s: s.run_of(session) is None and not s.runs_in_progress(), timeout=60)

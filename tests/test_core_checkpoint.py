@@ -162,6 +162,7 @@ save_checkpoint(sys.argv[1], "pytorch-example", model)
 """
 
 
+@pytest.mark.slow
 def test_a_save_killed_mid_write_leaves_the_previous_checkpoint_readable(tmp_path: Path) -> None:
     """A process killed (SIGKILL) half-way through writing a save never leaves a broken file behind."""
     import signal
@@ -202,6 +203,7 @@ def _deflated_bomb(path: Path, megabytes: int) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_a_zip_bomb_checkpoint_is_refused_before_unpacking(tmp_path: Path) -> None:
     """Item 3: 1 MB on disk, 1 GB unpacked cost 1.75 GB in ``predict --checkpoint``; it must cost nothing."""
     import subprocess
@@ -224,6 +226,7 @@ def test_a_zip_bomb_checkpoint_is_refused_before_unpacking(tmp_path: Path) -> No
     assert peaks["bomb.pt"] < peaks["text.pt"] + 64, peaks  # MB
 
 
+@pytest.mark.slow
 def test_a_failed_write_says_the_real_reason(tmp_path: Path) -> None:
     """Item 6: under a file-size limit torch said "unexpected pos" (a RuntimeError the rescue never caught)."""
     import subprocess

@@ -32,7 +32,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> tuple[P
     return folder / "model.pt", proc
 
 
-@pytest.mark.slow
+@pytest.mark.train
 def test_train_shows_progress_and_saves_a_checkpoint(trained) -> None:
     path, proc = trained
     assert proc.returncode == 0, proc.stderr
@@ -45,7 +45,7 @@ def test_train_shows_progress_and_saves_a_checkpoint(trained) -> None:
     assert ckpt.test_accuracy >= 0.98
 
 
-@pytest.mark.slow
+@pytest.mark.train
 def test_eval_json_reports_the_same_accuracy(trained, data_dir: Path, tmp_path: Path) -> None:
     path, _ = trained
     proc = cli("eval", "--checkpoint", str(path), "--json", cwd=tmp_path, data_dir=data_dir)
@@ -57,7 +57,7 @@ def test_eval_json_reports_the_same_accuracy(trained, data_dir: Path, tmp_path: 
     assert "Test set: average loss" in plain.stdout and "Per-class accuracy" in plain.stdout
 
 
-@pytest.mark.slow
+@pytest.mark.train
 def test_predict_reads_a_drawn_digit(trained, tmp_path: Path, draw) -> None:
     draw(7, "seven.png")
     draw(7, "white-on-clear.png", ink=(255, 255, 255, 255), background=(0, 0, 0, 0))
@@ -96,13 +96,14 @@ def test_user_errors_exit_non_zero_with_one_clear_line(args, needle: str, tmp_pa
     assert needle in proc.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", ["train", "teach", "eval", "predict", "models", "recipes"])
 def test_every_command_explains_itself(command: str, tmp_path: Path) -> None:
     proc = cli(command, "--help", cwd=tmp_path)
     assert proc.returncode == 0 and "usage: python -m mnist_core" in proc.stdout
 
 
-@pytest.mark.slow
+@pytest.mark.train
 def test_a_save_that_fails_after_training_keeps_the_trained_model_elsewhere(tmp_path: Path, data_dir: Path) -> None:
     # --out is checked before training; a disk that fills up during it is what is left: the write fails at the end.
     out, env_cache = tmp_path / "runs" / "model.pt", tmp_path / "cache"
@@ -126,6 +127,7 @@ def test_a_save_that_fails_after_training_keeps_the_trained_model_elsewhere(tmp_
     assert load_checkpoint(rescued).test_accuracy >= 0.98
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("where", ["a-folder", "a-file/model.pt"])
 def test_an_out_that_cannot_be_saved_to_is_refused_before_training(where: str, tmp_path: Path,
                                                                   data_dir: Path) -> None:
@@ -138,6 +140,7 @@ def test_an_out_that_cannot_be_saved_to_is_refused_before_training(where: str, t
         assert str(tmp_path / where) in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
 
 
+@pytest.mark.slow
 def test_cli_refuses_a_malicious_checkpoint_without_running_it(tmp_path: Path) -> None:
     import pickle
 
@@ -176,6 +179,7 @@ def test_ctrl_c_while_importing_ends_with_one_line(tmp_path: Path) -> None:
     assert proc.returncode == 130 and "error: interrupted" in err and "Traceback" not in err, err[-2000:]
 
 
+@pytest.mark.slow
 def test_bad_files_give_one_line_never_a_traceback_or_a_hang(tmp_path: Path) -> None:
     """Item 7: a copy of /etc/passwd, a string for metadata, an image that is a named pipe (predict hung)."""
     import shutil
@@ -195,11 +199,12 @@ def test_bad_files_give_one_line_never_a_traceback_or_a_hang(tmp_path: Path) -> 
         assert proc.returncode == 1 and "Traceback" not in proc.stderr and named in proc.stderr, proc.stderr[-2000:]
 
 
+@pytest.mark.train
 def test_teach_learns_the_examples_downloaded_from_the_app(tmp_path: Path, data_dir: Path) -> None:
     """The Draw tab's examples zip, taught at home: the same fine-tuning, its before/after said, a checkpoint saved."""
-    from bench.sketches import CROSS, plain_strokes
     from mnist_core.examples import Example, write_examples
     from mnist_core.preprocess import sketch_to_mnist
+    from tests.support.sketches import CROSS, plain_strokes
 
     digit = (sketch_to_mnist(plain_strokes(CROSS, size=400)).numpy() * 255).round().astype("uint8")
     write_examples(tmp_path / "your-examples.zip", [Example(digit, 4)])
@@ -211,6 +216,7 @@ def test_teach_learns_the_examples_downloaded_from_the_app(tmp_path: Path, data_
     assert taught.model_name == "drawing-cnn" and taught.metadata["taught"]["examples"] == 1
 
 
+@pytest.mark.slow
 def test_teach_refuses_a_file_that_is_not_examples_in_one_line(tmp_path: Path, data_dir: Path) -> None:
     (tmp_path / "notes.zip").write_text("not a zip")
     proc = cli("teach", "--examples", "notes.zip", "--out", "taught.pt", cwd=tmp_path, data_dir=data_dir)

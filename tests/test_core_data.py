@@ -101,6 +101,7 @@ def test_missing_data_without_network_names_the_folder(tmp_path: Path, monkeypat
     assert "MNIST_DATA_DIR" in message and "--data-dir" in message
 
 
+@pytest.mark.slow
 def test_missing_data_cli_exits_with_one_clear_line(tmp_path: Path) -> None:
     env = {**os.environ, "MNIST_DATA_DIR": str(tmp_path / "nowhere"), "MNIST_CACHE_DIR": str(tmp_path / "cache")}
     # No download attempt can succeed here: point the mirrors at a closed local port via a sitecustomize shim.

@@ -74,6 +74,7 @@ def test_every_writer_is_in_exactly_one_split(name: str, pen_samples, scans) -> 
     assert len(splits["train"]) >= len(writers) // 2
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(SOURCES))
 def test_the_held_out_split_holds_only_its_writers(name: str, data_dir: Path) -> None:
     test = load_handwriting(name, "test", data_dir, download=False)

@@ -8,7 +8,6 @@ import pytest
 import torch
 from PIL import Image
 
-from bench.sketches import drawn_digits, non_digits
 from mnist_core.calibration import expected_calibration_error, model_temperature, uncalibrated_logits
 from mnist_core.checkpoint import discover_checkpoints, load_checkpoint
 from mnist_core.evaluate import predict_proba
@@ -18,6 +17,7 @@ from mnist_core.paths import ASSETS_DIR
 from mnist_core.predict import CONFIDENT, Prediction, predict_drawing
 from mnist_core.pretrained import choose_mnist_only, default_checkpoint_path
 from mnist_core.strokes import SKETCHPAD_CANVAS, paint
+from tests.support.sketches import drawn_digits, non_digits
 
 #: A different seed from bench/drawn.py's, so the test does not only pass on the drawings that were looked at.
 SEED = 123
@@ -67,6 +67,7 @@ def test_the_shipped_drawing_model_reads_writers_it_never_saw(drawing_model, sou
     assert min(per_digit) >= 0.9, per_digit
 
 
+@pytest.mark.slow
 def test_its_confidence_is_calibrated_on_images_it_never_saw(drawing_model, data_dir, mnist) -> None:
     """The fitted temperature lowers the calibration error on MNIST test, and keeps it under 1% on held-out writers.
 

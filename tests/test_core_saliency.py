@@ -11,13 +11,13 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import nn
 
-from bench.sketches import plain_digit
 from mnist_core.checkpoint import discover_checkpoints
 from mnist_core.data import normalize
 from mnist_core.introspect import layer_summary
 from mnist_core.models import MODELS, build_model
 from mnist_core.paths import ASSETS_DIR
 from mnist_core.saliency import explain
+from tests.support.sketches import plain_digit
 
 
 def ink_contrast(saliency: torch.Tensor, image: torch.Tensor, threshold: float = 0.3) -> tuple[float, float]:

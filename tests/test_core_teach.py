@@ -16,7 +16,6 @@ import numpy as np
 import pytest
 import torch
 
-from bench.sketches import CROSS, plain_strokes
 from mnist_core.checkpoint import load_checkpoint
 from mnist_core.data import MNISTData
 from mnist_core.examples import (
@@ -32,6 +31,7 @@ from mnist_core.paths import ASSETS_DIR
 from mnist_core.preprocess import sketch_to_mnist
 from mnist_core.teach import REPLAY_POOL, Taught, augment_for, replay_sample, teach
 from mnist_core.train import FinishedEvent, StartEvent, StepEvent
+from tests.support.sketches import CROSS, plain_strokes
 
 #: A hash sign: four strokes, no digit either.
 HASH = [[(0.4, 0.2), (0.34, 0.8)], [(0.65, 0.2), (0.59, 0.8)], [(0.22, 0.4), (0.78, 0.4)], [(0.2, 0.6), (0.76, 0.6)]]
@@ -61,6 +61,7 @@ def read(model: torch.nn.Module, ex: Example) -> int:
     return int(model(((torch.from_numpy(ex.digit).float() / 255 - 0.1307) / 0.3081)[None, None]).argmax())
 
 
+@pytest.mark.train
 def test_teaching_learns_the_examples_without_forgetting_mnist(shipped, lesson) -> None:
     examples, events, taught = lesson
     assert isinstance(taught, Taught) and taught.status == "completed"
@@ -73,6 +74,7 @@ def test_teaching_learns_the_examples_without_forgetting_mnist(shipped, lesson) 
     assert not taught.model.training and next(taught.model.parameters()).device.type == "cpu"
 
 
+@pytest.mark.train
 @torch.inference_mode()
 def test_teaching_leaves_the_shared_model_untouched(shipped, lesson) -> None:
     examples, _, taught = lesson
@@ -83,6 +85,7 @@ def test_teaching_leaves_the_shared_model_untouched(shipped, lesson) -> None:
     assert [read(taught.model, e) for e in examples] == [e.label for e in examples]
 
 
+@pytest.mark.train
 def test_a_new_drawing_of_a_taught_shape_is_read_as_taught(lesson) -> None:
     """It learnt the shape, not the pixels: the cross drawn elsewhere on the canvas is a 4 too."""
     _, _, taught = lesson
@@ -90,6 +93,7 @@ def test_a_new_drawing_of_a_taught_shape_is_read_as_taught(lesson) -> None:
     assert read(taught.model, moved) == 4
 
 
+@pytest.mark.train
 def test_a_stopped_teaching_still_hands_back_its_model(shipped, mnist: MNISTData) -> None:
     class AfterFirstStep:
         steps = 0

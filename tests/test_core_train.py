@@ -59,7 +59,7 @@ def test_a_diverging_run_stops_itself_and_says_so(tiny_data) -> None:
     assert sum(isinstance(e, StepEvent) for e in events) == 0
 
 
-@pytest.mark.slow
+@pytest.mark.train
 def test_fast_recipe_reaches_98_percent_on_real_mnist(mnist) -> None:
     recipe = get_recipe("fast")
     events = _run(mnist, recipe)

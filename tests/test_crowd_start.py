@@ -1,6 +1,7 @@
-"""Start pressed by several pages at once (bench.crowd_start, smaller): every run finishes or is stopped, in queue
-order, nobody is stuck and the app's record of sessions is empty afterwards; each waiting page is told how many
-runs are ahead of it, counting those in Gradio's queue; and a waiting run whose page has closed does not train."""
+"""Start pressed by several simulated pages at once (``bench.crowd_start``'s crowd, smaller): every run finishes
+or is stopped, in queue order, nobody is stuck and the app's record of sessions is empty afterwards; each waiting
+page is told how many runs are ahead of it, counting those in Gradio's queue; and a waiting run whose page has
+closed does not train."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from bench.crowd_start import Page, Server, functions_of, press_start, run_crowd, served_small_app, settle
+from bench.crowd_start import run_crowd
+from tests.support.visitors import Page, Server, functions_of, press_start, served_small_app, settle
 
-pytestmark = pytest.mark.slow  # a child process serves the app, and each page trains (about a minute in all)
+pytestmark = pytest.mark.train  # a child process serves the app, and each page trains (about a minute in all)
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 import torch
 
-from bench.sketches import drawn_digits
 from demo.tabs.train_run import Progress, RunStop, Trained, train_on_device
 from mnist_core.calibration import calibrate
 from mnist_core.checkpoint import load_checkpoint
@@ -31,6 +30,7 @@ from mnist_core.recipes import RECIPES, get_recipe
 from mnist_core.runs import TrainingData, load_training_data
 from mnist_core.saliency import explain
 from mnist_core.train import FinishedEvent, StartEvent, StepEvent, init_model, train
+from tests.support.sketches import drawn_digits
 
 pytestmark = [
     pytest.mark.gpu,

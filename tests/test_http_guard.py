@@ -22,10 +22,9 @@ import pytest
 from gradio_client import Client
 from starlette.requests import ClientDisconnect
 
-from bench.app import connect, free_port
-from bench.common import REPO
 from demo.server.http_guard import RequestGuard
 from demo.server.log import expected_error
+from tests.support.clients import REPO, connect, free_port
 
 
 def wait_for_text(path: Path, text: str, timeout: float = 20) -> str:
@@ -48,6 +47,7 @@ def cut_off_upload(port: int) -> None:
         s.sendall(head.encode() + b"x" * 20_000)
 
 
+@pytest.mark.slow
 def test_a_browser_gone_mid_upload_is_one_line_in_the_app_log(tmp_path: Path) -> None:
     log = tmp_path / "app.log"
     port = free_port()

@@ -9,24 +9,21 @@ under the finger, and the answer must be the digit drawn. Screenshots go to ``te
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from tests.pages import (
     ARTIFACTS,
-    BROWSER,
     EUROPEAN_ONE,
     check_legend,
-    open_page,
     stroke,
     touch_stroke,
     wait_for_answer,
     wait_for_images,
 )
 
-pytestmark = BROWSER
+pytestmark = pytest.mark.browser
 
 SCREENS = {"laptop": (1280, 800), "projector": (1920, 1080), "phone": (390, 844)}
 
@@ -46,23 +43,15 @@ BOXES = """(selectors) => {
 NEEDED = ["#sketchpad canvas", "#clear-button", "#prediction .output-class"]
 
 
-def open_on(browser: Any, url: str, name: str) -> Any:
-    """A new page at ``url`` on screen ``name`` (a phone has touch and a dense display), ready to draw."""
-    return open_page(browser, url, *SCREENS[name], phone=name == "phone")
-
-
 @pytest.fixture(params=list(SCREENS))
-def screen(request: pytest.FixtureRequest, browser: Any, app_server) -> Iterator[tuple[str, Any]]:
-    page = open_on(browser, app_server.url, request.param)
-    yield request.param, page
-    page.context.close()
+def screen(request: pytest.FixtureRequest, open_page: Any, app_server) -> tuple[str, Any]:
+    """The app on each screen in turn (a phone has touch and a dense display), ready to draw."""
+    return request.param, open_page(app_server.url, *SCREENS[request.param], phone=request.param == "phone")
 
 
 @pytest.fixture
-def phone(browser: Any, app_server) -> Iterator[Any]:
-    page = open_on(browser, app_server.url, "phone")
-    yield page
-    page.context.close()
+def phone(open_page: Any, app_server) -> Any:
+    return open_page(app_server.url, *SCREENS["phone"], phone=True)
 
 
 def test_canvas_clear_and_answer_fit_one_screen(screen: tuple[str, Any]) -> None:

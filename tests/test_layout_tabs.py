@@ -13,14 +13,13 @@ At each size, a click (a tap on a phone) on a heatmap cell must open that cell's
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.pages import ARTIFACTS, BROWSER, check_legend, wait_for_canvas, wait_for_images
+from tests.pages import ARTIFACTS, check_legend, wait_for_images
 
-pytestmark = BROWSER
+pytestmark = pytest.mark.browser
 
 SCREENS = {"laptop": (1280, 800), "projector": (1920, 1080), "phone": (390, 844)}
 #: Smallest type of a heatmap number or a diagram box on a projector, in CSS pixels.
@@ -95,17 +94,9 @@ def overlap(a: dict[str, float], b: dict[str, float]) -> bool:
 
 
 @pytest.fixture(params=list(SCREENS))
-def screen(request: pytest.FixtureRequest, browser: Any, app_server: tuple[str, Any]) -> Iterator[tuple[str, Any]]:
-    width, height = SCREENS[request.param]
-    phone = request.param == "phone"
-    context = browser.new_context(viewport={"width": width, "height": height}, is_mobile=phone, has_touch=phone,
-                                  device_scale_factor=2 if phone else 1)
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    page.goto(app_server[0])
-    wait_for_canvas(page)
-    yield request.param, page
-    context.close()
+def screen(request: pytest.FixtureRequest, open_page: Any, app_server) -> tuple[str, Any]:
+    return request.param, open_page(app_server.url, *SCREENS[request.param], phone=request.param == "phone",
+                                    timeout=60_000)
 
 
 def test_confusion_dataset_and_model_tabs_show_everything_whole(screen: tuple[str, Any]) -> None:

@@ -113,15 +113,43 @@ def test_probe_strip_legend_shows_the_frames_colours_and_marks() -> None:
     assert "probe-mark" not in waiting and len(legends(waiting)) == 1  # before training: no verdict to mark
 
 
-def test_confusion_legend_is_painted_with_the_heatmap_colours() -> None:
+def painted_cells(figure) -> np.ndarray:
+    """The RGB plotly.js paints each cell of a heatmap: its ``z`` placed between the figure's ``zmin`` and ``zmax``
+    (by default the smallest and largest ``z``), read off the colour scale (reversed with ``reversescale``)."""
+    heat = figure.data[0]
+    z = np.asarray(heat.z, dtype=float)
+    low = z.min() if heat.zmin is None else heat.zmin
+    high = z.max() if heat.zmax is None else heat.zmax
+    fraction = np.clip((z - low) / (high - low), 0, 1)
+    stops = [(float(p), np.array([float(c) for c in re.findall(r"[\d.]+", colour)[:3]]))
+             for p, colour in heat.colorscale]
+    if heat.reversescale:
+        stops = [(1 - p, c) for p, c in reversed(stops)]
+    return np.array([[colour_at(stops, f) for f in row] for row in fraction])
+
+
+def test_the_heatmaps_cells_are_painted_as_its_legend_says() -> None:
+    """What a class sees: an empty cell is the white at the legend's left, the fullest the dark blue at its right,
+    every cell a colour of the legend's bar, darker with more images, and even one mistake visibly tinted."""
     from demo.views.charts import confusion_figure, confusion_legend_html
 
+    counts = np.eye(10) * 1000
+    counts[3, 5], counts[4, 9], counts[7, 1] = 1, 5, 30
+    cells = painted_cells(confusion_figure(counts))
     [legend] = legends(confusion_legend_html())
-    scale = confusion_figure(np.eye(10) * 100 + 1).data[0].colorscale
-    picture = [np.array([float(c) for c in re.findall(r"\d+", colour)]) for _, colour in scale]
-    positions = np.array([float(p) for p, _ in scale])
-    assert_same_colours(legend, np.array(picture), tolerance=0.5, values=positions)
-    assert "dark blue" in legend and "white" in legend
+    stops = gradient(legend)
+    empty, one, five, thirty, full = cells[0, 1], cells[3, 5], cells[4, 9], cells[7, 1], cells[0, 0]
+
+    assert np.abs(colour_at(stops, 0.0) - empty).max() <= 1.5, "the legend's left end is not an empty cell's colour"
+    assert np.abs(colour_at(stops, 1.0) - full).max() <= 1.5, "the legend's right end is not the fullest cell's colour"
+    assert "white: fewest" in legend and empty.min() >= 235, f"an empty cell is {empty}, not white"
+    assert "dark blue: most" in legend and full[2] > full[0] + 50 and full.sum() < 300, f"the fullest is {full}"
+    bar = np.array([colour_at(stops, v) for v in np.linspace(0, 1, 201)])
+    for colour in cells.reshape(-1, 3):
+        assert np.abs(bar - colour).max(axis=1).min() <= 2, f"a cell painted {colour} is nowhere on the legend"
+    darkness = [-c.sum() for c in (empty, one, five, thirty, full)]
+    assert darkness == sorted(darkness) and len(set(darkness)) == 5, "more images do not paint a darker cell"
+    assert np.abs(one - empty).max() >= 15, f"one mistake ({one}) hardly differs from none ({empty})"
 
 
 def test_every_legend_is_one_short_line() -> None:

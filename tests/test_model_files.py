@@ -149,6 +149,7 @@ def test_upload_through_the_api_then_draw_with_it(app_server, session_models, ho
     assert list(session_models[client.session_hash].entries) == ["session-1"]
 
 
+@pytest.mark.train
 def test_a_stopped_run_offers_its_checkpoint_for_download(app_server, session_models, seven: Path) -> None:
     """Through ``/train`` as the page calls it: the run's last output is a file that loads and reads a 7."""
     from gradio_client import Client

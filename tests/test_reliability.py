@@ -18,10 +18,10 @@ import pytest
 from gradio_client import Client
 from PIL import Image, ImageDraw
 
-from bench.app import connect, free_port, rss_mb, send_event, start_app
-from bench.app import sketch_value as sketch
-from bench.sketches import plain_digit
 from demo.tabs.draw import PROMPT
+from tests.support.clients import connect, free_port, rss_mb, send_event, start_app
+from tests.support.clients import sketch_value as sketch
+from tests.support.sketches import plain_digit
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -32,7 +32,7 @@ def still_serving(client: Client, seven_sketch: dict[str, Any]) -> None:
 
 
 def _canvas(mode: str, size: int = 800) -> Image.Image:
-    """The plain 7 (``bench.sketches.plain_digit``), converted to an image mode a browser would never send."""
+    """The plain 7 (``tests.support.sketches.plain_digit``), converted to an image mode a browser would never send."""
     img = plain_digit(7, size=size)
     if mode == "alpha-only":  # strokes only in the alpha channel, colour all black
         alpha = 255 - np.asarray(img.convert("L"))
@@ -188,6 +188,7 @@ def _wait_for_progress(job, deadline_s: float = 120) -> None:
     raise AssertionError(f"no progress streamed: {job.outputs()[-1:]}")
 
 
+@pytest.mark.train
 def test_rapid_start_and_stop_clicks_leave_nothing_stuck(app_server, seven_sketch) -> None:
     """Two Starts in a row, Stop, a Start right after that Stop: no stuck queue, no training left running."""
     import time
@@ -234,6 +235,7 @@ def _threads_in_training_loop() -> list[str]:
     return busy
 
 
+@pytest.mark.train
 def test_models_of_visitors_who_left_are_freed(app_server, session_models, seven_sketch) -> None:
     """One visitor trains, stops and leaves; another leaves mid-run: neither model stays in memory."""
     import gc
@@ -274,6 +276,7 @@ def test_models_of_visitors_who_left_are_freed(app_server, session_models, seven
 # --- Issue 12: hostile requests against resources, and what the app exposes. ---------------------------------------
 
 
+@pytest.mark.slow
 def test_forged_inputs_get_a_clear_message(app_server, client: Client, seven_sketch) -> None:
     """Item 8: a list as the model, NaN and infinity as numbers, forged gallery indexes, fn_index 999."""
     url, demo = app_server.url, app_server.demo
@@ -365,6 +368,7 @@ def app_process(tmp_path_factory: pytest.TempPathFactory, data_dir: Path, seven_
         proc.wait(timeout=30)
 
 
+@pytest.mark.slow
 def test_a_decompression_bomb_is_refused_before_decoding(app_process: dict[str, Any], seven_sketch,
                                                          tmp_path: Path) -> None:
     """Item 1: a 37 KB PNG of 13000 x 13000 cost the server 2 GB and 7 s; here 6000 x 6000 (36 megapixels)."""
@@ -391,6 +395,7 @@ def _upload(url: str, *paths: Path) -> list[str]:
     return answer.json()
 
 
+@pytest.mark.slow
 def test_heavy_work_cannot_bypass_the_queue(app_process: dict[str, Any], seven_sketch, tmp_path: Path) -> None:
     """Item 2: POST /gradio_api/run/predict ran outside the queue: 8 large drawings at once took +3.4 GB."""
     import uuid
@@ -413,6 +418,7 @@ def test_heavy_work_cannot_bypass_the_queue(app_process: dict[str, Any], seven_s
     still_serving(app_process["client"], seven_sketch)  # the same drawing through the queue (gradio_client) is served
 
 
+@pytest.mark.slow
 def test_temporary_files_and_sessions_stay_bounded(app_process: dict[str, Any], tmp_path: Path) -> None:
     """Item 4: uploads stayed forever, and every new session kept ~160 KB of Gradio state (300: +44-60 MB)."""
     import time

@@ -18,11 +18,11 @@ from typing import Any
 import pytest
 from gradio_client import Client
 
-from bench.app import free_port
 from demo.server.context import AppContext
 from demo.views.unavailable import mnist_unavailable_markdown
 from mnist_core.data import MNISTUnavailableError, load_mnist
-from tests.pages import ARTIFACTS, BROWSER, wait_for_canvas
+from tests.pages import ARTIFACTS
+from tests.support.clients import free_port
 
 #: The status badges and toasts Gradio shows for an event that raised.
 ERRORS_SHOWN = """() => ({badges: document.querySelectorAll('span.error').length,
@@ -70,27 +70,20 @@ def test_the_train_tab_says_the_same(tmp_path: Path) -> None:
     assert updates[-1]["status"] == mnist_unavailable_markdown(problem)
 
 
-@BROWSER[0]
-@BROWSER[1]
-def test_confusion_and_dataset_tabs_say_it_once_without_error_badges(app_without_mnist: str, browser: Any) -> None:
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
-    try:
-        page.goto(app_without_mnist)
-        wait_for_canvas(page)
-        for tab, notice, content in [("confusion", "#confusion-unavailable", "#confusion-summary"),
-                                     ("dataset", "#dataset-unavailable", "#reshuffle")]:
-            page.locator(f'button[role="tab"][data-tab-id="{tab}"]').click()
-            # The tab's event has ended: its notice is shown, or an error badge or toast is.
-            page.wait_for_function(f"""() => document.querySelector('{notice}')?.checkVisibility()
-                || document.querySelector('span.error, .toast-body, .toast-item')""", timeout=60_000)
-            assert page.evaluate(ERRORS_SHOWN) == {"badges": 0, "toasts": 0}, f"the {tab} tab shows an error"
-            text = page.locator(notice).inner_text()
-            assert text.startswith("MNIST is not available: MNIST was not found in") and "Draw tab" in text
-            assert page.locator(content).is_hidden(), f"the {tab} tab still shows what needs MNIST"
-            ARTIFACTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / f"no-mnist-{tab}.png"))
-    finally:
-        page.close()
+def test_confusion_and_dataset_tabs_say_it_once_without_error_badges(app_without_mnist: str, open_page: Any) -> None:
+    page = open_page(app_without_mnist, 1280, 800)
+    for tab, notice, content in [("confusion", "#confusion-unavailable", "#confusion-summary"),
+                                 ("dataset", "#dataset-unavailable", "#reshuffle")]:
+        page.locator(f'button[role="tab"][data-tab-id="{tab}"]').click()
+        # The tab's event has ended: its notice is shown, or an error badge or toast is.
+        page.wait_for_function(f"""() => document.querySelector('{notice}')?.checkVisibility()
+            || document.querySelector('span.error, .toast-body, .toast-item')""", timeout=60_000)
+        assert page.evaluate(ERRORS_SHOWN) == {"badges": 0, "toasts": 0}, f"the {tab} tab shows an error"
+        text = page.locator(notice).inner_text()
+        assert text.startswith("MNIST is not available: MNIST was not found in") and "Draw tab" in text
+        assert page.locator(content).is_hidden(), f"the {tab} tab still shows what needs MNIST"
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"no-mnist-{tab}.png"))
 
 
 def test_the_confusion_api_refuses_with_the_reason_in_one_log_line(app_without_mnist: str,

@@ -344,6 +344,7 @@ def test_the_status_line_estimates_the_cpu_time_from_the_recipe() -> None:
 
 # --- through the app -------------------------------------------------------------------------------------
 
+@pytest.mark.train
 def test_the_apps_train_handler_goes_through_the_decorated_run(app_server, session_models,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     from gradio_client import Client
@@ -366,6 +367,7 @@ def test_the_apps_train_handler_goes_through_the_decorated_run(app_server, sessi
     assert list(session_models[client.session_hash].entries) == [new_model]
 
 
+@pytest.mark.slow
 def test_the_app_trains_a_refused_run_on_the_cpu_and_keeps_its_model(app_server, session_models, zerogpu_answers,
                                                                     mnist: MNISTData,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
@@ -446,6 +448,7 @@ def run_python(script: str, data_dir: Path) -> subprocess.CompletedProcess:
                           timeout=300)
 
 
+@pytest.mark.slow
 def test_building_the_app_asks_nothing_of_cuda_and_logs_the_machine_once(data_dir: Path) -> None:
     """On ZeroGPU the app's process has no GPU, and CUDA started there would break every GPU worker forked
     from it; pretrained models load and stay on the CPU (the Draw tab reads one drawing at a time there).
@@ -456,6 +459,7 @@ def test_building_the_app_asks_nothing_of_cuda_and_logs_the_machine_once(data_di
     assert len(re.findall(r"INFO: +Machine: \d+.* CPUs?, .*; memory ", proc.stderr)) == 1, proc.stderr[-3000:]
 
 
+@pytest.mark.slow
 def test_a_run_refused_by_zerogpu_asks_nothing_of_cuda_in_the_apps_process(data_dir: Path) -> None:
     """The CPU fallback runs in the app's own process, where on ZeroGPU ``spaces`` makes
     ``torch.cuda.is_available()`` say True (spaces/zero/torch/patching.py:316): it must not even ask."""

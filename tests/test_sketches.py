@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from bench.sketches import GLYPHS, drawn_digits, non_digits, skeleton_strokes, zhang_suen_thin
+from tests.support.sketches import GLYPHS, drawn_digits, non_digits, skeleton_strokes, zhang_suen_thin
 
 
 def test_drawings_look_like_what_the_sketchpad_sends() -> None:

@@ -101,6 +101,16 @@ PLAIN_DIGITS: dict[int, list[Stroke]] = {
 }
 
 
+#: Digits as a browser draws them on the page's canvas, by name: one- and two-stroke digits, strokes in canvas
+#: fractions (the browser benches and tests draw these with the mouse or a finger).
+DIGITS: dict[str, list[Stroke]] = {
+    "1 (European)": [[(0.30, 0.45), (0.55, 0.15), (0.55, 0.85)]],
+    "7": [[(0.28, 0.22), (0.72, 0.22), (0.45, 0.82)]],
+    "4": [[(0.30, 0.15), (0.22, 0.55), (0.72, 0.55)], [(0.60, 0.25), (0.60, 0.90)]],
+    "7 (crossed)": [[(0.28, 0.2), (0.72, 0.2), (0.45, 0.85)], [(0.42, 0.52), (0.68, 0.52)]],
+}
+
+
 #: Two crossing strokes: no digit, so no model has learnt what it is. The teach-the-model tests say what it is.
 CROSS = [[(0.25, 0.2), (0.75, 0.8)], [(0.75, 0.2), (0.25, 0.8)]]
 
