@@ -69,6 +69,35 @@ def test_a_browser_gone_mid_upload_is_one_line_in_the_app_log(tmp_path: Path) ->
     assert content.count("Client disconnected during upload") == 2
 
 
+@pytest.mark.slow
+def test_a_queue_stream_for_an_unknown_session_cannot_flood_the_log(tmp_path: Path) -> None:
+    """200 GETs of /queue/data with sessions the app never saw: each told the session is not found, as Gradio
+    tells a page, and the log gets one line, not 200 tracebacks of 5.8 KB."""
+    import httpx
+
+    log = tmp_path / "app.log"
+    port = free_port()
+    env = {**os.environ, "GRADIO_TEMP_DIR": str(tmp_path / "gradio"), "GRADIO_ANALYTICS_ENABLED": "False"}
+    with log.open("w") as out:
+        proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=REPO, env=env,
+                                stdout=out, stderr=subprocess.STDOUT)
+    try:
+        connect(f"http://127.0.0.1:{port}/", timeout=120)
+        size = log.stat().st_size
+        with httpx.Client(timeout=30) as http:
+            answers = [http.get(f"http://127.0.0.1:{port}/gradio_api/queue/data?session_hash=x{i}")
+                       for i in range(200)]
+        wait_for_text(log, "a queue stream for a session the app does not know")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    assert all(a.status_code == 200 and '"session_not_found":true' in a.text for a in answers), answers[0].text
+    content = log.read_text(errors="replace")
+    assert "Traceback" not in content and "Exception in ASGI" not in content, content[-3000:]
+    assert content.count("a queue stream for a session the app does not know") == 1
+    assert log.stat().st_size - size < 500, content[size:]
+
+
 def test_the_guard_turns_a_disconnect_into_one_log_line(caplog: pytest.LogCaptureFixture) -> None:
     """At the ASGI level: whatever route raised ``ClientDisconnect`` (GET or POST), nothing propagates."""
     import asyncio

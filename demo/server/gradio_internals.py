@@ -42,7 +42,8 @@ move :data:`CHECKED_WITH`.
    ones, as Gradio's own ``delete_cache`` means to but stops doing under load.
 5. **Where the app is served** (:func:`served_address`): the address, port and share link that
    ``launch`` records on the ``Blocks`` (behind the Node proxy of SSR mode, ``node_port``).
-6. **Gradio's request protocol** (:func:`limit_of`, :func:`unknown_function`, :func:`blocks_of`):
+6. **Gradio's request protocol** (:func:`limit_of`, :func:`unknown_function`, :func:`blocks_of`,
+   :func:`knows_session`):
    the routes that carry an event or call a component function, how an event names its function
    (``fn_index`` or ``/run/NAME``), and where the ASGI scope keeps the app
    (``scope["app"].get_blocks()``), as :mod:`demo.server.http_guard` needs them to refuse a request
@@ -314,6 +315,24 @@ def served_address(demo: gr.Blocks) -> tuple[str, int, str | None]:
 EVENT_ROUTE = re.compile(r"/gradio_api/(?:queue/join|(?:run|api|call|call/v2)/(?P<name>[^/]+))/?$")
 #: The route that calls a component's server function.
 COMPONENT_ROUTE = re.compile(r"/gradio_api/component_server/?$")
+
+
+#: The stream a page reads its events from (``GET``, with the page's ``session_hash`` in the query).
+QUEUE_STREAM_ROUTE = re.compile(r"/gradio_api/queue/data/?$")
+#: What Gradio's stream sends a session it does not know (its page then says the session was lost).
+SESSION_NOT_FOUND = (b'data: {"msg":"unexpected_error","event_id":null,"message":"404: Not Found",'
+                     b'"session_not_found":true,"success":false}\n\n')
+
+
+def knows_session(blocks: Any, session_hash: str) -> bool:
+    """Whether Gradio's queue has a stream of messages for ``session_hash`` (made when the page joins the queue).
+
+    For one it lacks, Gradio's ``/queue/data`` route sends :data:`SESSION_NOT_FOUND`, then re-raises its
+    404 inside the response, which uvicorn logs as a 5.8 KB traceback: one GET per traceback."""
+    try:
+        return session_hash in blocks._queue.pending_messages_per_session
+    except (AttributeError, TypeError):
+        return True  # cannot tell: let Gradio answer
 
 
 def blocks_of(scope: Any) -> gr.Blocks | None:

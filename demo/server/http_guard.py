@@ -8,6 +8,11 @@ body of those POST requests first, refuses one over its route's limit with 413, 
 naming no function of the app with 404, each with a short JSON ``detail`` like FastAPI's.
 Everything else passes through untouched, and the body it read is handed on unchanged.
 
+A page's event stream asked for with a session Gradio does not know (``GET
+/gradio_api/queue/data?session_hash=x``) gets Gradio's own "session not found" message, sent here,
+and at most one log line a minute: Gradio logs a 5.8 KB traceback for each such request, so
+anyone could flood the log with a loop of GETs.
+
 A browser that goes away mid-request (a tab closed during an upload) makes Starlette raise
 ``ClientDisconnect`` from deep inside the route; uvicorn would print it as a 70-line ASGI
 traceback. The guard logs it as one line instead (:func:`demo.server.log.client_disconnected`):
@@ -19,12 +24,23 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+from urllib.parse import parse_qs
 
 from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect
 
-from demo.server.gradio_internals import COMPONENT_ROUTE, EVENT_ROUTE, blocks_of, unknown_function
-from demo.server.log import client_disconnected
+from demo.server.gradio_internals import (
+    COMPONENT_ROUTE,
+    EVENT_ROUTE,
+    QUEUE_STREAM_ROUTE,
+    SESSION_NOT_FOUND,
+    blocks_of,
+    knows_session,
+    unknown_function,
+)
+from demo.server.log import EveryMinute, client_disconnected
+
+unknown_session = EveryMinute("Refused: a queue stream for a session the app does not know")
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -53,6 +69,21 @@ async def _answer(send: Send, status: int, detail: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+def _known_stream(scope: Scope) -> bool:
+    """Whether a queue stream request names a session Gradio's queue knows (or there is no app to ask)."""
+    blocks = blocks_of(scope)
+    query = parse_qs((scope.get("query_string") or b"").decode("latin-1"))
+    session = (query.get("session_hash") or [""])[0]
+    return blocks is None or knows_session(blocks, session)
+
+
+async def _stream_answer(send: Send, event: bytes) -> None:
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"text/event-stream; charset=utf-8"),
+                            (b"content-length", str(len(event)).encode())]})
+    await send({"type": "http.response.body", "body": event})
+
+
 class RequestGuard:
     """The ASGI middleware: see the module's docstring."""
 
@@ -66,6 +97,11 @@ class RequestGuard:
             client_disconnected(scope.get("path", ""))
 
     async def _guard(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope.get("method") == "GET" and QUEUE_STREAM_ROUTE.search(scope["path"]):
+            if not _known_stream(scope):
+                unknown_session()
+                await _stream_answer(send, SESSION_NOT_FOUND)
+                return
         limit = _limit(scope["path"]) if scope["type"] == "http" and scope.get("method") == "POST" else None
         if limit is None:
             await self.app(scope, receive, send)

@@ -10,6 +10,8 @@ stderr like uvicorn's own.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 
 import gradio as gr
 
@@ -43,3 +45,24 @@ def client_disconnected(path: str) -> None:
     """Log that a browser went away before its request's body arrived (a tab closed during an upload)."""
     what = "upload" if path.rstrip("/").endswith("/upload") else f"request to {path[:80]}"
     log.info("Client disconnected during %s", what)
+
+
+class EveryMinute:
+    """A log line said at most once a minute, with how many times it happened since: what anyone can cause with a
+    request (a stream asked for by a session that does not exist) must not let them flood the log."""
+
+    def __init__(self, line: str, every: float = 60.0) -> None:
+        self.line, self.every = line, every
+        self._last, self._since = float("-inf"), 0
+        self._lock = threading.Lock()
+
+    def __call__(self) -> bool:
+        """Count one more; log the line if the last was said over ``every`` seconds ago. True if it was said now."""
+        with self._lock:
+            self._since += 1
+            now = time.monotonic()
+            if now - self._last < self.every:
+                return False
+            count, self._since, self._last = self._since, 0, now
+        log.info("%s (%d since the last such line)", self.line, count)
+        return True
