@@ -9,7 +9,9 @@ on the command line win over them.
 from __future__ import annotations
 
 import argparse
+import errno
 import os
+import socket
 from typing import Any
 
 # No telemetry: Gradio reports usage to its makers unless told not to. Set before it is imported.
@@ -39,6 +41,7 @@ from demo.server.limits import max_sessions
 from demo.server.log import log
 from demo.server.memory import return_freed_memory_to_the_system
 from demo.ui import CSS, THEME, build_demo
+from mnist_core.files import short_reason
 from mnist_core.host import summary as machine_summary
 from mnist_core.preprocess import limit_decoded_pixels
 
@@ -72,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME") or DEFAULT_HOST,
                         help="address to listen on; 0.0.0.0 for the whole network "
                              f"(default: $GRADIO_SERVER_NAME, else {DEFAULT_HOST})")
-    parser.add_argument("--port", type=int, default=env_int("GRADIO_SERVER_PORT", DEFAULT_PORT, maximum=65535),
+    parser.add_argument("--port", type=port_number, default=env_int("GRADIO_SERVER_PORT", DEFAULT_PORT, maximum=65535),
                         help=f"port (default: $GRADIO_SERVER_PORT, else {DEFAULT_PORT})")
     parser.add_argument("--share", action="store_true",
                         help="also publish a temporary public gradio.live link (off by default)")
@@ -88,6 +91,36 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--monitoring", action="store_true",
                         help="turn on Gradio's /monitoring pages (off by default: they need no login)")
     return parser
+
+
+def port_number(text: str) -> int:
+    """``--port``'s value: a whole number from 1 to 65535 (argparse turns the ValueError into one line)."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a port is a whole number, not {text[:20]!r}") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is between 1 and 65535, not {port}")
+    return port
+
+
+def port_problem(host: str, port: int) -> str | None:
+    """Why the app could not listen on ``host:port`` (one line naming it), or ``None`` if it can."""
+    try:
+        infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as exc:
+        return f"cannot listen on {host!r}: {exc.strerror if isinstance(exc, OSError) else exc}"
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds: a port just freed is free
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return (f"port {port} is already in use on {host} (is the app already running?): "
+                        f"stop the other program or start this one with --port {port + 1 if port < 65535 else 8000}")
+            return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+    return None
 
 
 TORCH_THREADS_ENV = "MNIST_TORCH_THREADS"
@@ -127,9 +160,15 @@ def main() -> None:
         build_parser().error("--train-concurrency must be at least 1")
     if args.torch_threads is not None and args.torch_threads < 1:
         build_parser().error("--torch-threads must be at least 1")
+    problem = port_problem(args.host, args.port)  # said now, before the models load, in one line
+    if problem:
+        raise SystemExit(f"error: {problem}")
     served = build(data_dir=args.data_dir, train_concurrency=args.train_concurrency, torch_threads=args.torch_threads)
-    served.launch(server_name=args.host, server_port=args.port, share=args.share,
-                  **launch_options(monitoring=args.monitoring))
+    try:
+        served.launch(server_name=args.host, server_port=args.port, share=args.share,
+                      **launch_options(monitoring=args.monitoring))
+    except OSError as exc:  # taken between the check and the launch: Gradio's own 9-line traceback otherwise
+        raise SystemExit(f"error: cannot listen on {args.host}:{args.port}: {short_reason(exc)}") from None
 
 
 return_freed_memory_to_the_system()  # the app trains again and again: its memory must not creep up

@@ -572,14 +572,38 @@ def test_the_app_stops_on_a_bad_setting_with_one_line_and_no_traceback(name: str
     import subprocess
     import sys
 
+    from tests.support.clients import free_port
+
     repo = Path(__file__).resolve().parent.parent
-    run = subprocess.run([sys.executable, "app.py", "--port", "0"] if name != "GRADIO_SERVER_PORT" else
+    run = subprocess.run([sys.executable, "app.py", "--port", str(free_port())] if name != "GRADIO_SERVER_PORT" else
                          [sys.executable, "app.py"], cwd=repo, capture_output=True, text=True, timeout=120,
                          env={**os.environ, name: "zero"})
     assert run.returncode != 0
     assert run.stderr.strip().splitlines() == [f"error: {name} must be a whole number "
                                               f"{'from 1 to 65535' if name == 'GRADIO_SERVER_PORT' else 'at least 1'}"
                                               ", got 'zero'"], run.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("port", ["taken", "99999", "http"])
+def test_a_port_the_app_cannot_use_is_one_line_naming_it(port: str) -> None:
+    """A port already in use (a second ``python app.py``), out of range or not a number: said in one line, at once."""
+    import socket
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parent.parent
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        number = str(taken.getsockname()[1]) if port == "taken" else port
+        run = subprocess.run([sys.executable, "app.py", "--port", number], cwd=repo, capture_output=True, text=True,
+                             timeout=120)
+    assert run.returncode != 0 and "Traceback" not in run.stderr, run.stderr
+    last = run.stderr.strip().splitlines()[-1]
+    assert last.startswith(("error:", "python app.py: error:")) and number in last, run.stderr
+    if port == "taken":
+        assert run.stderr.strip() == last and "already in use" in last
 
 
 def test_every_queued_event_shares_one_concurrency_limit(tmp_path: Path) -> None:
