@@ -4,7 +4,7 @@
     python -m bench.classroom --phones 30 --seconds 60
     python -m bench.classroom --quick             # 3 phones for 5 s (CI smoke)
 
-Named ``classroom``: issue 26 suggested ``python -m bench.class``, but ``class`` is a Python
+Named ``classroom``: ``python -m bench.class`` would read better, but ``class`` is a Python
 keyword, so a module of that name cannot be imported.
 
 First the Draw tab is opened once in headless chromium and one stroke is drawn (and Clear
@@ -53,7 +53,7 @@ from bench.phones import PadEvent, Phone, Script
 from tests.support.chromium import wait_served
 from tests.support.clients import connect, free_port, new_client, rss_mb, sketch_value, start_app
 
-#: The goal (issue 26): this many phones while a run trains.
+#: The goal: this many phones while a run trains.
 GOAL_PHONES, GOAL_ANSWER_MS, GOAL_INSIDE_MS, GOAL_TRAINING = 30, 300, 600, 0.5
 #: A class's pace: drawing a stroke takes 0.6-1.2 s, a pause of 2-4 s follows each digit; phones start
 #: within the first 3 s. Clear (``--clear``) comes 0.3 s before the next digit's first stroke.

@@ -178,7 +178,7 @@ def _plain(value: object) -> object:
 
 def bench_parser(doc: str, name: str, quick: str, *, data_dir: bool = False) -> argparse.ArgumentParser:
     """The options every bench script shares: ``--quick`` (the smoke run CI does), ``--out`` (its JSON,
-    ``bench/results/<name>.json``, the file ``bench.report`` turns into a README table) and, for the scripts
+    ``bench/results/<name>.json``, which ``bench.report`` turns into a table in README or docs/) and, for the scripts
     that read MNIST themselves, ``--data-dir``. ``doc`` is the script's docstring: its first paragraph is the help."""
     parser = argparse.ArgumentParser(description=doc.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -45,7 +45,7 @@ from mnist_core.pretrained import choose_default, choose_mnist_only
 from mnist_core.strokes import draw_on_sketchpad
 from tests.support.sketches import drawn_digits, non_digits
 
-#: Goals for the default model on each source's held-out writers (issue 11).
+#: Goals for the default model on each source's held-out writers.
 TARGET, TARGET_DIGIT, TARGET_MNIST = 0.985, 0.96, 0.994
 
 

@@ -185,7 +185,7 @@ def test_a_save_killed_mid_write_leaves_the_previous_checkpoint_readable(tmp_pat
     assert len(partial) == 1 and 0 < partial[0].stat().st_size < len(before), partial
 
 
-# --- Hardening (issue 12): a bomb, a full disk and odd files must all end in a clear CheckpointError. ---
+# --- a bomb, a full disk and odd files must all end in a clear CheckpointError. ---
 
 
 def _deflated_bomb(path: Path, megabytes: int) -> Path:
@@ -205,7 +205,7 @@ def _deflated_bomb(path: Path, megabytes: int) -> Path:
 
 @pytest.mark.slow
 def test_a_zip_bomb_checkpoint_is_refused_before_unpacking(tmp_path: Path) -> None:
-    """Item 3: 1 MB on disk, 1 GB unpacked cost 1.75 GB in ``predict --checkpoint``; it must cost nothing."""
+    """1 MB on disk, 1 GB unpacked cost 1.75 GB in ``predict --checkpoint``; it must cost nothing."""
     import subprocess
     import sys
 
@@ -228,7 +228,7 @@ def test_a_zip_bomb_checkpoint_is_refused_before_unpacking(tmp_path: Path) -> No
 
 @pytest.mark.slow
 def test_a_failed_write_says_the_real_reason(tmp_path: Path) -> None:
-    """Item 6: under a file-size limit torch said "unexpected pos" (a RuntimeError the rescue never caught)."""
+    """under a file-size limit torch said "unexpected pos" (a RuntimeError the rescue never caught)."""
     import subprocess
     import sys
 
@@ -245,7 +245,7 @@ def test_a_failed_write_says_the_real_reason(tmp_path: Path) -> None:
 
 
 def test_any_failed_write_is_rescued_under_a_pt_name(tmp_path: Path, monkeypatch) -> None:
-    """Item 6: the rescue runs whatever the failure, never overwrites an earlier rescue, and keeps ``.pt``."""
+    """the rescue runs whatever the failure, never overwrites an earlier rescue, and keeps ``.pt``."""
     from mnist_core.checkpoint import save_with_rescue
 
     rescue = tmp_path / "rescued"
@@ -292,7 +292,7 @@ def _odd_files(folder: Path) -> dict[str, str]:
 
 
 def test_every_bad_file_becomes_a_checkpoint_error_saying_what_it_is(tmp_path: Path) -> None:
-    """Item 7: one bad file in assets/ stopped the app; each must be reported, by name, and the rest loaded."""
+    """one bad file in assets/ stopped the app; each must be reported, by name, and the rest loaded."""
     from mnist_core.checkpoint import discover_checkpoints
 
     expected = _odd_files(tmp_path)

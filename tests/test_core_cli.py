@@ -84,7 +84,7 @@ def test_models_lists_names_and_parameter_counts(tmp_path: Path) -> None:
     (("train", "--epochs", "0"), "epochs must be"),
     (("train", "--lr", "nan"), "learning rate must be"),
     (("eval", "--checkpoint", "nope.pt"), "nope.pt: no such checkpoint file"),
-    # Issue 12, item 10: these were tracebacks.
+    # Each of these was once a traceback.
     (("eval", "--checkpoint", SHIPPED, "--batch-size", "0"), "must be at least 1"),
     (("eval", "--checkpoint", SHIPPED, "--device", "bogus"),
      "unknown device 'bogus'; this machine has: cpu"),
@@ -163,7 +163,7 @@ def test_predict_defaults_to_the_shipped_drawing_model(tmp_path: Path, draw) -> 
 
 
 def test_ctrl_c_while_importing_ends_with_one_line(tmp_path: Path) -> None:
-    """Item 10: a Ctrl-C during the seconds torch takes to import was a traceback through importlib."""
+    """a Ctrl-C during the seconds torch takes to import was a traceback through importlib."""
     import re
     import signal
 
@@ -181,7 +181,7 @@ def test_ctrl_c_while_importing_ends_with_one_line(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_bad_files_give_one_line_never_a_traceback_or_a_hang(tmp_path: Path) -> None:
-    """Item 7: a copy of /etc/passwd, a string for metadata, an image that is a named pipe (predict hung)."""
+    """a copy of /etc/passwd, a string for metadata, an image that is a named pipe (predict hung)."""
     import shutil
 
     import torch

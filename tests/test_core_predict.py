@@ -56,10 +56,10 @@ def test_a_prediction_is_sure_from_the_threshold_up_and_lists_its_answers_best_f
 
 @pytest.mark.parametrize("source", list(SOURCES))
 def test_the_shipped_drawing_model_reads_writers_it_never_saw(drawing_model, source: str, data_dir) -> None:
-    """Held-out writers of each source (never trained or calibrated on). The issue's goal is 98.5%, no digit
-    below 96%; the shipped model reads 98.5% and 98.7%, worst digits 95.0% and 90.6% (README). The bars sit a
-    little under those figures, so that a model that regresses fails while one borderline digit read
-    differently on another CPU does not."""
+    """Held-out writers of each source (never trained or calibrated on). The goal is 98.5%, no digit below 96%;
+    what the shipped model reads is in ``bench/results/drawn.json`` (docs/handwriting.md). The bars sit a little
+    under those figures, so that a model that regresses fails while one borderline digit read differently on
+    another CPU does not."""
     writers = load_handwriting(source, "test", data_dir, download=False)
     predicted = predict_proba(drawing_model.model, writers.images).argmax(1)
     per_digit = [float((predicted[writers.labels == d] == d).double().mean()) for d in range(10)]
@@ -72,9 +72,8 @@ def test_its_confidence_is_calibrated_on_images_it_never_saw(drawing_model, data
     """The fitted temperature lowers the calibration error on MNIST test, and keeps it under 1% on held-out writers.
 
     On writers no part of training saw, the temperature fitted on MNIST and the validation
-    writers does not lower the error (measured 0.74% -> 0.87% and 0.48% -> 0.58%, README):
-    new hands are a shift that calibration does not undo. The bar says "not sure" still means
-    what it says for them.
+    writers does not lower the error: new hands are a shift that calibration does not undo.
+    The bar says "not sure" still means what it says for them.
     """
     temperature = model_temperature(drawing_model.model)  # strictly lower errors below: 1.0 would fail them
     logits = uncalibrated_logits(drawing_model.model, mnist.test_images)

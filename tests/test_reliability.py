@@ -103,7 +103,7 @@ def _broken_image(kind: str, folder: Path) -> Path:
 @pytest.mark.parametrize("kind", ["text", "truncated", "svg"])
 def test_an_unreadable_drawing_gets_the_same_message_as_anywhere_else(client: Client, seven_sketch, tmp_path: Path,
                                                                       kind: str) -> None:
-    """Issue 12, item 9: Gradio decodes before the app, and answered "upstream Gradio app has raised an exception"."""
+    """Gradio decodes before the app, and answered "upstream Gradio app has raised an exception"."""
     from demo.server.inputs import DRAWING
     from mnist_core.preprocess import ImageInputError, load_image_file
 
@@ -273,12 +273,12 @@ def test_models_of_visitors_who_left_are_freed(app_server, session_models, seven
     still_serving(Client(url, verbose=False), seven_sketch)
 
 
-# --- Issue 12: hostile requests against resources, and what the app exposes. ---------------------------------------
+# --- hostile requests against resources, and what the app exposes. ---------------------------------------
 
 
 @pytest.mark.slow
 def test_forged_inputs_get_a_clear_message(app_server, client: Client, seven_sketch) -> None:
-    """Item 8: a list as the model, NaN and infinity as numbers, forged gallery indexes, fn_index 999."""
+    """a list as the model, NaN and infinity as numbers, forged gallery indexes, fn_index 999."""
     url, demo = app_server.url, app_server.demo
     index_of = {fn.fn.__name__: i for i, fn in demo.fns.items() if fn.fn is not None}
     with pytest.raises(Exception, match="Model: expected one of the choices, got a list"):
@@ -296,7 +296,7 @@ def test_forged_inputs_get_a_clear_message(app_server, client: Client, seven_ske
 
 def test_a_huge_value_is_neither_echoed_nor_logged(app_server, client: Client, seven_sketch,
                                                    capfd: pytest.CaptureFixture[str]) -> None:
-    """Item 5: a 50 MB model name came back in the error and wrote a 52 MB line to the server's log."""
+    """a 50 MB model name came back in the error and wrote a 52 MB line to the server's log."""
     import httpx
 
     with pytest.raises(Exception) as err:
@@ -312,7 +312,7 @@ def test_a_huge_value_is_neither_echoed_nor_logged(app_server, client: Client, s
 
 
 def test_monitoring_is_off(app_server) -> None:
-    """Item 11: /monitoring/summary was open without login and listed every function and its call count."""
+    """/monitoring/summary was open without login and listed every function and its call count."""
     for page in ("monitoring", "monitoring/summary"):
         with pytest.raises(urllib.error.HTTPError) as err:
             urllib.request.urlopen(f"{app_server.url}{page}", timeout=30)
@@ -371,7 +371,7 @@ def app_process(tmp_path_factory: pytest.TempPathFactory, data_dir: Path, seven_
 @pytest.mark.slow
 def test_a_decompression_bomb_is_refused_before_decoding(app_process: dict[str, Any], seven_sketch,
                                                          tmp_path: Path) -> None:
-    """Item 1: a 37 KB PNG of 13000 x 13000 cost the server 2 GB and 7 s; here 6000 x 6000 (36 megapixels)."""
+    """a 37 KB PNG of 13000 x 13000 cost the server 2 GB and 7 s; here 6000 x 6000 (36 megapixels)."""
     import time
 
     bomb = tmp_path / "bomb.png"
@@ -397,7 +397,7 @@ def _upload(url: str, *paths: Path) -> list[str]:
 
 @pytest.mark.slow
 def test_heavy_work_cannot_bypass_the_queue(app_process: dict[str, Any], seven_sketch, tmp_path: Path) -> None:
-    """Item 2: POST /gradio_api/run/predict ran outside the queue: 8 large drawings at once took +3.4 GB."""
+    """POST /gradio_api/run/predict ran outside the queue: 8 large drawings at once took +3.4 GB."""
     import uuid
     from concurrent.futures import ThreadPoolExecutor
 
@@ -420,7 +420,7 @@ def test_heavy_work_cannot_bypass_the_queue(app_process: dict[str, Any], seven_s
 
 @pytest.mark.slow
 def test_temporary_files_and_sessions_stay_bounded(app_process: dict[str, Any], tmp_path: Path) -> None:
-    """Item 4: uploads stayed forever, and every new session kept ~160 KB of Gradio state (300: +44-60 MB)."""
+    """uploads stayed forever, and every new session kept ~160 KB of Gradio state (300: +44-60 MB)."""
     import time
     import uuid
 
