@@ -163,6 +163,7 @@ def test_requirements_keep_the_cpu_only_pytorch_the_quick_start_installs_first()
         assert reqs[name].specifier.contains(cpu_build), name
 
 
+@pytest.mark.slow  # a fresh interpreter imports spaces, and Gradio with it
 def test_spaces_is_imported_before_torch_when_a_space_imports_app() -> None:
     """On ZeroGPU ``spaces`` patches torch as it is imported: app.py must import it first."""
     probe = (
