@@ -52,7 +52,9 @@ def _header(demo: gr.Blocks) -> None:
 def _tabs(context: AppContext, session: gr.State) -> tuple[draw_tab.DrawTab, gr.Column]:
     """The five tabs; what the Draw tab leaves to wire, and the Train tab's column, are filled by :func:`build_demo`
     once every model list exists."""
-    with gr.Tabs():
+    # "wrap": on a phone the tabs that do not fit one row take a second one. Gradio's default hides them behind a
+    # "⋯" menu, where students did not find the Confusion matrix, Dataset and Model tabs. Wider screens fit one row.
+    with gr.Tabs(overflow_behavior="wrap"):
         with gr.Tab("Draw", id="draw"):
             draw = draw_tab.build(context, session)
         with gr.Tab("Train", id="train"):

@@ -35,6 +35,7 @@ from demo.server.queue_wait import DataSize, estimate
 from demo.server.sessions import session_id_of
 from demo.tabs import model_files
 from demo.tabs.train_run import OnCpuInstead, Progress, RunStop, Trained, train_anywhere
+from demo.views.assets import asset
 from demo.views.charts import TrainingCurve, training_figure
 from demo.views.pictures import placeholder_html
 from demo.views.unavailable import mnist_unavailable_markdown
@@ -196,7 +197,10 @@ def build(context: AppContext, session: gr.State) -> None:
         with gr.Column(scale=3):
             status, chart, probes, filters = _live_displays()
     view = TrainView(context, start, stop, status, chart, probes, filters, session, context.pickers, download)
-    # Outside the queue, so it answers at once while the run waits; registered first, so it is sent first.
+    # In the browser only: on a phone the status is a screen below Start, so Start brings it into view. First: the
+    # page runs a click's listeners one after another, each to its end, so after the run it would wait for the run.
+    start.click(None, None, None, js=asset("show_status.js"), api_visibility="private")
+    # Outside the queue, so it answers at once while the run waits; registered before the run, so it is sent first.
     start.click(view.waiting, None, status, queue=False, show_progress="hidden", api_name="queue_wait",
                 api_visibility="undocumented")
     start.click(view.run, [*settings.values(), session], view.outputs(),
