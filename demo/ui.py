@@ -20,7 +20,7 @@ from demo.tabs import model as model_tab
 from demo.tabs import model_files
 from demo.tabs import teach as teach_panel
 from demo.tabs import train as train_tab
-from demo.views import bars, diagram, drawing_pad, join, lesson, pictures
+from demo.views import bars, charts, diagram, drawing_pad, join, lesson, picker_text, pictures
 from demo.views.assets import asset
 from demo.views.readings import CSS as READINGS_CSS
 
@@ -36,7 +36,7 @@ TITLE = "MNIST live: watch a neural network learn to read digits"
 #: together, on the elements inside the app. Each view and tab adds the styles of its own blocks.
 CSS = asset("app.css") + pictures.CSS + lesson.CSS + drawing_pad.CSS
 CSS += confusion_tab.CSS + dataset_tab.CSS + diagram.CSS
-CSS += READINGS_CSS + teach_panel.CSS + bars.CSS + join.CSS
+CSS += READINGS_CSS + teach_panel.CSS + bars.CSS + join.CSS + charts.CSS + picker_text.CSS
 
 THEME = gr.themes.Soft(primary_hue="blue", text_size="lg")
 
@@ -86,6 +86,7 @@ def build_demo(data_dir: str | os.PathLike[str] | None = None, assets_dir: str |
     with CheckedBlocks(title=TITLE) as demo:
         session = gr.State(SessionModels(), delete_callback=context.sessions.forget)
         _header(demo)
+        picker_text.picker_text()  # every dropdown shows its whole choice
         draw, train_slot = _tabs(context, session)
         # Wired last, once every tab has made its model list (``context.pickers``): an uploaded checkpoint, a taught
         # model and a trained one join all of them. The Draw tab laid out the upload and the teaching panel's slot.

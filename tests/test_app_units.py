@@ -35,6 +35,17 @@ def test_training_curve_stays_bounded_and_smooth_line_is_exact() -> None:
     assert sum(len(trace.x) for trace in fig.data) == curve.points
 
 
+def test_the_training_chart_before_its_first_point_is_a_note_without_axes() -> None:
+    empty = training_figure(TrainingCurve(epochs=3))
+    assert not empty.data and empty.layout.xaxis.visible is False and empty.layout.yaxis.visible is False
+    assert "as it learns" in empty.layout.annotations[0].text
+    curve = TrainingCurve(epochs=3)
+    curve.add_loss(1, 2.3)
+    drawn = training_figure(curve)
+    assert drawn.layout.yaxis.type == "log" and not drawn.layout.annotations
+    assert drawn.layout.height == empty.layout.height  # the page does not jump when the first point comes
+
+
 def test_confusion_figure_normalises_rows() -> None:
     counts = np.diag(np.full(10, 90)) + 1
     fig = confusion_figure(counts, normalise=True)

@@ -43,10 +43,15 @@ DIGITS = [str(d) for d in range(NUM_CLASSES)]
 
 #: "Row-normalised" takes its own line on a phone rather than being cut off beside the model list.
 #: The galleries' captions (confidence, "4 → 9 · 99%") go *under* each digit: Gradio lays them over
-#: the picture's corner, where they hid the digit and were cut to "6 → 4 · 9…". On a phone the
-#: thumbnails wrap to the width (Gradio keeps every column at least 100 px: ten made the page scroll sideways).
+#: the picture's corner, where they hid the digit and were cut to "6 → 4 · 9…". A cell's thumbnails keep
+#: one size whatever their number: Gradio makes as many columns as there are pictures (up to ``columns``), so
+#: one mistake filled the whole width (1,800 px on a projector) and was cut by the gallery's height; here
+#: the columns are as many as fit at 120 px or more (the pictures are 112 px), filled or not. On a phone the thumbnails
+#: wrap to the width (Gradio keeps every column at least 100 px: ten made the page scroll sideways).
 CSS = """
 #confusion-controls { flex-wrap: wrap; }
+#cell-gallery .grid-container { grid-template-columns: repeat(auto-fill, minmax(120px, 1fr));
+  grid-template-rows: none; grid-auto-rows: auto; align-items: start; }
 #normalise { flex: 1 1 260px; min-width: min(260px, 100%) !important; }
 #cell-gallery .thumbnail-item, #mistakes-gallery .thumbnail-item { aspect-ratio: auto; height: auto;
   display: flex; flex-direction: column; }

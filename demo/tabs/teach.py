@@ -353,6 +353,9 @@ CSS = """
   #correct-row > .block:first-child { flex-basis: 100% !important; }
 }
 #correct-row .correct-prompt { white-space: nowrap; font-size: 0.85rem; opacity: 0.85; padding-right: 0.2rem; }
+@media (min-width: 1600px) {  /* the prompt is how a class learns it can teach: readable from the back on a projector */
+  #correct-row .correct-prompt { font-size: 1.1rem; }
+}
 #correct-row .digit-button { min-width: 1.6rem !important; padding: 0.2rem 0; flex: 1 1 0; }
 #teach-buttons { flex-wrap: wrap; }
 #your-examples .grid-container { grid-template-columns: repeat(auto-fill, minmax(64px, 1fr)) !important;

@@ -17,6 +17,7 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
+from demo.views.assets import asset
 from demo.views.pictures import legend_bar, legend_html
 
 FONT = {"size": 16}
@@ -84,8 +85,29 @@ class TrainingCurve:
         return len(self.raw_x) + len(self.smooth_x) + len(self.acc_x)
 
 
+#: What the training chart says before its first point, where an empty log axis (0.1 to 10k) said nothing;
+#: two short lines, as plotly does not wrap text and a phone's chart is about 300 px wide.
+EMPTY_TRAINING_NOTE = "The model's loss and accuracy<br>are drawn here as it learns."
+#: The training chart's height, the same empty or full, so the page does not jump when the first point comes.
+TRAINING_HEIGHT = 460
+
+
+def empty_training_figure() -> go.Figure:
+    """The training chart before it has a point: no axes, no legend, one line saying what will be drawn."""
+    fig = go.Figure()
+    hidden = {"visible": False, "fixedrange": True}
+    fig.update_layout(font=FONT, height=TRAINING_HEIGHT, margin={"l": 20, "r": 20, "t": 20, "b": 20},
+                      uirevision="training", plot_bgcolor="white", xaxis=hidden, yaxis=hidden,
+                      annotations=[{"text": EMPTY_TRAINING_NOTE, "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5,
+                                    "showarrow": False, "font": {"size": 16, "color": "#666"}}])
+    return fig
+
+
 def training_figure(curve: TrainingCurve) -> go.Figure:
-    """Loss (raw and smoothed, left axis, log scale) and test accuracy (right axis) against epochs."""
+    """Loss (raw and smoothed, left axis, log scale) and test accuracy (right axis) against epochs; before the
+    first point, :func:`empty_training_figure`."""
+    if not curve.points:
+        return empty_training_figure()
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=curve.raw_x, y=curve.raw_y, mode="lines", name="loss (each step)",
                                line={"color": LOSS_COLOR, "width": 1}))
@@ -98,7 +120,7 @@ def training_figure(curve: TrainingCurve) -> go.Figure:
     low = min(curve.acc_y) if curve.acc_y else 0.9
     acc_floor = max(0.0, min(0.9, math.floor(low * 20) / 20 - 0.05))
     fig.update_layout(
-        font=FONT, height=460, margin={"l": 70, "r": 80, "t": 50, "b": 60},
+        font=FONT, height=TRAINING_HEIGHT, margin={"l": 70, "r": 80, "t": 50, "b": 60},
         uirevision="training", plot_bgcolor="white",
         legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
         # A little room right of the last epoch, so its accuracy marker and label are not cut off.
@@ -155,3 +177,7 @@ def confusion_legend_html() -> str:
     stops = [(float(position), colour) for position, colour in go.Heatmap(colorscale=CONFUSION_COLOURSCALE).colorscale]
     return legend_html("white: fewest", legend_bar(stops),
                        "dark blue: most test images (log scale, so even one mistake shows)")
+
+
+#: The charts' style: no plotly toolbar over a phone's chart (added to the app's CSS).
+CSS = asset("charts.css")
