@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import torch
 import torch.nn.functional as F
@@ -13,6 +13,7 @@ from torch import nn
 from mnist_core.data import NUM_CLASSES, normalize
 from mnist_core.modes import eval_mode
 
+T = TypeVar("T")
 R = TypeVar("R")
 
 
@@ -128,13 +129,16 @@ def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, *, ba
     return run_to_end(evaluating(model, images, labels, batch_size=batch_size, device=device))
 
 
-def run_to_end(steps: Generator[Any, None, R]) -> R:
-    """What a generator returns, once it has run to its end (what it yields on the way is dropped)."""
+def run_to_end(steps: Generator[T, None, R], each: Callable[[T], object] | None = None) -> R:
+    """What a generator returns, once it has run to its end; ``each`` (if given) is called with what it yields on
+    the way (a progress bar's update), else that is dropped."""
     while True:
         try:
-            next(steps)
+            item = next(steps)
         except StopIteration as end:
             return end.value
+        if each is not None:
+            each(item)
 
 
 def _evaluation(probabilities: torch.Tensor, labels: torch.Tensor) -> Evaluation:
