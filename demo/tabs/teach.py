@@ -133,12 +133,15 @@ def seconds_left(done: int, total: int, seconds: float) -> str:
     return "under a second left" if left < 1 else f"about {math.ceil(left)} s left"
 
 
-def step_status(model_name: str, n_examples: int, event: StepEvent) -> str:
-    """The status line while teaching: the step, the loss, and how long the steps left will take at this run's
-    speed (the test-set check that follows has its own line and its own estimate)."""
-    left = seconds_left(event.global_step, event.total_steps, event.elapsed)
+def step_status(model_name: str, n_examples: int, event: StepEvent, first: StepEvent) -> str:
+    """The status line while teaching: the step, the loss, and how long the steps left will take at the speed
+    measured since the ``first`` step (which also pays for starting up); the test-set check that follows has its
+    own line and its own estimate."""
+    left = seconds_left(event.global_step - first.global_step, event.total_steps - first.global_step,
+                        event.elapsed - first.elapsed)
     then = f" · {left}, then a check on the MNIST test set" if left else " · then a check on the MNIST test set"
-    return (f"Teaching {html.escape(model_name)} your {n_examples} examples: step {event.global_step} of "
+    examples = "your example" if n_examples == 1 else f"your {n_examples} examples"
+    return (f"Teaching {html.escape(model_name)} {examples}: step {event.global_step} of "
             f"{event.total_steps} · loss {event.loss:.3f}{then}")
 
 
@@ -297,6 +300,7 @@ class TeachPanel:
         context, stop = self.context, threading.Event()
         taught: Taught | None = None
         finished: FinishedEvent | None = None
+        first: StepEvent | None = None  # the speed is measured from it on
         last = 0.0
         with context.sessions.running(session_id, models, stop, gradio_internals.page_left):
             if models.closed:
@@ -309,9 +313,10 @@ class TeachPanel:
                         # (measured: 10.7 s on one thread, 5.9 s on two); the next prediction takes them back.
                         context.cores.update(context.sessions.runs_active, quiet_seconds=0)
                     elif isinstance(event, StepEvent):
+                        first = first or event
                         if time.monotonic() - last >= UPDATE_INTERVAL or event.global_step == event.total_steps:
                             last = time.monotonic()
-                            yield {self.status: step_status(base.model_name, len(examples), event)}
+                            yield {self.status: step_status(base.model_name, len(examples), event, first)}
                     elif isinstance(event, EvaluatingEvent):
                         if time.monotonic() - last >= UPDATE_INTERVAL or event.done == event.total:
                             last = time.monotonic()
