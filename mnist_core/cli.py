@@ -15,12 +15,13 @@ import tempfile
 import threading
 from pathlib import Path
 
+from torch import nn
 from tqdm import tqdm
 
 from mnist_core.checkpoint import CheckpointError, check_save_target, load_checkpoint, save_with_rescue
-from mnist_core.data import TEST_SIZE, MNISTUnavailableError, load_mnist
+from mnist_core.data import TEST_SIZE, MNISTData, MNISTUnavailableError, load_mnist
 from mnist_core.device import DeviceError, pick_device
-from mnist_core.evaluate import evaluate
+from mnist_core.evaluate import Evaluation, evaluate, evaluating, run_to_end
 from mnist_core.examples import ExamplesError, as_digits, read_examples
 from mnist_core.handwriting import HandwritingUnavailableError
 from mnist_core.models import MODELS, UnknownModelError, count_parameters, count_parameters_of
@@ -31,7 +32,7 @@ from mnist_core.pretrained import default_checkpoint_path
 from mnist_core.recipes import RECIPES, InvalidRecipeError, get_recipe
 from mnist_core.runs import finish_run, load_training_data
 from mnist_core.teach import Taught, teach
-from mnist_core.train import EpochEvent, FinishedEvent, StartEvent, StepEvent, init_model, train
+from mnist_core.train import EpochEvent, EvaluatingEvent, FinishedEvent, StartEvent, StepEvent, init_model, train
 
 USER_ERRORS = (MNISTUnavailableError, HandwritingUnavailableError, CheckpointError, InvalidRecipeError,
                UnknownModelError, ImageInputError, DeviceError, ExamplesError)
@@ -211,23 +212,31 @@ def _cmd_teach(args: argparse.Namespace) -> int:
     ckpt = load_checkpoint(args.checkpoint or default_checkpoint_path())
     examples = as_digits(read_examples(args.examples))
     data = load_mnist(args.data_dir, progress=lambda msg: print(msg, file=sys.stderr))
-    before = evaluate(ckpt.model, data.test_images, data.test_labels).accuracy
+    before = _measured(ckpt.model, data, "measuring it before teaching").accuracy
     bar, taught, final = None, None, None
-    for event in teach(ckpt.model, ckpt.model_name, examples, data, base_metadata=ckpt.metadata, device=device,
-                       seed=args.seed, data_dir=args.data_dir):
-        if isinstance(event, StartEvent):
-            print(f"Teaching {ckpt.model_name} {len(examples)} examples on {event.device}: "
-                  f"{event.total_steps} steps")
-            bar = tqdm(total=event.total_steps, unit="step", dynamic_ncols=True)
-        elif isinstance(event, StepEvent):
-            bar.set_postfix(loss=f"{event.loss:.4f}", refresh=False)
-            bar.update(event.global_step - bar.n)
-        elif isinstance(event, FinishedEvent):
-            final = event
-            if bar is not None:
-                bar.close()
-        elif isinstance(event, Taught):
-            taught = event
+    try:
+        for event in teach(ckpt.model, ckpt.model_name, examples, data, base_metadata=ckpt.metadata, device=device,
+                           seed=args.seed, data_dir=args.data_dir):
+            if isinstance(event, StartEvent):
+                print(f"Teaching {ckpt.model_name} {len(examples)} examples on {event.device}: "
+                      f"{event.total_steps} steps")
+                bar = tqdm(total=event.total_steps, unit="step", dynamic_ncols=True)
+            elif isinstance(event, StepEvent):
+                bar.set_postfix(loss=f"{event.loss:.4f}", refresh=False)
+                bar.update(event.global_step - bar.n)
+            elif isinstance(event, EvaluatingEvent):  # the test-set measurement after the steps: a bar of its own
+                if bar is None or bar.unit != "digit":
+                    if bar is not None:
+                        bar.close()
+                    bar = tqdm(total=event.total, unit="digit", desc="measuring what it learned", dynamic_ncols=True)
+                bar.update(event.done - bar.n)
+            elif isinstance(event, FinishedEvent):
+                final = event
+            elif isinstance(event, Taught):
+                taught = event
+    finally:
+        if bar is not None:
+            bar.close()
     if taught is None:
         print(f"error: {final.message if final else 'teaching ended unexpectedly'}; nothing was saved",
               file=sys.stderr)
@@ -244,6 +253,12 @@ def _cmd_teach(args: argparse.Namespace) -> int:
         return 1
     print(f"saved to {saved}")
     return 0
+
+
+def _measured(model: nn.Module, data: MNISTData, description: str) -> Evaluation:
+    """``model`` evaluated on the MNIST test set with a bar that moves after every batch."""
+    with tqdm(total=len(data.test_labels), unit="digit", desc=description, dynamic_ncols=True) as bar:
+        return run_to_end(evaluating(model, data.test_images, data.test_labels), lambda done: bar.update(done - bar.n))
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:

@@ -26,6 +26,13 @@ K = TypeVar("K")
 CONFIDENT = 0.8
 
 
+def sure(probabilities: torch.Tensor) -> torch.Tensor:
+    """Whether the model is sure of each answer: its calibrated confidence, the top probability of each (..., 10)
+    row, is at least ``CONFIDENT``. Below it the app says "not sure: 4?", and the answer does not count as read
+    right. A bool tensor of the rows' shape ((): one answer, (N,): N answers)."""
+    return probabilities.amax(-1) >= CONFIDENT
+
+
 @dataclass(frozen=True)
 class Prediction:
     """The model's answer for one drawing."""
@@ -43,8 +50,8 @@ class Prediction:
 
     @property
     def uncertain(self) -> bool:
-        """True when the model is not sure: its confidence is below ``CONFIDENT``; show "not sure"."""
-        return self.confidence < CONFIDENT
+        """True when the model is not sure (:func:`sure`); show "not sure"."""
+        return not bool(sure(self.probabilities))
 
     def top(self, k: int = 3) -> dict[str, float]:
         """The ``k`` most likely digits as {"7": 0.93, ...}, most likely first."""

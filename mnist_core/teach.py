@@ -15,14 +15,18 @@ and never changes) with the one training loop, :func:`mnist_core.train.train`:
   CPU for the default model. What it costs on MNIST is measured after every teaching run and shown
   beside what it learned (``bench.teach`` keeps the figures: docs/handwriting.md).
 
-It yields the training loop's events (the app streams them like a Train-tab run), then one
-:class:`Taught`: the new model with what each example read before and after, and the MNIST
-test accuracy it ended with, so a class sees both what it learned and what it cost.
+It yields the training loop's events (the app streams them like a Train-tab run; the test-set
+measurement that follows the last step, seconds on a CPU, sends an :class:`~mnist_core.train.EvaluatingEvent`
+per batch, so a status line keeps moving through it), then one :class:`Taught`: the new model with
+what each example read before and after, and the MNIST test accuracy it ended with, so a class
+sees both what it learned and what it cost. An example counts as read right only when the model
+was sure of it (:func:`mnist_core.predict.sure`): a "not sure: 4?" was not read right.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -33,16 +37,20 @@ from torch import nn
 
 from mnist_core.augment import AUGMENTATIONS
 from mnist_core.data import MNISTData
-from mnist_core.evaluate import predict_proba
+from mnist_core.evaluate import evaluating, predict_proba
 from mnist_core.handwriting import HandwrittenDigits
+from mnist_core.predict import sure
 from mnist_core.recipes import YOUR_EXAMPLES, Recipe
 from mnist_core.runs import TrainingData, finish_run
-from mnist_core.train import FinishedEvent, StopSignal, TrainEvent, train
+from mnist_core.train import FinishedEvent, StopSignal, TrainEvent, measuring, train
 
 #: MNIST training images replayed while teaching: one pass over them is the whole run.
 REPLAY_SIZE = 4096
 #: The share of every batch drawn from the visitor's examples.
 EXAMPLES_SHARE = 0.25
+#: Test images measured per batch: a status line moves after each (40 batches for MNIST's 10,000), and batches
+#: of 250 are also the quickest on a CPU (:func:`mnist_core.evaluate.output_batches`).
+TEST_BATCH_SIZE = 250
 #: The MNIST images the replay sample is drawn from: the first 55,000, never the last 5,000 that the
 #: drawing model holds out to calibrate its confidence.
 REPLAY_POOL = 55_000
@@ -57,7 +65,7 @@ def teach_recipe(model_name: str, seed: int = 0, *, augment: str = "drawing") ->
         name="teach", model=model_name,
         description="fine-tune on your own examples: a quarter of each batch your examples, the rest MNIST "
                     f"replayed ({REPLAY_SIZE:,} images), drawing-like distortions, Adam lr 3e-4, one pass",
-        epochs=1, batch_size=64, lr=3e-4, optimizer="adam", scheduler="none", test_batch_size=2000,
+        epochs=1, batch_size=64, lr=3e-4, optimizer="adam", scheduler="none", test_batch_size=TEST_BATCH_SIZE,
         seed=seed, augment=augment, handwriting=((YOUR_EXAMPLES, EXAMPLES_SHARE),),
     ).validated()
 
@@ -70,9 +78,16 @@ def replay_sample(mnist: MNISTData, size: int = REPLAY_SIZE, seed: int = 0) -> M
                      mnist.source)
 
 
+def read_right_each(probabilities: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """(N,) bool: whether each of the (N, 10) ``probabilities`` puts its top digit on its label *and* is sure of it
+    (:func:`mnist_core.predict.sure`, the Draw tab's "not sure"): an answer shown as "not sure: 4?" is not read
+    right, even when 4 is what it is."""
+    return (probabilities.argmax(1) == labels) & sure(probabilities)
+
+
 def read_right(probabilities: torch.Tensor, labels: torch.Tensor) -> int:
-    """How many of the (N, 10) ``probabilities`` put their top digit on the (N,) ``labels``."""
-    return int((probabilities.argmax(1) == labels).sum())
+    """How many of the (N, 10) ``probabilities`` read their (N,) ``labels`` right (:func:`read_right_each`)."""
+    return int(read_right_each(probabilities, labels).sum())
 
 
 @dataclass(frozen=True)
@@ -114,6 +129,9 @@ def teach(model: nn.Module, model_name: str, examples: HandwrittenDigits, mnist:
           data_dir: str | os.PathLike[str] | None = None) -> Iterator[TrainEvent | Taught]:
     """Fine-tune a copy of ``model`` on ``examples``, yielding the training loop's events, then a :class:`Taught`.
 
+    A run stopped before its epoch ended is measured on the test set here, with the same
+    :class:`~mnist_core.train.EvaluatingEvent` per batch as the loop's own measurement.
+
     ``model`` itself is not changed. A run that diverges yields no :class:`Taught` (its
     :class:`~mnist_core.train.FinishedEvent` says why); a stopped one yields the model as far as it got.
     """
@@ -130,6 +148,10 @@ def teach(model: nn.Module, model_name: str, examples: HandwrittenDigits, mnist:
         yield event
     if finished is None or finished.status == "diverged":
         return
+    if finished.test_accuracy is None:  # stopped before its epoch ended: measured here, a batch at a time
+        batches = evaluating(pupil, mnist.test_images, mnist.test_labels, batch_size=recipe.test_batch_size)
+        evaluation = yield from measuring(finished.epochs_completed + 1, len(mnist.test_labels), batches)
+        finished = dataclasses.replace(finished, test_accuracy=evaluation.accuracy, test_loss=evaluation.loss)
     result = finish_run(pupil, recipe, finished, data, device=str(next(pupil.parameters()).device),
                         data_dir=data_dir)
     pupil.to("cpu").eval()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -22,7 +22,7 @@ from torch import nn
 from mnist_core.augment import apply_augmentation
 from mnist_core.data import MNISTData, normalize
 from mnist_core.device import pick_device, synchronize
-from mnist_core.evaluate import evaluate
+from mnist_core.evaluate import Evaluation, evaluating
 from mnist_core.handwriting import HandwrittenDigits
 from mnist_core.models import build_model
 from mnist_core.recipes import Recipe, make_optimizer, make_scheduler
@@ -66,6 +66,17 @@ class EpochEvent:
 
 
 @dataclass(frozen=True)
+class EvaluatingEvent:
+    """Sent after each batch of an epoch's test-set measurement: ``done`` of ``total`` images measured so far,
+    in ``seconds`` since it began (so a consumer can say how long the rest will take, from this run's speed)."""
+
+    epoch: int
+    done: int
+    total: int
+    seconds: float
+
+
+@dataclass(frozen=True)
 class FinishedEvent:
     """The last event. ``status`` is ``"completed"``, ``"stopped"`` or ``"diverged"``."""
 
@@ -80,7 +91,7 @@ class FinishedEvent:
     steps_per_epoch: int = 0
 
 
-TrainEvent = StartEvent | StepEvent | EpochEvent | FinishedEvent
+TrainEvent = StartEvent | StepEvent | EvaluatingEvent | EpochEvent | FinishedEvent
 
 
 class StopSignal(Protocol):
@@ -88,6 +99,19 @@ class StopSignal(Protocol):
     (the app's crosses into a ZeroGPU worker process, where an Event cannot)."""
 
     def is_set(self) -> bool: ...
+
+
+def measuring(epoch: int, total: int,
+              steps: Generator[int, None, Evaluation]) -> Generator[EvaluatingEvent, None, Evaluation]:
+    """An :class:`EvaluatingEvent` for each batch that :func:`mnist_core.evaluate.evaluating` measures of ``total``
+    images; returns its :class:`~mnist_core.evaluate.Evaluation`."""
+    began = time.perf_counter()
+    try:
+        while True:
+            done = next(steps)
+            yield EvaluatingEvent(epoch, done, total, time.perf_counter() - began)
+    except StopIteration as end:
+        return end.value
 
 
 def init_model(name: str, seed: int) -> nn.Module:
@@ -110,6 +134,9 @@ def train(model: nn.Module, data: MNISTData, recipe: Recipe, *, device: torch.de
           stop: StopSignal | None = None, log_every: int | None = None,
           handwriting: Mapping[str, HandwrittenDigits] | None = None) -> Iterator[TrainEvent]:
     """Train ``model`` in place by ``recipe``, yielding events; the model stays on ``device``.
+
+    After each epoch the test set is measured, one :class:`EvaluatingEvent` per batch of
+    ``recipe.test_batch_size`` images, then an :class:`EpochEvent` gives its result.
 
     ``log_every`` sets how often a :class:`StepEvent` is sent (default: every step on the CPU,
     every 50 on an accelerator, where reading the loss forces a host synchronisation).
@@ -213,7 +240,8 @@ def train(model: nn.Module, data: MNISTData, recipe: Recipe, *, device: torch.de
                 scheduler.step()
             synchronize(device)
             eval_start = time.perf_counter()
-            result = evaluate(model, x_test, y_test, batch_size=recipe.test_batch_size, device=device)
+            batches = evaluating(model, x_test, y_test, batch_size=recipe.test_batch_size, device=device)
+            result = yield from measuring(epoch, len(y_test), batches)  # an EvaluatingEvent per batch
             excluded_seconds += time.perf_counter() - eval_start
             model.train()
             epochs_done = epoch

@@ -28,8 +28,9 @@ from mnist_core.examples import (
     write_examples,
 )
 from mnist_core.paths import ASSETS_DIR
+from mnist_core.predict import Prediction
 from mnist_core.preprocess import sketch_to_mnist
-from mnist_core.teach import REPLAY_POOL, Taught, augment_for, replay_sample, teach
+from mnist_core.teach import REPLAY_POOL, Taught, augment_for, read_right, replay_sample, teach
 from mnist_core.train import FinishedEvent, StartEvent, StepEvent
 from tests.support.sketches import CROSS, plain_strokes
 
@@ -108,6 +109,21 @@ def test_a_stopped_teaching_still_hands_back_its_model(shipped, mnist: MNISTData
     assert finished.status == "stopped" and finished.global_step == 1
     assert isinstance(events[-1], Taught) and events[-1].status == "stopped"
     assert events[-1].test_accuracy is not None  # measured, though no epoch ended
+
+
+def test_an_answer_that_was_not_sure_is_not_read_right() -> None:
+    """A drawing the Draw tab showed as "not sure: 4?" and the visitor then said is a 4 was not read right before."""
+    labels = torch.tensor([4, 4, 4])
+    probabilities = torch.zeros(3, 10)
+    probabilities[0, 4] = 1.0  # a sure 4
+    probabilities[1, [4, 9]] = torch.tensor([0.6, 0.4])  # "not sure: 4?"
+    probabilities[2, [9, 4]] = torch.tensor([0.9, 0.1])  # a sure 9
+    shown = [Prediction(p, torch.zeros(28, 28)) for p in probabilities]
+    assert [(p.label, p.uncertain) for p in shown] == [(4, False), (4, True), (9, False)]  # as the Draw tab reads them
+    assert read_right(probabilities, labels) == 1
+    taught = Taught(torch.nn.Identity(), {}, before=probabilities, after=probabilities[[0, 0, 0]], labels=labels,
+                    test_accuracy=None, status="completed")
+    assert (taught.right_before, taught.right_after) == (1, 3)
 
 
 def test_nothing_to_learn_is_refused(shipped, tiny_data: MNISTData) -> None:

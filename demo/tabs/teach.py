@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import html
 import io
+import math
 import threading
 import time
 from collections.abc import Callable, Generator, Iterator
@@ -41,17 +42,21 @@ from demo.tabs import model_files
 from demo.views.pictures import grey_pixels, png_uri, zoom_pixels
 from demo.views.unavailable import mnist_unavailable_markdown
 from mnist_core.data import MNISTData, MNISTUnavailableError
+from mnist_core.evaluate import Evaluation, evaluating
 from mnist_core.examples import Example, as_digits, write_examples
-from mnist_core.teach import Taught, teach
-from mnist_core.train import FinishedEvent, StartEvent, StepEvent
+from mnist_core.predict import sure
+from mnist_core.teach import TEST_BATCH_SIZE, Taught, read_right_each, teach
+from mnist_core.train import EvaluatingEvent, FinishedEvent, StartEvent, StepEvent, measuring
 
 INTRO = ("**Teach it your handwriting.** Read wrong? Tap the right digit under the answer: the drawing joins "
          "your examples. With a few of them, press **Teach the model**: this page's own copy learns them "
          "(MNIST is mixed in so it does not forget), and the next drawing is read by it.")
 EXAMPLES_LABEL = "⬇ Your examples"
 TAUGHT_LABEL = "⬇ Taught model"
-#: Seconds between two progress lines while teaching.
+#: Seconds between two progress lines while teaching (the first and last of each phase are always shown).
 UPDATE_INTERVAL = 0.5
+#: What the status says while the taught model is measured.
+MEASURING_AFTER = "Measuring what it learned on the MNIST test set"
 #: How a teaching run ended: the taught model (None if it failed) and the training loop's last event.
 Outcome = tuple[Taught | None, FinishedEvent | None]
 
@@ -119,19 +124,52 @@ def teach_button(models: SessionModels) -> gr.Button:
                      interactive=n > 0)
 
 
+def seconds_left(done: int, total: int, seconds: float) -> str:
+    """How long the rest of ``total`` pieces of work will take at the speed measured on the ``done`` so far, in
+    ``seconds`` ("" before any is done, or once all are: nothing to estimate)."""
+    if done <= 0 or done >= total:
+        return ""
+    left = seconds / done * (total - done)
+    return "under a second left" if left < 1 else f"about {math.ceil(left)} s left"
+
+
+def step_status(model_name: str, n_examples: int, event: StepEvent, first: StepEvent) -> str:
+    """The status line while teaching: the step, the loss, and how long the steps left will take at the speed
+    measured since the ``first`` step (which also pays for starting up); the test-set check that follows has its
+    own line and its own estimate."""
+    left = seconds_left(event.global_step - first.global_step, event.total_steps - first.global_step,
+                        event.elapsed - first.elapsed)
+    then = f" · {left}, then a check on the MNIST test set" if left else " · then a check on the MNIST test set"
+    examples = "your example" if n_examples == 1 else f"your {n_examples} examples"
+    return (f"Teaching {html.escape(model_name)} {examples}: step {event.global_step} of "
+            f"{event.total_steps} · loss {event.loss:.3f}{then}")
+
+
+def measuring_status(lead: str, event: EvaluatingEvent) -> str:
+    """The status line while a model is measured on the MNIST test set: ``lead`` (what is measured), how far it
+    has got, and how long the rest will take at the speed measured so far."""
+    left = seconds_left(event.done, event.total, event.seconds)
+    return f"{lead}: {event.done:,} of {event.total:,} digits" + (f" · {left}" if left else "")
+
+
 def _reading(probabilities: Any, label: int) -> str:
+    """One example's reading as the Draw tab showed it: "4 ✓" (right and sure), "9 ✗", or "not sure: 4?"
+    (not read right, whichever digit it leaned to)."""
     digit = int(probabilities.argmax())
-    mark = "✓" if digit == label else "✗"
-    return f'{digit} {mark}'
+    if not bool(sure(probabilities)):
+        return f"not sure: {digit}?"
+    return f"{digit} {'✓' if digit == label else '✗'}"
 
 
 def result_html(taught: Taught, examples: list[Example], before_accuracy: float | None) -> str:
-    """What teaching did: every example read before → after (✓ right, ✗ wrong), and the MNIST test accuracy."""
+    """What teaching did: every example read before → after (✓ right, ✗ wrong, "not sure: 4?" not counted as
+    right, as the Draw tab showed it), and the MNIST test accuracy."""
     n = len(examples)
     cells = []
+    right_after = read_right_each(taught.after, taught.labels)
     for i, example in enumerate(examples):
         before, after = _reading(taught.before[i], example.label), _reading(taught.after[i], example.label)
-        right = int(taught.after[i].argmax()) == example.label
+        right = bool(right_after[i])
         cells.append(f'<figure class="taught-example {"taught-right" if right else "taught-wrong"}">'
                      f'<img class="inside-img" src="{png_uri(zoom_pixels(example.digit, 2))}" '
                      f'alt="your example {i + 1}, a {example.label}"><figcaption>a {example.label}: '
@@ -147,7 +185,8 @@ def result_html(taught: Taught, examples: list[Example], before_accuracy: float 
     return (f'<div class="taught"><p><b>Your examples read right: {taught.right_before} of {n} before → '
             f'{taught.right_after} of {n} after</b>{stopped}. {mnist}</p>'
             f'<div class="taught-strip">{"".join(cells)}</div>'
-            '<div class="legend">before → after for each example: ✓ read right, ✗ read wrong.</div></div>')
+            '<div class="legend">before → after for each example: ✓ read right, ✗ read wrong, '
+            '“not sure: 4?” not sure (not counted as read right).</div></div>')
 
 
 @dataclass
@@ -221,8 +260,7 @@ class TeachPanel:
         except MNISTUnavailableError as exc:
             yield {self.teach_now: teach_button(models), self.status: mnist_unavailable_markdown(exc)}
             return
-        yield {self.status: "Measuring the model on the MNIST test set first…"}
-        before = base.evaluation_on(data).accuracy
+        before = (yield from self._measured_before(base, data)).accuracy
         outcome = yield from self._teaching(base, examples, data, models, session_id_of(request))
         if outcome is None:  # its page closed while it waited (Gradio still started it): nobody to teach for
             return
@@ -234,6 +272,27 @@ class TeachPanel:
         if not models.closed:
             yield self._kept(base, taught, examples, before, models)
 
+    def _measured_before(self, base: ModelEntry, data: MNISTData) -> Generator[dict[Any, Any], None, Evaluation]:
+        """The chosen model's test-set evaluation: the one it keeps if it has been measured, else measured now a
+        batch at a time, streaming how far it has got, and kept (the Confusion tab then has it at once)."""
+        if base.evaluation is not None:
+            return base.evaluation
+        batches = evaluating(base.model, data.test_images, data.test_labels, batch_size=TEST_BATCH_SIZE)
+        progress = measuring(0, len(data.test_labels), batches)
+        lead = f"Measuring {html.escape(base.model_name)} on the MNIST test set before teaching"
+        last = 0.0
+        try:
+            while True:
+                event = next(progress)
+                if time.monotonic() - last >= UPDATE_INTERVAL or event.done in (TEST_BATCH_SIZE, event.total):
+                    last = time.monotonic()
+                    yield {self.status: measuring_status(lead, event)}
+        except StopIteration as end:
+            evaluation: Evaluation = end.value
+        if base.evaluation is None:  # the same batches as ModelEntry.evaluation_on: the same evaluation
+            base.evaluation = evaluation
+        return evaluation
+
     def _teaching(self, base: ModelEntry, examples: list[Example], data: MNISTData, models: SessionModels,
                   session_id: str) -> Generator[dict[Any, Any], None, Outcome | None]:
         """Run :func:`mnist_core.teach.teach` as the session's run (so closing the page stops it), streaming its
@@ -241,6 +300,7 @@ class TeachPanel:
         context, stop = self.context, threading.Event()
         taught: Taught | None = None
         finished: FinishedEvent | None = None
+        first: StepEvent | None = None  # the speed is measured from it on
         last = 0.0
         with context.sessions.running(session_id, models, stop, gradio_internals.page_left):
             if models.closed:
@@ -252,13 +312,19 @@ class TeachPanel:
                         # The drawings just before were this visitor's, who now waits: lend every core at once
                         # (measured: 10.7 s on one thread, 5.9 s on two); the next prediction takes them back.
                         context.cores.update(context.sessions.runs_active, quiet_seconds=0)
-                    elif isinstance(event, StepEvent) and time.monotonic() - last >= UPDATE_INTERVAL:
-                        last = time.monotonic()
-                        yield {self.status: f"Teaching {html.escape(base.model_name)} your {len(examples)} examples: "
-                                            f"step {event.global_step} of {event.total_steps} · loss {event.loss:.3f}"}
+                    elif isinstance(event, StepEvent):
+                        first = first or event
+                        if time.monotonic() - last >= UPDATE_INTERVAL or event.global_step == event.total_steps:
+                            last = time.monotonic()
+                            yield {self.status: step_status(base.model_name, len(examples), event, first)}
+                    elif isinstance(event, EvaluatingEvent):
+                        if time.monotonic() - last >= UPDATE_INTERVAL or event.done == event.total:
+                            last = time.monotonic()
+                            yield {self.status: measuring_status(MEASURING_AFTER, event)}
                     elif isinstance(event, FinishedEvent):
                         finished = event
-                        yield {self.status: "Measuring what it learned…"}
+                        yield {self.status: "Measured: reading your examples with it…" if event.test_accuracy
+                               is not None else "Stopped: measuring what it learned so far…"}
                     elif isinstance(event, Taught):
                         taught = event
             finally:
