@@ -79,7 +79,8 @@ def test_training_streams_then_stop_keeps_a_selectable_model(app_server, session
 
     draw_update = final[2]  # the Draw tab's model list: the new model on top, and selected
     key = draw_update["value"]
-    assert draw_update["choices"][0][1] == key and "(stopped)" in draw_update["choices"][0][0]
+    assert draw_update["choices"][0][1] == key
+    assert draw_update["choices"][0][0].startswith("★ #1 tiny-vgg trained here (fast, stopped) · ")
     assert list(session_models[me].entries) == [key]  # this session's own model, and only it
     result = client.predict(seven_sketch, key, api_name="/predict")
     assert "confidences" in result

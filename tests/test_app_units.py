@@ -163,13 +163,15 @@ def test_no_two_models_in_the_catalog_share_a_label_and_a_nan_one_is_not_listed(
 def test_the_lesson_says_why_two_models_differ_and_what_to_try_when_they_agree() -> None:
     seven, one = torch.zeros(10), torch.zeros(10)
     seven[7], seven[1], one[1] = 0.71, 0.29, 0.97
-    differ = lesson_html(seven, one)
+    names = ["drawing model (MNIST only)", "drawing model (MNIST + European)"]
+    differ = lesson_html(seven, one, names)
     assert "lesson-differ" in differ and "US Census Bureau" in differ
+    assert re.findall(r'lesson-title">([^<]+)<', differ) == names  # each card headed by its model's one name
     assert re.findall(r'lesson-digit">([^<]+)<', differ) == ["7?", "1"]  # 71% is below "sure"
     assert "71% sure" in differ and "97% sure" in differ
-    agree = lesson_html(one, one)
+    agree = lesson_html(one, one, names)
     assert "lesson-agree" in agree and "long upstroke" in agree and "US Census" not in agree
-    assert "lesson-idle" in lesson_html(None, None)
+    assert "lesson-idle" in lesson_html(None, None, names)
 
 
 def test_missing_assets_folder_gives_an_empty_catalog(tmp_path: Path) -> None:
@@ -184,7 +186,7 @@ def test_session_models_are_private_and_listed_first(tmp_path: Path) -> None:
     entry = mine.add("tiny-vgg", build_model("tiny-vgg"),
                      {"recipe": {"name": "fast"}, "epochs": 1, "status": "stopped", "test_accuracy": 0.9})
     assert entry.key == "session-1" and "stopped" in entry.label and "90.00%" in entry.label
-    assert "· fast ·" in entry.label
+    assert entry.label == "★ #1 tiny-vgg trained here (fast, stopped) · 90.00%"
     assert [key for _, key in model_choices(catalog, mine)] == ["session-1", "a.pt"]
     assert [key for _, key in model_choices(catalog, theirs)] == ["a.pt"]
     assert find_entry(catalog, mine, "session-1") is entry
@@ -670,10 +672,9 @@ def test_a_session_keeps_its_newest_taught_models_and_frees_everything_when_it_e
 
     models = SessionModels()
     trained = models.add("tiny-vgg", build_model("tiny-vgg"), {"test_accuracy": 0.99})
-    taught = [models.add_taught("tiny-vgg", build_model("tiny-vgg"), {"taught": {"examples": 3}}, trained.label)
+    taught = [models.add_taught("tiny-vgg", build_model("tiny-vgg"), {**trained.metadata, "taught": {"examples": 3}})
               for _ in range(MAX_TAUGHT_MODELS + 1)]
-    assert taught[-1].label.startswith(f"✎ taught #{MAX_TAUGHT_MODELS + 2}: trained here #1: tiny-vgg")
-    assert "+ 3 of your examples" in taught[-1].label
+    assert taught[-1].name == f"✎ #{MAX_TAUGHT_MODELS + 2} tiny-vgg trained here (own settings), taught on 3 examples"
     assert list(models.entries) == [trained.key, *(e.key for e in taught[1:])]
     models.examples.append(Example(np.zeros((28, 28), np.uint8), 4))
     files = {}

@@ -100,8 +100,8 @@ def test_the_lesson_sets_a_model_that_learnt_from_mnist_alone_beside_the_drawing
     # The row under the answer: every pretrained model's reading, the chosen one marked, the MNIST-only one flagged.
     chips = page.locator("#readings .reading-chip")
     assert chips.count() == len(list(ASSETS_DIR.glob("*.pt")))
-    assert page.locator("#readings .reading-main").inner_text().startswith("▸ drawing-cnn · 1 ·")
-    assert page.locator("#readings .reading-differ", has_text="drawing-cnn-mnist-only · 7").count() == 1
+    assert page.locator("#readings .reading-main").inner_text().startswith("▸ drawing model (MNIST + European) · 1 ·")
+    assert page.locator("#readings .reading-differ", has_text="drawing model (MNIST only) · 7").count() == 1
     shot(page, "draw-lesson")
 
 
@@ -148,7 +148,7 @@ def test_train_live_then_stop(page: Any, app_server) -> None:
 
     # The stopped model is now this session's choice in the Draw tab.
     page.get_by_role("tab", name="Draw").click()
-    assert "trained here #1" in page.locator("#draw-model input").input_value()
+    assert "★ #1 fast-cnn trained here" in page.locator("#draw-model input").input_value()
 
 
 def test_closing_the_tab_ends_the_run(open_page: Any, app_server) -> None:

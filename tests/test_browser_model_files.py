@@ -31,7 +31,7 @@ def test_upload_a_checkpoint_and_draw_with_it(open_page: Any, app_server, tmp_pa
                            ".innerText)")
     shot(page, "train-upload")
     page.get_by_role("tab", name="Draw").click()
-    assert "uploaded #1: from-home.pt" in page.locator("#draw-model input").input_value()
+    assert "⬆ #1 tiny-vgg (fast)" in page.locator("#draw-model input").input_value()
     stroke(page, SEVEN)
     assert wait_for_answer(page) == "7"
 
@@ -44,9 +44,9 @@ def test_the_draw_tab_takes_a_checkpoint_under_its_model_list(open_page: Any, ap
         page.locator("#draw-upload-model").click()
     chooser.value.set_files(str(path))
     page.wait_for_function("() => /Loaded mine.pt/.test(document.querySelector('#draw-upload-status').innerText)")
-    assert "uploaded #1: mine.pt" in page.locator("#draw-model input").input_value()
+    assert "⬆ #1 tiny-vgg (seed004)" in page.locator("#draw-model input").input_value()
     page.locator("#sketchpad canvas").scroll_into_view_if_needed()
     stroke(page, SEVEN)
     assert wait_for_answer(page) == "7"
-    assert "▸ ⬆ #1 tiny-vgg" in page.locator("#readings").inner_text()  # the chip says where it came from
+    assert "▸ ⬆ #1 tiny-vgg (seed004)" in page.locator("#readings").inner_text()  # the chip says where it came from
 

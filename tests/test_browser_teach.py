@@ -49,7 +49,8 @@ def test_draw_wrong_correct_teach_and_it_reads_it_right(open_page: Any, app_serv
 
     page.locator("#teach-button").click()
     page.wait_for_function("() => /Taught:/.test(document.querySelector('#teach-status').innerText)")
-    assert "taught #" in page.locator("#draw-model input").input_value()  # the Draw tab reads with it now
+    taught_name = "✎ #1 drawing model (MNIST + European), taught on 2 examples"
+    assert taught_name in page.locator("#draw-model input").input_value()  # the Draw tab reads with it now
     assert "2 of 2 after" in page.locator("#teach-result").inner_text()
     assert page.locator("#teach-result .legend").is_visible()
     shot(page, "teach-after")
@@ -68,6 +69,7 @@ def test_draw_wrong_correct_teach_and_it_reads_it_right(open_page: Any, app_serv
     download.value.save_as(saved)
     taught = load_checkpoint(saved)
     assert taught.metadata["taught"]["examples"] == 2
+    assert download.value.suggested_filename == "drawing-model-mnist-european-taught-on-2-examples.pt"
 
     page.locator("#your-examples img").first.click()
     page.locator("#remove-example").click()

@@ -101,14 +101,14 @@ def test_probe_strip_legend_shows_the_frames_colours_and_marks() -> None:
     probabilities = np.eye(10)[[0] * 10]
     strip = probe_strip_html(np.zeros((10, 28, 28), np.uint8), list(range(10)), probabilities)
     [legend] = legends(strip)
-    frames = dict(re.findall(r"\.probe-(right|wrong) img \{ border-color: (#[0-9a-f]{6}); \}", CSS))
-    assert set(frames) == {"right", "wrong"}
+    frames = dict(re.findall(r"\.probe-(right|unsure|wrong) img \{ border-color: (#[0-9a-f]{6}); \}", CSS))
+    assert set(frames) == {"right", "unsure", "wrong"}
     swatches = re.findall(r'class="legend-swatch"[^>]*border-color: (#[0-9a-f]{6})', legend)
-    assert swatches == [frames["right"], frames["wrong"]]
+    assert swatches == [frames["right"], frames["unsure"], frames["wrong"]]
     # Not colour alone: every frame says right or wrong with a mark too, and the legend says which is which.
     marks = re.findall(r'<figure class="probe probe-(right|wrong)"><span class="probe-mark">(.)</span>', strip)
     assert marks == [("right", "✓")] + [("wrong", "✗")] * 9
-    assert "✓ green: read right" in legend and "✗ red: read wrong" in legend
+    assert all(w in legend for w in ("✓ green: read right", "? amber: right, but not sure", "✗ red: read wrong"))
     waiting = probe_strip_html(np.zeros((10, 28, 28), np.uint8), list(range(10)), None)
     assert "probe-mark" not in waiting and len(legends(waiting)) == 1  # before training: no verdict to mark
 

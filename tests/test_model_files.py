@@ -41,7 +41,7 @@ def test_uploaded_checkpoint_joins_the_sessions_model_lists(context: AppContext,
     models, entry = upload_checkpoint(context, str(home_checkpoint), SessionModels())
     choices = model_choices(context.catalog, models)
     assert (entry.label, entry.key) in choices
-    assert "trained-at-home.pt" in entry.label and "98.70%" in entry.label
+    assert entry.label == "⬆ #1 tiny-vgg (fast) · 98.70%"  # what its metadata says it is
     prediction = predict_drawing(models.entries[entry.key].model, Image.open(seven))
     assert prediction is not None and prediction.label == 7
     # Every picker of the app gets the model; the Draw tab's (the follower) selects it.
@@ -108,7 +108,7 @@ def test_download_loads_back_with_its_metadata_and_predicts_alike(seven: Path) -
     button = gr.DownloadButton(render=False)
     update = download_update(models, entry, button)
     path = Path(update.value["path"])  # the update holds the file as Gradio sends it
-    assert path.name == "mnist-tiny-vgg-fast.pt" and str(path) in button.keep_in_cache
+    assert path.name == "tiny-vgg-trained-here-fast.pt" and str(path) in button.keep_in_cache
     back = load_checkpoint(path)
     assert back.model_name == "tiny-vgg"
     assert {k: back.metadata[k] for k in metadata} == metadata
@@ -135,7 +135,7 @@ def test_upload_through_the_api_then_draw_with_it(app_server, session_models, ho
     client = Client(app_server.url, verbose=False)  # its own session: the model must stay in it
     *pickers, message = client.predict(handle_file(str(home_checkpoint)), api_name="/upload_checkpoint")
     assert any(p.get("value") == "session-1" for p in pickers), pickers  # the Draw tab's list selects it
-    assert all(["⬆ uploaded #1: trained-at-home.pt · tiny-vgg · fast · 98.70%", "session-1"] in p["choices"]
+    assert all(["⬆ #1 tiny-vgg (fast) · 98.70%", "session-1"] in p["choices"]
                for p in pickers)  # and every model list offers it
     assert "trained-at-home.pt" in message
     result = client.predict(seven_sketch, "session-1", api_name="/predict")
@@ -161,7 +161,7 @@ def test_a_stopped_run_offers_its_checkpoint_for_download(app_server, session_mo
     assert final[1].startswith("### Stopped"), final[1]
     offered = final[-1]["value"]  # the download button's update; gradio_client fetched its file
     downloaded = Path(offered if isinstance(offered, str) else offered["path"])
-    assert downloaded.name == "mnist-tiny-vgg-fast.pt"
+    assert downloaded.name == "tiny-vgg-trained-here-fast.pt"
     back = load_checkpoint(downloaded)
     entry = next(iter(session_models[client.session_hash].entries.values()))
     assert back.model_name == "tiny-vgg" and back.metadata["status"] == "stopped"

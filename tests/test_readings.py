@@ -32,12 +32,13 @@ class Answers(nn.Module):
 
 
 def _entry(key: str, digit: int, confidence: float, name: str = "tiny-vgg") -> ModelEntry:
-    return ModelEntry(key=key, label=f"{name} · long label of {key}", model_name=name, model=Answers(digit, confidence))
+    return ModelEntry(key=key, label=f"{name} · long label of {key}", model_name=name, model=Answers(digit, confidence),
+                      name=name)
 
 
 def _catalog() -> ModelCatalog:
     entries = {e.key: e for e in (_entry("drawing-cnn.pt", 1, 0.97, "drawing-cnn"),
-                                  _entry("drawing-cnn-mnist-only.pt", 7, 0.71, "drawing-cnn-w24"),
+                                  _entry("drawing-cnn-mnist-only.pt", 7, 0.71, "drawing-cnn-mnist-only"),
                                   _entry("tiny-vgg-seed004.pt", 1, 0.88))}
     return ModelCatalog(entries=entries, default_key="drawing-cnn.pt", errors=[],
                         mnist_only_key="drawing-cnn-mnist-only.pt")
@@ -65,7 +66,7 @@ def test_the_row_lists_every_model_marks_the_chosen_one_and_flags_the_one_that_d
     readings = probabilities_by_model({e.key: e.model for e in everyone}, torch.zeros(28, 28))
     row = readings_html(everyone, readings, "drawing-cnn.pt")
     chips = [re.sub(r"<[^>]+>", "", chip.split(">", 1)[1]) for chip in row.split('<span class="reading-chip')[1:]]
-    assert chips == ["★ #1 fast-cnn · 1 · 99%", "▸ drawing-cnn · 1 · 97%",
+    assert chips == ["★ #1 fast-cnn trained here (fast) · 1 · 99%", "▸ drawing-cnn · 1 · 97%",
                      "drawing-cnn-mnist-only · 7? · 71% differs", "tiny-vgg · 1 · 88%"]
     assert row.count("reading-main") == 1 and row.count('class="reading-chip reading-differ"') == 1
     assert 'title="tiny-vgg · long label of tiny-vgg-seed004.pt · 10 parameters"' in row  # the full label on hover

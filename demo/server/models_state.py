@@ -29,12 +29,17 @@ from mnist_core.checkpoint import Checkpoint, discover_checkpoints
 from mnist_core.data import MNISTData
 from mnist_core.evaluate import Evaluation, evaluate
 from mnist_core.examples import Example
-from mnist_core.pretrained import choose_default, choose_mnist_only, is_drawing_model
+from mnist_core.names import TRAINED_HERE, human_name
+from mnist_core.pretrained import choose_default, choose_mnist_only
 
 
 @dataclass
 class ModelEntry:
-    """One selectable model: a key for the API, a label for people, the network and its evaluation."""
+    """One selectable model: a key for the API, its name for people, the network and its evaluation.
+
+    ``name`` is the one name shown wherever the model is (chips, the lesson, the Model tab, the download's
+    file name); ``label``, what a model list shows, is the name followed by the test accuracy.
+    """
 
     key: str
     label: str
@@ -42,6 +47,7 @@ class ModelEntry:
     model: nn.Module
     metadata: dict[str, Any] = field(default_factory=dict)
     evaluation: Evaluation | None = None
+    name: str = ""
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def evaluation_on(self, data: MNISTData) -> Evaluation:
@@ -53,27 +59,18 @@ class ModelEntry:
 
 
 def _percent(value: Any) -> str:
-    return f"{value:.2%}" if isinstance(value, (int, float)) else "accuracy unknown"
+    return f"{value:.2%}" if isinstance(value, (int, float)) and not isinstance(value, bool) else "accuracy unknown"
 
 
-def recipe_name_of(metadata: dict[str, Any]) -> str:
-    """The recipe a model was trained with, from its metadata ("" if unknown)."""
-    recipe = metadata.get("recipe")
-    return str(recipe.get("name") or "") if isinstance(recipe, dict) else str(recipe or "")
+def list_label(name: str, metadata: dict[str, Any]) -> str:
+    """What a model list shows: the model's name, then its test accuracy, e.g. "tiny-vgg (seed004) · 98.43%"."""
+    return f"{name} · {_percent(metadata.get('test_accuracy'))}"
 
 
-def checkpoint_label(ckpt: Checkpoint) -> str:
-    """A dropdown label a class can read: model, recipe and test accuracy, e.g. "tiny-vgg · seed004 · 99.12%"."""
-    recipe_name = recipe_name_of(ckpt.metadata)
-    parts = [ckpt.model_name]
-    if recipe_name:
-        parts.append(str(recipe_name))
-    elif ckpt.metadata.get("source"):
-        parts.append(str(ckpt.metadata["source"]))
-    parts.append(_percent(ckpt.test_accuracy))
-    if is_drawing_model(ckpt):
-        parts.append("drawing model")
-    return " · ".join(parts)
+def _entry(key: str, name: str, model_name: str, model: nn.Module, metadata: dict[str, Any],
+           evaluation: Evaluation | None = None) -> ModelEntry:
+    return ModelEntry(key=key, label=list_label(name, metadata), model_name=model_name, model=model,
+                      metadata=metadata, evaluation=evaluation, name=name)
 
 
 def key_of(ckpt: Checkpoint | None) -> str | None:
@@ -99,14 +96,13 @@ class ModelCatalog:
         """Load every ``*.pt`` in ``folder``; the default is a drawing model if any, else the most accurate."""
         checkpoints, errors = discover_checkpoints(folder)
         entries: dict[str, ModelEntry] = {}
-        labels: set[str] = set()
+        names: set[str] = set()
         for ckpt in checkpoints:
-            key, label = key_of(ckpt), checkpoint_label(ckpt)
-            if label in labels:  # two files that say the same of themselves: the file name tells them apart
-                label = f"{label} · {key}"
-            labels.add(label)
-            entries[key] = ModelEntry(key=key, label=label, model_name=ckpt.model_name,
-                                      model=ckpt.model, metadata=ckpt.metadata)
+            key, name = key_of(ckpt), human_name(ckpt.metadata, ckpt.model_name)
+            if name in names:  # two files that say the same of themselves: the file name tells them apart
+                name = f"{name}, {Path(key).stem}"
+            names.add(name)
+            entries[key] = _entry(key, name, ckpt.model_name, ckpt.model, ckpt.metadata)
         default_key, mnist_only_key = key_of(choose_default(checkpoints)), key_of(choose_mnist_only(checkpoints))
         return cls(entries=entries, default_key=default_key, errors=errors,
                    mnist_only_key=mnist_only_key if mnist_only_key != default_key else None)
@@ -142,6 +138,17 @@ class SessionModels:
         self._counter += 1
         return f"session-{self._counter}", self._counter
 
+    def _keep(self, mark: str, model_name: str, model: nn.Module, metadata: dict[str, Any],
+              evaluation: Evaluation | None = None) -> ModelEntry:
+        """A new entry, named "★ #1 …" (``mark``, its number, then :func:`mnist_core.names.human_name`), kept
+        unless the session has ended. The number keeps the names of one session's models apart."""
+        key, number = self._next_key()
+        entry = _entry(key, f"{mark} #{number} {human_name(metadata, model_name)}", model_name, model, metadata,
+                       evaluation)
+        if not self.closed:
+            self.entries[key] = entry
+        return entry
+
     def add(self, model_name: str, model: nn.Module, metadata: dict[str, Any],
             evaluation: Evaluation | None = None) -> ModelEntry:
         """Register a freshly trained model under a new key ("session-1", ...) and return its entry.
@@ -149,30 +156,17 @@ class SessionModels:
         ``evaluation``, if the caller already has it, is kept so the Confusion tab need not redo it.
         A run that ends after its visitor left gets an entry back, but it is not kept.
         """
-        key, number = self._next_key()
-        status = metadata.get("status", "")
-        epochs = metadata.get("epochs_trained", metadata.get("epochs", 0))
-        label = (f"★ trained here #{number}: {model_name} · {recipe_name_of(metadata)} · "
-                 f"{epochs:g} epoch{'' if epochs == 1 else 's'}{' (stopped)' if status == 'stopped' else ''} · "
-                 f"{_percent(metadata.get('test_accuracy'))}")
-        entry = ModelEntry(key=key, label=label, model_name=model_name, model=model, metadata=metadata,
-                           evaluation=evaluation)
-        if not self.closed:
-            self.entries[key] = entry
-        return entry
+        return self._keep("★", model_name, model, {**metadata, TRAINED_HERE: True}, evaluation)
 
-    def add_uploaded(self, ckpt: Checkpoint, file_name: str) -> ModelEntry:
-        """Register a model a visitor uploaded (``file_name``: the name their file had) under a new key.
+    def add_uploaded(self, ckpt: Checkpoint) -> ModelEntry:
+        """Register a model a visitor uploaded under a new key.
 
-        Labelled apart from the trained ones ("⬆ uploaded #2: model.pt · ..."), so the class can tell
-        a model brought from home from one trained here. Not kept if the session has ended.
+        Named apart from the trained ones ("⬆ #2 tiny-vgg (fast)"), so the class can tell a model brought
+        from home from one trained here; its metadata names the rest, so a model downloaded from this app
+        comes back with the name it left with. Not kept if the session has ended.
         """
-        key, number = self._next_key()
-        label = f"⬆ uploaded #{number}: {file_name[:60]} · {checkpoint_label(ckpt)}"
-        entry = ModelEntry(key=key, label=label, model_name=ckpt.model_name, model=ckpt.model,
-                           metadata=dict(ckpt.metadata))
+        entry = self._keep("⬆", ckpt.model_name, ckpt.model, dict(ckpt.metadata))
         if not self.closed:
-            self.entries[key] = entry
             self.uploads += 1
         return entry
 
@@ -201,17 +195,12 @@ class SessionModels:
         if release is not None:
             release(path)
 
-    def add_taught(self, model_name: str, model: nn.Module, metadata: dict[str, Any], base_label: str) -> ModelEntry:
-        """Register a model taught this session's examples (label "✎ taught #3: …"), forgetting the oldest
-        taught one beyond ``MAX_TAUGHT_MODELS`` (each holds a whole model in the server's memory)."""
-        key, number = self._next_key()
-        taught = metadata.get("taught", {})
-        base = base_label.split(" · ")[0].removeprefix("★ ").removeprefix("⬆ ")
-        label = (f"✎ taught #{number}: {base} + {taught.get('examples', 0)} of your examples · "
-                 f"{_percent(metadata.get('test_accuracy'))}")
-        entry = ModelEntry(key=key, label=label, model_name=model_name, model=model, metadata=metadata)
+    def add_taught(self, model_name: str, model: nn.Module, metadata: dict[str, Any]) -> ModelEntry:
+        """Register a model taught this session's examples ("✎ #3 drawing model (MNIST + European), taught on 3
+        examples"), forgetting the oldest taught one beyond ``MAX_TAUGHT_MODELS`` (each holds a whole model in
+        the server's memory)."""
+        entry = self._keep("✎", model_name, model, metadata)
         if not self.closed:
-            self.entries[key] = entry
             taught_keys = [k for k, e in self.entries.items() if "taught" in e.metadata]
             for old in taught_keys[:-MAX_TAUGHT_MODELS]:
                 del self.entries[old]

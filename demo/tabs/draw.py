@@ -104,6 +104,10 @@ class DrawView:
         return [self.label, self.bars, self.seen, self.digit, self.lesson, self.stamp, self.row, self.drawing,
                 self.saliency, self.feature_maps]
 
+    def lesson_names(self) -> list[str]:
+        """The names of the lesson's two models, as every model list shows them."""
+        return [self.context.catalog.entries[k].name for k in self.pair]
+
     def lessons_for(self, prediction: Prediction | None, main: ModelEntry | None,
                     models: SessionModels | None) -> dict[Any, Any]:
         """The two models of the lesson side by side (when both exist), and the row of every model's reading, from
@@ -111,11 +115,11 @@ class DrawView:
         everyone = available_entries(self.context.catalog, models)
         both = len(self.pair) == 2
         if prediction is None or main is None:
-            return {**({self.lesson: lesson_html(None, None)} if both else {}),
+            return {**({self.lesson: lesson_html(None, None, self.lesson_names())} if both else {}),
                     self.row: readings_html(everyone, None, None)}
         readings = probabilities_by_model({e.key: e.model for e in everyone}, prediction.digit_image,
                                           {main.key: prediction.probabilities})
-        return {**({self.lesson: lesson_html(*(readings[k] for k in self.pair))} if both else {}),
+        return {**({self.lesson: lesson_html(*(readings[k] for k in self.pair), self.lesson_names())} if both else {}),
                 self.row: readings_html(everyone, readings, main.key)}
 
     def answer(self, drawing: Drawing, key: str | None, models: SessionModels | None) -> dict[Any, Any]:
@@ -211,7 +215,8 @@ def build(context: AppContext, session: gr.State) -> DrawTab:
                 gr.Markdown("**No pretrained model found in `assets/`.** Train one in the Train tab, "
                             "then pick it here.")
             pair = [k for k in (catalog.mnist_only_key, catalog.default_key) if k]
-            lesson = gr.HTML(lesson_html(None, None), elem_id="lesson", visible=len(pair) == 2)
+            lesson = gr.HTML(lesson_html(None, None, [catalog.entries[k].name for k in pair]) if len(pair) == 2
+                             else "", elem_id="lesson", visible=len(pair) == 2)
             with gr.Row():
                 bars = gr.HTML(probability_bars_html(None), elem_id="probabilities", min_width=260)
                 seen = gr.HTML(model_input_html(None), elem_id="model-input", min_width=200)

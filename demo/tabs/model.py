@@ -29,14 +29,14 @@ class ModelView:
     table: gr.Dataframe
 
     def describe(self, key: str | None, models: SessionModels | None) -> dict[Any, Any]:
-        """A header naming the model, its diagram, and the layer table with the parameter total."""
+        """A header with the model's name and its network, its diagram, and the layer table with the parameter total."""
         entry = require_entry(self.context.catalog, models, key)
         boxes = diagram(entry.model)
         rows = boxes[1:]  # without the input box
         total = count_parameters(entry.model)
         spec = MODELS[entry.model_name]
-        text = (f"## {entry.model_name}: {total:,} parameters\n{spec.description}\n\n"
-                f"Input: one grey image, 1 × 28 × 28. Output: 10 scores, one per digit.")
+        text = (f"## {entry.name or entry.model_name}\nNetwork **{entry.model_name}**, {total:,} parameters: "
+                f"{spec.description}\n\nInput: one grey image, 1 × 28 × 28. Output: 10 scores, one per digit.")
         table_rows = [[r.name, r.kind, shape_text(r.output_shape), f"{r.parameters:,}" if r.parameters else ""]
                       for r in rows]
         table_rows.append(["total", "", "", f"{total:,}"])

@@ -20,7 +20,6 @@ train`` can be tried in every tab.
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -31,17 +30,19 @@ from gradio.utils import get_upload_folder
 from demo.server.context import AppContext
 from demo.server.limits import MAX_UPLOAD_CHECKPOINT_BYTES, MAX_UPLOADED_MODELS
 from demo.server.log import expected_error, log
-from demo.server.models_state import ModelEntry, SessionModels, recipe_name_of
+from demo.server.models_state import ModelEntry, SessionModels
 from demo.server.sessions import session_id_of
 from mnist_core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from mnist_core.names import file_name, human_name
 
 DOWNLOAD_LABEL = "⬇ Download the trained model"
 
 
 def download_file_name(entry: ModelEntry) -> str:
-    """A name a class can recognise later, e.g. ``mnist-tiny-vgg-fast.pt`` (only safe characters)."""
-    parts = ["mnist", entry.model_name, recipe_name_of(entry.metadata)]
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", "-".join(p for p in parts if p)) + ".pt"
+    """The model's name as a file name, e.g. ``tiny-vgg-trained-here-fast.pt`` (without the session's mark and
+    number: "★ #1 tiny-vgg trained here (fast)"), so the file says what the model is and comes back with the
+    same name (the name is made from the metadata the file carries)."""
+    return file_name(human_name(entry.metadata, entry.model_name))
 
 
 def download_folder() -> Path:
@@ -126,7 +127,7 @@ def upload_checkpoint(context: AppContext, file: str | None, models: SessionMode
         ckpt = load_checkpoint(path)
     except CheckpointError as exc:
         raise expected_error(f"Not loaded: {_visitor_message(exc, path, name)}") from None
-    entry = models.add_uploaded(ckpt, name)
+    entry = models.add_uploaded(ckpt)
     context.sessions.track(session_id_of(request), models)  # so closing the page frees it
     return models, entry
 
@@ -149,7 +150,7 @@ def wire_upload(context: AppContext, session: gr.State, upload: gr.UploadButton,
     def on_upload(file: str | None, models: SessionModels | None, request: gr.Request) -> dict[Any, Any]:
         models, entry = upload_checkpoint(context, file, models, request)
         return {session: models, **pickers.updates(models, entry.key),
-                message: f"**Loaded {Path(file or '').name}**: “{entry.label}”. It is selected in the **Draw** "
+                message: f"**Loaded {Path(file or '').name}**: “{entry.name}”. It is selected in the **Draw** "
                          "tab and listed in every tab's model list."}
 
     upload.upload(on_upload, [upload, session], [session, *pickers.pickers, message], show_progress="minimal",

@@ -335,7 +335,7 @@ class TeachPanel:
     def _kept(self, base: ModelEntry, taught: Taught, examples: list[Example], before: float,
               models: SessionModels) -> dict[Any, Any]:
         """The page once the taught model is kept: in every model list, its result, and its download."""
-        entry = models.add_taught(base.model_name, taught.model, taught.metadata, base.label)
+        entry = models.add_taught(base.model_name, taught.model, taught.metadata)
         return {**self.context.pickers.updates(models, entry.key), self.session: models,
                 self.teach_now: teach_button(models),
                 self.status: f"**Taught: {taught.right_after} of {len(examples)} of your examples read right now "

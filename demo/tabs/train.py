@@ -216,11 +216,13 @@ def _live_displays() -> tuple[gr.Markdown, gr.Plot, gr.HTML, gr.HTML]:
     chart = gr.Plot(value=training_figure(TrainingCurve()), label="Training", show_label=False,
                     elem_id="train-chart")
     gr.Markdown("**Ten test digits, one of each**: what the model being trained reads right now "
-                "(green: right, red: wrong).")
+                "(green: right, amber: right but not sure, red: wrong).")
     probes = gr.HTML(placeholder_html("Press Start to watch the network learn to read these."),
                      elem_id="train-probes")
-    gr.Markdown("**The first convolution layer's filters**, redrawn after every epoch: they start as "
-                "random noise and take on structure as the network learns.")
+    gr.Markdown("**The first convolution layer's filters**: the small patterns the network's first layer "
+                "looks for, shown when training starts and redrawn after every epoch. They start as random "
+                "noise and change only a little: each is a few pixels wide, and after an epoch most still look "
+                "like noise, with at most a hint of an edge or a stroke.")
     filters = gr.HTML(placeholder_html("Shown once training starts."), elem_id="train-filters")
     return status, chart, probes, filters
 

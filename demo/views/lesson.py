@@ -12,14 +12,13 @@ such lesson: both models read it, MNIST has crossed 7s enough, so the prompt doe
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 
 import torch
 
 from demo.views.assets import asset
 from mnist_core.predict import CONFIDENT
 
-MNIST_ONLY_TITLE = "Learnt from MNIST alone"
-DRAWING_TITLE = "Learnt from MNIST + European handwriting"
 WHY = ("Why they differ: MNIST was written by US Census Bureau staff and US high-school students, who rarely "
        "give a 1 a long upstroke or a 7 a crossbar. The second model also learnt from Spanish and Swiss writers.")
 AGREE = "Both agree. Now draw a 1 with a long upstroke from the left, as much of Europe writes it."
@@ -37,19 +36,22 @@ def _reading(title: str, probabilities: torch.Tensor | None, css: str) -> str:
     return f'<div class="lesson-card {css}"><div class="lesson-title">{html.escape(title)}</div>{answer}</div>'
 
 
-def lesson_html(mnist_only: torch.Tensor | None, drawing: torch.Tensor | None) -> str:
-    """Two readings of one drawing side by side, (10,) probabilities each (``None``: nothing drawn yet).
+def lesson_html(mnist_only: torch.Tensor | None, drawing: torch.Tensor | None, names: Sequence[str]) -> str:
+    """Two readings of one drawing side by side, (10,) probabilities each (``None``: nothing drawn yet), each card
+    headed by its model's name (``names``: the MNIST-only model's, then the drawing model's), the name every model
+    list and chip gives it ("drawing model (MNIST only)": whose handwriting it learnt from is in the name).
 
     The line under them says why they differ when they do, and what to try when they agree.
     """
+    mnist_only_name, drawing_name = names
     if mnist_only is None or drawing is None:
         note, css = PROMPT, "lesson-idle"
     else:
         differ = int(mnist_only.argmax()) != int(drawing.argmax())
         note, css = (WHY, "lesson-differ") if differ else (AGREE, "lesson-agree")
     return (f'<div class="lesson {css}"><div class="lesson-row">'
-            f'{_reading(MNIST_ONLY_TITLE, mnist_only, "lesson-mnist")}'
-            f'{_reading(DRAWING_TITLE, drawing, "lesson-drawing")}</div>'
+            f'{_reading(mnist_only_name, mnist_only, "lesson-mnist")}'
+            f'{_reading(drawing_name, drawing, "lesson-drawing")}</div>'
             f'<p class="lesson-note">{html.escape(note)}</p></div>')
 
 

@@ -25,6 +25,7 @@ import numpy as np
 from PIL import Image
 
 from demo.views.assets import asset
+from mnist_core.predict import CONFIDENT
 from mnist_core.saliency import Explanation
 
 #: Anchor colours of the sequential map for activations (dark = 0, bright = 1), roughly viridis.
@@ -34,8 +35,9 @@ _HEAT = np.array([[128, 0, 0], [230, 40, 0], [255, 160, 0], [255, 255, 160]], np
 #: Diverging map for filter weights: blue (negative), white (0), red (positive).
 _DIVERGING = np.array([[33, 102, 172], [247, 247, 247], [178, 24, 43]], np.float32)
 _PAD_COLOUR = (255, 255, 255)
-#: Frames of the probe strip's digits: read right, read wrong (also in ``CSS`` and the strip's legend).
-RIGHT_COLOUR, WRONG_COLOUR = "#2b8a3e", "#d62728"
+#: Frames of the probe strip's digits: read right, read right but not sure, read wrong (also in ``CSS`` and the
+#: strip's legend).
+RIGHT_COLOUR, UNSURE_COLOUR, WRONG_COLOUR = "#2b8a3e", "#a15c00", "#d62728"
 
 
 def colorize(values: np.ndarray, anchors: np.ndarray = _SEQUENTIAL) -> np.ndarray:
@@ -229,6 +231,7 @@ FILTERS_LEGEND = legend_html(
 
 #: What the probe strip's frames and their corner marks mean (a mark too, so colour is not the only sign).
 PROBES_LEGEND = legend_html(legend_swatch(RIGHT_COLOUR), "✓ green: read right",
+                            legend_swatch(UNSURE_COLOUR), f"? amber: right, but not sure (under {CONFIDENT:.0%})",
                             legend_swatch(WRONG_COLOUR), "✗ red: read wrong",
                             "under each: what the model reads, how sure")
 
@@ -291,7 +294,8 @@ def model_input_html(digit: np.ndarray | None) -> str:
 
 
 def probe_strip_html(images: np.ndarray, labels: Sequence[int], probabilities: np.ndarray | None) -> str:
-    """Ten test digits with the model's current reading under each (green when right, red when wrong).
+    """Ten test digits with the model's current reading under each: green when right and sure, amber when right
+    but not sure (below :data:`~mnist_core.predict.CONFIDENT`, where the Draw tab says "not sure"), red when wrong.
 
     ``images`` (N, 28, 28) uint8, ``labels`` (N,), ``probabilities`` (N, 10) or None before training starts.
     """
@@ -301,11 +305,12 @@ def probe_strip_html(images: np.ndarray, labels: Sequence[int], probabilities: n
             caption, cls, mark = "?", "probe-wait", ""
         else:
             guess = int(probabilities[i].argmax())
-            right = guess == int(true)
-            caption = f"{guess} · {float(probabilities[i, guess]):.0%}"
-            cls = "probe-right" if right else "probe-wrong"
+            confidence = float(probabilities[i, guess])
+            caption = f"{guess} · {confidence:.0%}"
+            cls, sign = (("probe-wrong", "✗") if guess != int(true) else ("probe-right", "✓") if confidence >= CONFIDENT
+                         else ("probe-unsure", "?"))
             # A mark on the frame's corner as well as its colour (not in the caption, which would widen the strip).
-            mark = f'<span class="probe-mark">{"✓" if right else "✗"}</span>'
+            mark = f'<span class="probe-mark">{sign}</span>'
         picture = png_uri(zoom_pixels(img, 3))  # 84 x 84, drawn in a 72-px box (CSS below): scaled down, never up
         cells.append(f'<figure class="probe {cls}">{mark}<img class="inside-img" src="{picture}" '
                      f'alt="test digit {int(true)}"><figcaption>{caption}</figcaption></figure>')
@@ -323,4 +328,4 @@ def filters_html(filters: np.ndarray | None, layer: str, when: str) -> str:
 
 
 #: Styles for the blocks above (added to the app's CSS).
-CSS = asset("pictures.css", RIGHT_COLOUR=RIGHT_COLOUR, WRONG_COLOUR=WRONG_COLOUR)
+CSS = asset("pictures.css", RIGHT_COLOUR=RIGHT_COLOUR, UNSURE_COLOUR=UNSURE_COLOUR, WRONG_COLOUR=WRONG_COLOUR)

@@ -1,6 +1,6 @@
 """The Draw tab's row of every model's reading: what each available model reads for the same drawing.
 
-Under the main answer, one line of small chips, "tiny-vgg · 7 · 97%", one per model a visitor
+Under the main answer, one line of small chips, "tiny-vgg (seed004) · 7 · 97%", one per model a visitor
 can choose (this session's own first, then the pretrained ones, as in the model list). It is
 where a class sees that models disagree, and, hovering a chip for its test accuracy and size,
 why a bigger or better-trained one wins. The chosen model's chip is marked "▸"; a chip whose
@@ -12,9 +12,7 @@ difference never rests on colour alone. The probabilities come from
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 import torch
 
@@ -33,12 +31,9 @@ def available_entries(catalog: ModelCatalog, session: SessionModels | None) -> l
 
 
 def short_name(entry: ModelEntry) -> str:
-    """A chip's name: the checkpoint's file name without its seed ("tiny-vgg"), or "★ #1 tiny-vgg" for a model
-    trained in this session ("⬆ #2 …" uploaded, "✎ #3 …" taught). The dropdown's label is too long for a row of
-    chips; it shows on hover."""
-    if entry.key.startswith("session-"):  # marked as in the model list: ★ trained, ⬆ uploaded, ✎ taught
-        return f"{entry.label[:1]} #{entry.key.removeprefix('session-')} {entry.model_name}"
-    return re.sub(r"-seed\d+$", "", Path(entry.key).stem)
+    """A chip's name: the model's one name, as every list, the lesson and the Model tab show it ("tiny-vgg
+    (seed004)", "★ #1 fast-cnn trained here (fast)"); the list's label, with the test accuracy, shows on hover."""
+    return entry.name or entry.label
 
 
 def _parameters(model: torch.nn.Module) -> str:
