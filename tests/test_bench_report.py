@@ -123,3 +123,12 @@ def test_check_fails_on_a_stale_table_or_a_broken_marker_in_docs_and_readme_rewr
     assert main(["--check"], root=tmp_path) == 0
     page.write_text(page.read_text().replace("<!-- end bench/results/speed.json -->", ""))  # the table's end lost
     assert main(["--check"], root=tmp_path) == 2
+
+
+def test_the_readme_stays_a_page_for_the_people_who_start_the_app() -> None:
+    """At most 200 lines: the rest belongs in docs/, which the README links."""
+    from pathlib import Path
+
+    readme = Path(__file__).resolve().parents[1] / "README.md"
+    lines = readme.read_text().splitlines()
+    assert len(lines) <= 200, f"README.md has {len(lines)} lines: move detail into docs/"
