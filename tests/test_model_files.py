@@ -161,7 +161,7 @@ def test_a_stopped_run_offers_its_checkpoint_for_download(app_server, session_mo
     assert final[1].startswith("### Stopped"), final[1]
     offered = final[-1]["value"]  # the download button's update; gradio_client fetched its file
     downloaded = Path(offered if isinstance(offered, str) else offered["path"])
-    assert downloaded.name == "tiny-vgg-trained-here-fast.pt"
+    assert downloaded.name == "tiny-vgg-trained-here-fast-stopped.pt"
     back = load_checkpoint(downloaded)
     entry = next(iter(session_models[client.session_hash].entries.values()))
     assert back.model_name == "tiny-vgg" and back.metadata["status"] == "stopped"
