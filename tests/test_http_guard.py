@@ -8,12 +8,14 @@ refuses an input; each must leave exactly one line and no traceback.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -47,8 +49,9 @@ def cut_off_upload(port: int) -> None:
         s.sendall(head.encode() + b"x" * 20_000)
 
 
-@pytest.mark.slow
-def test_a_browser_gone_mid_upload_is_one_line_in_the_app_log(tmp_path: Path) -> None:
+@contextlib.contextmanager
+def served_with_log(tmp_path: Path) -> Iterator[tuple[int, Path]]:
+    """``python app.py`` on a free port, its output in a log file: (port, log), once the app answers."""
     log = tmp_path / "app.log"
     port = free_port()
     env = {**os.environ, "GRADIO_TEMP_DIR": str(tmp_path / "gradio"), "GRADIO_ANALYTICS_ENABLED": "False"}
@@ -57,13 +60,19 @@ def test_a_browser_gone_mid_upload_is_one_line_in_the_app_log(tmp_path: Path) ->
                                 stdout=out, stderr=subprocess.STDOUT)
     try:
         connect(f"http://127.0.0.1:{port}/", timeout=120)
+        yield port, log
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_a_browser_gone_mid_upload_is_one_line_in_the_app_log(tmp_path: Path) -> None:
+    with served_with_log(tmp_path) as (port, log):
         cut_off_upload(port)
         wait_for_text(log, "Client disconnected during upload")
         cut_off_upload(port)  # the app still serves, and says it once per upload
         wait_for_text(log, "Client disconnected during upload\n" "INFO:     Client disconnected during upload")
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
     content = log.read_text(errors="replace")
     assert "Traceback" not in content and "ClientDisconnect" not in content, content[-3000:]
     assert content.count("Client disconnected during upload") == 2
@@ -75,22 +84,12 @@ def test_a_queue_stream_for_an_unknown_session_cannot_flood_the_log(tmp_path: Pa
     tells a page, and the log gets one line, not 200 tracebacks of 5.8 KB."""
     import httpx
 
-    log = tmp_path / "app.log"
-    port = free_port()
-    env = {**os.environ, "GRADIO_TEMP_DIR": str(tmp_path / "gradio"), "GRADIO_ANALYTICS_ENABLED": "False"}
-    with log.open("w") as out:
-        proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=REPO, env=env,
-                                stdout=out, stderr=subprocess.STDOUT)
-    try:
-        connect(f"http://127.0.0.1:{port}/", timeout=120)
+    with served_with_log(tmp_path) as (port, log):
         size = log.stat().st_size
         with httpx.Client(timeout=30) as http:
             answers = [http.get(f"http://127.0.0.1:{port}/gradio_api/queue/data?session_hash=x{i}")
                        for i in range(200)]
         wait_for_text(log, "a queue stream for a session the app does not know")
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
     assert all(a.status_code == 200 and '"session_not_found":true' in a.text for a in answers), answers[0].text
     content = log.read_text(errors="replace")
     assert "Traceback" not in content and "Exception in ASGI" not in content, content[-3000:]
