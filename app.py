@@ -109,7 +109,7 @@ def port_problem(host: str, port: int) -> str | None:
     try:
         infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except (socket.gaierror, UnicodeError) as exc:
-        return f"cannot listen on {host!r}: {exc.strerror if isinstance(exc, OSError) else exc}"
+        return f"cannot listen on {host!r}: {short_reason(exc)}"
     family, kind, proto, _, address = infos[0]
     with socket.socket(family, kind, proto) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds: a port just freed is free
@@ -119,7 +119,7 @@ def port_problem(host: str, port: int) -> str | None:
             if exc.errno == errno.EADDRINUSE:
                 return (f"port {port} is already in use on {host} (is the app already running?): "
                         f"stop the other program or start this one with --port {port + 1 if port < 65535 else 8000}")
-            return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+            return f"cannot listen on {host}:{port}: {short_reason(exc)}"
     return None
 
 

@@ -39,12 +39,13 @@ from demo.server.log import expected_error
 from demo.server.models_state import ModelEntry, SessionModels, require_entry
 from demo.server.sessions import session_id_of
 from demo.tabs import model_files
-from demo.views.pictures import grey_pixels, png_uri, zoom_pixels
+from demo.views.pictures import png_uri, zoom_pixels
 from demo.views.unavailable import mnist_unavailable_markdown
 from mnist_core.data import MNISTData, MNISTUnavailableError
 from mnist_core.evaluate import Evaluation, evaluating
 from mnist_core.examples import Example, as_digits, write_examples
 from mnist_core.predict import sure
+from mnist_core.preprocess import to_uint8_array
 from mnist_core.teach import TEST_BATCH_SIZE, Taught, read_right_each, teach
 from mnist_core.train import EvaluatingEvent, FinishedEvent, StartEvent, StepEvent, measuring
 
@@ -103,7 +104,7 @@ def add_example(models: SessionModels, digit: np.ndarray | None, label: int,
     if len(models.examples) >= MAX_EXAMPLES_PER_SESSION:
         raise expected_error(f"This page already holds {MAX_EXAMPLES_PER_SESSION} examples, the most one page keeps: "
                              "teach the model with them, download them, or remove some.")
-    example = Example(grey_pixels(digit), int(label), _png_bytes(drawing))
+    example = Example(to_uint8_array(np.asarray(digit, np.float32)), int(label), _png_bytes(drawing))
     models.examples.append(example)
     return example
 
@@ -133,7 +134,7 @@ def seconds_left(done: int, total: int, seconds: float) -> str:
     return "under a second left" if left < 1 else f"about {math.ceil(left)} s left"
 
 
-def step_status(model_name: str, n_examples: int, event: StepEvent, first: StepEvent) -> str:
+def step_status(name: str, n_examples: int, event: StepEvent, first: StepEvent) -> str:
     """The status line while teaching: the step, the loss, and how long the steps left will take at the speed
     measured since the ``first`` step (which also pays for starting up); the test-set check that follows has its
     own line and its own estimate."""
@@ -141,7 +142,7 @@ def step_status(model_name: str, n_examples: int, event: StepEvent, first: StepE
                         event.elapsed - first.elapsed)
     then = f" · {left}, then a check on the MNIST test set" if left else " · then a check on the MNIST test set"
     examples = "your example" if n_examples == 1 else f"your {n_examples} examples"
-    return (f"Teaching {html.escape(model_name)} {examples}: step {event.global_step} of "
+    return (f"Teaching {html.escape(name)} {examples}: step {event.global_step} of "
             f"{event.total_steps} · loss {event.loss:.3f}{then}")
 
 
@@ -279,7 +280,7 @@ class TeachPanel:
             return base.evaluation
         batches = evaluating(base.model, data.test_images, data.test_labels, batch_size=TEST_BATCH_SIZE)
         progress = measuring(0, len(data.test_labels), batches)
-        lead = f"Measuring {html.escape(base.model_name)} on the MNIST test set before teaching"
+        lead = f"Measuring {html.escape(base.name)} on the MNIST test set before teaching"
         last = 0.0
         try:
             while True:
@@ -316,7 +317,7 @@ class TeachPanel:
                         first = first or event
                         if time.monotonic() - last >= UPDATE_INTERVAL or event.global_step == event.total_steps:
                             last = time.monotonic()
-                            yield {self.status: step_status(base.model_name, len(examples), event, first)}
+                            yield {self.status: step_status(base.name, len(examples), event, first)}
                     elif isinstance(event, EvaluatingEvent):
                         if time.monotonic() - last >= UPDATE_INTERVAL or event.done == event.total:
                             last = time.monotonic()

@@ -26,6 +26,7 @@ from PIL import Image
 
 from demo.views.assets import asset
 from mnist_core.predict import CONFIDENT
+from mnist_core.preprocess import to_uint8_array
 from mnist_core.saliency import Explanation
 
 #: Anchor colours of the sequential map for activations (dark = 0, bright = 1), roughly viridis.
@@ -269,11 +270,6 @@ def feature_maps_html(explanation: Explanation) -> str:
     return FEATURE_MAPS_LEGEND + '<div class="inside-row feature-maps">' + "".join(parts) + "</div>"
 
 
-def grey_pixels(digit: np.ndarray) -> np.ndarray:
-    """The model's (28, 28) [0, 1] input as uint8 grey pixels (0-255, rounded): as shown, and as an example is kept."""
-    return (np.clip(np.asarray(digit, np.float32), 0, 1) * 255).round().astype(np.uint8)
-
-
 #: What the Draw tab says above the picture of the model's input.
 MODEL_INPUT_CAPTION = "What the model sees (28\u00a0×\u00a028)"  # non-breaking: "(28 ×" never ends a line
 
@@ -289,7 +285,8 @@ def model_input_html(digit: np.ndarray | None) -> str:
     if digit is None:
         picture = '<div class="model-input-blank" role="img" aria-label="nothing drawn yet"></div>'
     else:
-        picture = img_tag(grey_pixels(digit), 10, alt="the drawing as the model sees it: 28 × 28 grey pixels")
+        pixels = to_uint8_array(np.asarray(digit, np.float32))
+        picture = img_tag(pixels, 10, alt="the drawing as the model sees it: 28 × 28 grey pixels")
     return f'<figure class="model-input"><figcaption>{MODEL_INPUT_CAPTION}</figcaption>{picture}</figure>'
 
 
