@@ -92,3 +92,13 @@ def touch_stroke(page: Any, points: list[tuple[float, float]], steps: int = 8) -
             scrolls.append(page.evaluate("scrollY"))
     cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
     return scrolls
+
+
+#: The screens a class uses, as (width, height) in CSS pixels.
+SCREENS = {"laptop": (1280, 800), "projector": (1920, 1080), "phone": (390, 844)}
+
+
+def overlap(a: dict[str, float], b: dict[str, float]) -> bool:
+    """Whether two boxes (``getBoundingClientRect`` values) overlap by more than a pixel."""
+    return a["left"] < b["right"] - 1 and b["left"] < a["right"] - 1 and a["top"] < b["bottom"] - 1 \
+        and b["top"] < a["bottom"] - 1

@@ -16,6 +16,7 @@ import pytest
 from tests.pages import (
     ARTIFACTS,
     EUROPEAN_ONE,
+    SCREENS,
     check_legend,
     stroke,
     touch_stroke,
@@ -25,7 +26,6 @@ from tests.pages import (
 
 pytestmark = pytest.mark.browser
 
-SCREENS = {"laptop": (1280, 800), "projector": (1920, 1080), "phone": (390, 844)}
 
 #: The box of each element, in the viewport's coordinates, with the viewport's size and scroll. On a phone
 #: ``innerWidth`` grows with a too-wide page (the browser zooms out to show it), so the screen's width is the

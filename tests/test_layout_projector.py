@@ -15,12 +15,11 @@ from typing import Any
 
 import pytest
 
-from tests.pages import ARTIFACTS, SEVEN, stroke, touch_stroke, wait_for_answer, wait_for_images
+from tests.pages import ARTIFACTS, SCREENS, SEVEN, overlap, stroke, touch_stroke, wait_for_answer, wait_for_images
 from tests.test_layout_tabs import open_tab
 
 pytestmark = pytest.mark.browser
 
-SCREENS = {"laptop": (1280, 800), "projector": (1920, 1080), "phone": (390, 844)}
 #: Smallest type, in CSS pixels, of what carries the lesson on a projector.
 PROJECTOR_TEXT_PX = 16
 #: Widest a thumbnail of a confusion cell may be, in CSS pixels (its picture is 112 px).
@@ -195,11 +194,6 @@ DRAW_PICTURES = """() => {
           input: box(document.querySelector('#model-input')),
           caption: box(document.querySelector('.model-input figcaption')), picture: box(picture), onTop};
 }"""
-
-
-def overlap(a: dict[str, float], b: dict[str, float]) -> bool:
-    return a["left"] < b["right"] - 1 and b["left"] < a["right"] - 1 and a["top"] < b["bottom"] - 1 \
-        and b["top"] < a["bottom"] - 1
 
 
 @pytest.mark.parametrize("name", list(SCREENS))

@@ -17,11 +17,10 @@ from typing import Any
 
 import pytest
 
-from tests.pages import ARTIFACTS, check_legend, wait_for_images
+from tests.pages import ARTIFACTS, SCREENS, check_legend, overlap, wait_for_images
 
 pytestmark = pytest.mark.browser
 
-SCREENS = {"laptop": (1280, 800), "projector": (1920, 1080), "phone": (390, 844)}
 #: Smallest type of a heatmap number or a diagram box on a projector, in CSS pixels.
 PROJECTOR_MIN_PX = 18
 
@@ -80,11 +79,6 @@ def no_sideways_scroll(page: Any, where: str) -> dict[str, Any]:
     screen = page.evaluate(PAGE)
     assert screen["scrollWidth"] <= screen["width"], f"the page scrolls sideways on the {where}"
     return screen
-
-
-def overlap(a: dict[str, float], b: dict[str, float]) -> bool:
-    return a["left"] < b["right"] - 1 and b["left"] < a["right"] - 1 and a["top"] < b["bottom"] - 1 \
-        and b["top"] < a["bottom"] - 1
 
 
 @pytest.fixture(params=list(SCREENS))
