@@ -62,11 +62,15 @@ def _limit(path: str) -> int | None:
     return None
 
 
-async def _answer(send: Send, status: int, detail: str) -> None:
-    body = json.dumps({"detail": detail}).encode()
+async def _send(send: Send, status: int, body: bytes, content_type: bytes) -> None:
     await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+                "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
+
+
+async def _answer(send: Send, status: int, detail: str) -> None:
+    """A short JSON refusal, as FastAPI words its own: ``{"detail": ...}``."""
+    await _send(send, status, json.dumps({"detail": detail}).encode(), b"application/json")
 
 
 def _known_stream(scope: Scope) -> bool:
@@ -75,13 +79,6 @@ def _known_stream(scope: Scope) -> bool:
     query = parse_qs((scope.get("query_string") or b"").decode("latin-1"))
     session = (query.get("session_hash") or [""])[0]
     return blocks is None or knows_session(blocks, session)
-
-
-async def _stream_answer(send: Send, event: bytes) -> None:
-    await send({"type": "http.response.start", "status": 200,
-                "headers": [(b"content-type", b"text/event-stream; charset=utf-8"),
-                            (b"content-length", str(len(event)).encode())]})
-    await send({"type": "http.response.body", "body": event})
 
 
 class RequestGuard:
@@ -97,12 +94,12 @@ class RequestGuard:
             client_disconnected(scope.get("path", ""))
 
     async def _guard(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope.get("method") == "GET" and QUEUE_STREAM_ROUTE.search(scope["path"]):
-            if not _known_stream(scope):
-                unknown_session()
-                await _stream_answer(send, SESSION_NOT_FOUND)
-                return
-        limit = _limit(scope["path"]) if scope["type"] == "http" and scope.get("method") == "POST" else None
+        method = scope.get("method") if scope["type"] == "http" else None
+        if method == "GET" and QUEUE_STREAM_ROUTE.search(scope["path"]) and not _known_stream(scope):
+            unknown_session()
+            await _send(send, 200, SESSION_NOT_FOUND, b"text/event-stream; charset=utf-8")
+            return
+        limit = _limit(scope["path"]) if method == "POST" else None
         if limit is None:
             await self.app(scope, receive, send)
             return
