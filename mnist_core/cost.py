@@ -12,11 +12,9 @@ AVX2 one. So this is an estimate to tell a class "about a minute" from "about ha
 
 from __future__ import annotations
 
-import math
-
 from mnist_core.models import flops_per_image
 from mnist_core.recipes import Recipe
-from mnist_core.train import batch_shares
+from mnist_core.train import planned_steps
 
 #: FP32 GFLOP/s of training arithmetic per CPU thread (the fit above: 86.5 GFLOP/s on two threads).
 CPU_GFLOPS_PER_THREAD = 43.0
@@ -34,8 +32,7 @@ def cpu_seconds(recipe: Recipe, train_size: int, threads: int) -> float:
     threads = max(1, threads)
     forward, backward = flops_per_image(recipe.model)
     rate = CPU_GFLOPS_PER_THREAD * 1e9 * threads
-    n_mnist, _ = batch_shares(recipe)
-    steps = recipe.epochs * math.ceil(max(train_size - recipe.holdout, 1) / n_mnist)
+    steps = planned_steps(recipe, train_size)
     images = steps * recipe.batch_size
     seconds = steps * CPU_STEP_S + images * (forward + backward) / rate
     if recipe.augment != "none":

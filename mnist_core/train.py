@@ -130,6 +130,13 @@ def batch_shares(recipe: Recipe) -> tuple[int, dict[str, int]]:
     return recipe.batch_size - sum(extra.values()), extra
 
 
+def planned_steps(recipe: Recipe, train_size: int) -> int:
+    """Steps of a whole run of ``recipe`` on ``train_size`` MNIST training images: an epoch is one pass over them,
+    less those held out, ``batch_shares(recipe)[0]`` at a time (what :func:`train` does; the estimates use it)."""
+    n_mnist, _ = batch_shares(recipe)
+    return recipe.epochs * math.ceil(max(train_size - recipe.holdout, 1) / n_mnist)
+
+
 def train(model: nn.Module, data: MNISTData, recipe: Recipe, *, device: torch.device | str | None = None,
           stop: StopSignal | None = None, log_every: int | None = None,
           handwriting: Mapping[str, HandwrittenDigits] | None = None) -> Iterator[TrainEvent]:

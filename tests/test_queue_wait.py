@@ -14,12 +14,12 @@ from demo.server.queue_wait import (
     about,
     estimate,
     images_per_sec,
-    planned_steps,
     seconds_left,
     wait_seconds,
 )
 from demo.server.sessions import Sessions
 from mnist_core.recipes import get_recipe
+from mnist_core.train import planned_steps
 
 FAST = get_recipe("fast")  # fast-cnn, 1 epoch, batch 96, nothing held out
 DRAWING = get_recipe("drawing")  # drawing-cnn, 16 epochs, batch 128 (38 of handwriting), 5,000 held out
@@ -57,7 +57,7 @@ def test_a_run_under_way_counts_what_it_has_left_at_its_own_speed() -> None:
 
 
 def test_a_run_not_started_costs_its_whole_recipe_and_its_overhead() -> None:
-    assert planned_steps(FAST, DataSize()) == 625
+    assert planned_steps(FAST, DataSize().train) == 625
     whole = (625 * 96 + 10_000 / EVAL_SPEEDUP) / 4000 + RUN_OVERHEAD_S
     assert seconds_left(RunProgress(FAST), speed=4000, data=DataSize()) == pytest.approx(whole)
     # A smaller data set (as the app reports it): fewer steps.

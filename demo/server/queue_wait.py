@@ -21,13 +21,12 @@ leaves the queue, and the visitors who draw meanwhile take CPU from the run.
 from __future__ import annotations
 
 import heapq
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from mnist_core.data import TEST_SIZE, TRAIN_SIZE
 from mnist_core.recipes import Recipe
-from mnist_core.train import batch_shares
+from mnist_core.train import planned_steps
 
 #: A test image costs a forward pass; a training image a forward pass, a backward pass (twice the
 #: arithmetic) and an update: about three times as much (``tiny-vgg``: forward 2.8 ms of an 8.8 ms step,
@@ -73,12 +72,6 @@ class RunProgress:
     finishing: bool = False
 
 
-def planned_steps(recipe: Recipe, data: DataSize) -> int:
-    """Training steps of a whole run: an epoch is one pass over MNIST's images less those held out."""
-    n_mnist, _ = batch_shares(recipe)
-    return recipe.epochs * math.ceil(max(data.train - recipe.holdout, 1) / n_mnist)
-
-
 def images_per_sec(recipe: Recipe, measured: Mapping[SpeedKey, float], flops: Callable[[str], float]) -> float:
     """Training images/s of a run of ``recipe`` on this machine, from what the app has measured.
 
@@ -107,7 +100,7 @@ def seconds_left(run: RunProgress, speed: float, data: DataSize) -> float:
         train_images, test_images = 0, (data.test if run.epochs_done == 0 else 0) + calibration
         overhead = 0.0
     else:
-        total = run.total_steps if run.total_steps is not None else planned_steps(recipe, data)
+        total = run.total_steps if run.total_steps is not None else planned_steps(recipe, data.train)
         train_images = max(total - run.steps_done, 0) * recipe.batch_size
         test_images = max(recipe.epochs - run.epochs_done, 0) * data.test + calibration
         overhead = RUN_OVERHEAD_S if run.total_steps is None else 0.0

@@ -39,7 +39,7 @@ import gradio as gr  # noqa: E402
 
 from mnist_core.recipes import Recipe  # noqa: E402
 from mnist_core.runs import TrainingData  # noqa: E402
-from mnist_core.train import batch_shares  # noqa: E402
+from mnist_core.train import planned_steps  # noqa: E402
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -95,8 +95,7 @@ def finish_seconds(recipe: Recipe) -> float:
 
 def estimated_seconds(recipe: Recipe, train_size: int) -> float:
     """Seconds a ZeroGPU worker needs for ``recipe`` on ``train_size`` MNIST images, without the safety factor."""
-    n_mnist, _ = batch_shares(recipe)
-    steps = recipe.epochs * math.ceil(max(train_size - recipe.holdout, 1) / n_mnist)
+    steps = planned_steps(recipe, train_size)
     per_step = STEP_S + recipe.batch_size * IMAGE_S + (AUGMENT_STEP_S if recipe.augment != "none" else 0.0)
     return STARTUP_S + steps * per_step + recipe.epochs * EPOCH_EXTRA_S + finish_seconds(recipe)
 
