@@ -113,13 +113,13 @@ class DrawView:
         """The two models of the lesson side by side (when both exist), and the row of every model's reading, from
         one set of readings of the 28x28 input: the ``main`` model's answer is reused, each other model runs once."""
         everyone = available_entries(self.context.catalog, models)
-        both = len(self.pair) == 2
+        both = len(self.pair) == 2  # else the lesson is hidden: it gets "" (an output left out costs a rebuild)
         if prediction is None or main is None:
-            return {**({self.lesson: lesson_html(None, None, self.lesson_names())} if both else {}),
+            return {self.lesson: lesson_html(None, None, self.lesson_names()) if both else "",
                     self.row: readings_html(everyone, None, None)}
         readings = probabilities_by_model({e.key: e.model for e in everyone}, prediction.digit_image,
                                           {main.key: prediction.probabilities})
-        return {**({self.lesson: lesson_html(*(readings[k] for k in self.pair), self.lesson_names())} if both else {}),
+        return {self.lesson: lesson_html(*(readings[k] for k in self.pair), self.lesson_names()) if both else "",
                 self.row: readings_html(everyone, readings, main.key)}
 
     def answer(self, drawing: Drawing, key: str | None, models: SessionModels | None) -> dict[Any, Any]:
