@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,10 +27,11 @@ from demo.server.limits import MAX_TAUGHT_MODELS
 from demo.server.log import expected_error
 from mnist_core.checkpoint import Checkpoint, discover_checkpoints
 from mnist_core.data import MNISTData
-from mnist_core.evaluate import Evaluation, evaluate
+from mnist_core.evaluate import Evaluation, evaluate, evaluating
 from mnist_core.examples import Example
 from mnist_core.names import TRAINED_HERE, human_name
 from mnist_core.pretrained import choose_default, choose_mnist_only
+from mnist_core.train import EvaluatingEvent, measuring
 
 
 @dataclass
@@ -55,6 +56,19 @@ class ModelEntry:
         with self._lock:
             if self.evaluation is None:
                 self.evaluation = evaluate(self.model, data.test_images, data.test_labels)
+            return self.evaluation
+
+    def evaluating_on(self, data: MNISTData) -> Generator[EvaluatingEvent, None, Evaluation]:
+        """:meth:`evaluation_on`, saying how far it has got after each batch (a status line shows it): the kept
+        evaluation if there is one, else measured now and kept. Two pages measuring at once both finish (a lock
+        cannot be held across the yields); the first one kept is the one kept, and both are the same numbers."""
+        if self.evaluation is not None:
+            return self.evaluation
+        batches = evaluating(self.model, data.test_images, data.test_labels)
+        evaluation = yield from measuring(0, len(data.test_labels), batches)
+        with self._lock:
+            if self.evaluation is None:
+                self.evaluation = evaluation
             return self.evaluation
 
 

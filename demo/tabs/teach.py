@@ -42,12 +42,12 @@ from demo.tabs import model_files
 from demo.views.pictures import png_uri, zoom_pixels
 from demo.views.unavailable import mnist_unavailable_markdown
 from mnist_core.data import MNISTData, MNISTUnavailableError
-from mnist_core.evaluate import Evaluation, evaluating
+from mnist_core.evaluate import Evaluation
 from mnist_core.examples import Example, as_digits, write_examples
 from mnist_core.predict import sure
 from mnist_core.preprocess import to_uint8_array
-from mnist_core.teach import TEST_BATCH_SIZE, Taught, read_right_each, teach
-from mnist_core.train import EvaluatingEvent, FinishedEvent, StartEvent, StepEvent, measuring
+from mnist_core.teach import Taught, read_right_each, teach
+from mnist_core.train import EvaluatingEvent, FinishedEvent, StartEvent, StepEvent
 
 INTRO = ("**Teach it your handwriting.** Read wrong? Tap the right digit under the answer: the drawing joins "
          "your examples. With a few of them, press **Teach the model**: this page's own copy learns them "
@@ -274,25 +274,19 @@ class TeachPanel:
             yield self._kept(base, taught, examples, before, models)
 
     def _measured_before(self, base: ModelEntry, data: MNISTData) -> Generator[dict[Any, Any], None, Evaluation]:
-        """The chosen model's test-set evaluation: the one it keeps if it has been measured, else measured now a
-        batch at a time, streaming how far it has got, and kept (the Confusion tab then has it at once)."""
-        if base.evaluation is not None:
-            return base.evaluation
-        batches = evaluating(base.model, data.test_images, data.test_labels, batch_size=TEST_BATCH_SIZE)
-        progress = measuring(0, len(data.test_labels), batches)
+        """The chosen model's test-set evaluation (:meth:`ModelEntry.evaluating_on`: the one it keeps, else measured
+        now and kept, so the Confusion tab then has it at once), streaming how far the measuring has got."""
+        progress = base.evaluating_on(data)
         lead = f"Measuring {html.escape(base.name)} on the MNIST test set before teaching"
         last = 0.0
         try:
             while True:
                 event = next(progress)
-                if time.monotonic() - last >= UPDATE_INTERVAL or event.done in (TEST_BATCH_SIZE, event.total):
+                if not last or time.monotonic() - last >= UPDATE_INTERVAL or event.done == event.total:
                     last = time.monotonic()
                     yield {self.status: measuring_status(lead, event)}
         except StopIteration as end:
-            evaluation: Evaluation = end.value
-        if base.evaluation is None:  # the same batches as ModelEntry.evaluation_on: the same evaluation
-            base.evaluation = evaluation
-        return evaluation
+            return end.value
 
     def _teaching(self, base: ModelEntry, examples: list[Example], data: MNISTData, models: SessionModels,
                   session_id: str) -> Generator[dict[Any, Any], None, Outcome | None]:
