@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from demo.server.cores import CoreShare
+from demo.server.language import LanguageChoices
 from demo.server.limits import env_int
 from demo.server.models_state import ModelCatalog, ModelPickers, load_catalog
 from demo.server.sessions import Sessions
@@ -35,6 +36,7 @@ class AppContext:
     train_concurrency: int = 1
     cores: CoreShare = field(default_factory=CoreShare)  # lent to a lone training run, taken back by predictions
     sessions: Sessions = field(default_factory=Sessions)  # who is connected, running, and what they trained
+    languages: LanguageChoices = field(default_factory=LanguageChoices)  # the language each page picked
     pickers: ModelPickers = field(init=False)  # every tab's model list, refreshed when a run ends
 
     def __post_init__(self) -> None:

@@ -54,6 +54,12 @@ move :data:`CHECKED_WITH`.
    sent as a string, a path outside the upload folder) is an ordinary exception, which Gradio
    answers with ``error: null`` and logs as a 1.4 KB traceback. Here it becomes the one-line
    message every other refusal gets.
+8. **The language of each event** (:class:`CheckedBlocks`). Every event the page sends passes through
+   ``Blocks.process_api(block_fn, inputs, state, request, ...)``, which preprocesses, runs the function (in a worker
+   thread, which inherits the caller's context variables; a generator's every step is another ``process_api``
+   call) and postprocesses. Setting :func:`demo.server.language.speaking` around it serves the whole event in
+   the page's language: the language the page picked, else its browser's ``Accept-Language`` (the
+   request's ``session_hash`` and ``headers``).
 """
 
 from __future__ import annotations
@@ -74,6 +80,7 @@ from gradio.data_classes import FileData
 from gradio.utils import get_upload_folder, run_coro_in_background, set_task_name
 
 from demo.server.inputs import DRAWING, checked_preprocess, shorten
+from demo.server.language import LanguageChoices, speaking
 from demo.server.log import expected_error, log
 from mnist_core.preprocess import ImageInputError, open_image, unreadable_image
 
@@ -363,7 +370,19 @@ def unknown_function(blocks: Any, path: str, body: bytes) -> str | None:
 # 7. Inputs Gradio cannot take -----------------------------------------------------------------------------------
 
 class CheckedBlocks(gr.Blocks):
-    """A ``gr.Blocks`` whose input processing refuses what it cannot take with a message, not ``error: null``."""
+    """A ``gr.Blocks`` whose input processing refuses what it cannot take with a message, not ``error: null``, and
+    that serves each event in the language of the page that sent it (:attr:`languages`)."""
+
+    #: The language each page picked; ``build_demo`` gives the app's own.
+    languages: LanguageChoices = LanguageChoices()
+
+    async def process_api(self, block_fn: Any, inputs: list[Any], state: Any = None, request: Any = None,
+                          *args: Any, **kwargs: Any) -> Any:
+        first = request[0] if isinstance(request, list) and request else request
+        session = getattr(first, "session_hash", None) or kwargs.get("session_hash")
+        headers = getattr(first, "headers", None) or {}
+        with speaking(self.languages.of(session, headers.get("accept-language"))):
+            return await super().process_api(block_fn, inputs, state, request, *args, **kwargs)
 
     async def preprocess_data(self, block_fn: Any, inputs: list[Any], state: Any, explicit_call: bool = False) -> Any:
         try:

@@ -1,0 +1,231 @@
+"""The visitor's language: one message catalog per language, the language of the event being served, and numbers
+written the way that language writes them.
+
+A class in Madrid, Berlin, Lyon or Istanbul reads the app in its own language. Two kinds of text reach a page:
+
+- **Fixed text** (tab names, labels, help, the lesson's explanations) is translated *in the browser*: :func:`T`
+  gives Gradio's ``I18nData`` key, and :func:`gradio_translations` hands Gradio the catalogs for every key used. So
+  switching language turns every label at once, without a request.
+- **Text the server builds** (the answer line, status lines, captions with numbers, errors) is translated when it
+  is built: :func:`_` looks the message up in the language of the event being served (:func:`speaking`, set for each
+  event from the visitor's choice or their browser's ``Accept-Language``), and fills its ``{placeholders}``.
+
+One catalog per language, gettext's ``.po`` format, in ``demo/locales/<lang>/LC_MESSAGES/messages.po``; its message
+ids are the English text, so a message missing from a catalog still reads in English, never as a key. The catalogs
+are plain text (a Space refuses binary files pushed without LFS), read with Babel; ``docs/development.md`` says how
+to add a language, and ``tests/test_translations.py`` fails on a message left untranslated or a placeholder broken.
+
+Numbers, percentages and durations go through Babel too: "99.2%", "99,2 %", "%99,2".
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from babel import Locale
+from babel.dates import format_timedelta
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal, parse_pattern
+from gradio.i18n import I18n, I18nData
+
+#: The languages the app speaks, English first (the language of the message ids and the fallback).
+LANGUAGES: tuple[str, ...] = ("en", "es", "de", "fr", "tr")
+#: Each language by its own name, for the picker: a visitor finds theirs whatever the page's language.
+NATIVE_NAMES: Mapping[str, str] = {"en": "English", "es": "Español", "de": "Deutsch", "fr": "Français",
+                                   "tr": "Türkçe"}
+DEFAULT = "en"
+LOCALES_DIR = Path(__file__).resolve().parents[1] / "locales"
+DOMAIN = "messages"
+
+_SPEAKING: ContextVar[str] = ContextVar("visitor_language", default=DEFAULT)
+
+
+def po_path(language: str) -> Path:
+    return LOCALES_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+@cache
+def catalog(language: str) -> Mapping[str, str | tuple[str, ...]]:
+    """``language``'s translations, message id -> text (a tuple of plural forms for a plural message); English has
+    none, its ids are its text. Fuzzy and empty entries are left out, so they read in English, not blank."""
+    path = po_path(language)
+    if language == DEFAULT or not path.is_file():
+        return {}
+    with path.open("rb") as handle:
+        messages = read_po(handle, locale=language)
+    found: dict[str, str | tuple[str, ...]] = {}
+    for message in messages:
+        if not message.id or message.fuzzy:
+            continue
+        key = message.id[0] if isinstance(message.id, tuple) else message.id
+        if isinstance(message.string, tuple):
+            if all(message.string):
+                found[key] = tuple(message.string)
+        elif message.string:
+            found[key] = message.string
+    return found
+
+
+@cache
+def _locale(language: str) -> Locale:
+    return Locale.parse(language)
+
+
+def current() -> str:
+    """The language of the event being served (English outside one)."""
+    return _SPEAKING.get()
+
+
+@contextmanager
+def speaking(language: str) -> Iterator[None]:
+    """Serve what runs inside in ``language``: every :func:`_` and number format reads it."""
+    token = _SPEAKING.set(language if language in LANGUAGES else DEFAULT)
+    try:
+        yield
+    finally:
+        _SPEAKING.reset(token)
+
+
+def _(message: str, **values: Any) -> str:
+    """``message`` in the current language, its ``{placeholders}`` filled from ``values``.
+
+    Format numbers first (:func:`percent`, :func:`number`), so they read the language's way too."""
+    text = catalog(current()).get(message, message)
+    if isinstance(text, tuple):
+        text = text[0]
+    return text.format(**values) if values else text
+
+
+def n_(singular: str, plural: str, count: int, **values: Any) -> str:
+    """The singular or plural message for ``count`` in the current language (``{count}`` is filled in, written
+    the language's way); Turkish has one form, the others two."""
+    language = current()
+    forms = catalog(language).get(singular)
+    if isinstance(forms, tuple):
+        index = _locale(language).plural_form(count)
+        index = {"one": 0}.get(index, 1) if len(forms) > 1 else 0
+        text = forms[min(index, len(forms) - 1)]
+    else:
+        text = singular if count == 1 else plural
+    return text.format(count=number(count), **values)
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalog where it is written, to be translated later with :func:`_` (e.g. a
+    table of texts built when the module loads, before any visitor's language is known)."""
+    return message
+
+
+#: Every message given to the browser to translate (:func:`T`): the keys :func:`gradio_translations` sends.
+_BROWSER_KEYS: set[str] = set()
+
+
+def T(message: str) -> I18nData:
+    """``message`` as Gradio's translation key: the browser shows it in the page's language, and turns it when
+    the visitor picks another. For fixed text only: a key has no placeholders (Gradio reads ``{`` itself)."""
+    if "{" in message:
+        raise ValueError(f"a browser-translated text cannot have placeholders: {message[:60]!r}")
+    _BROWSER_KEYS.add(message)
+    return I18nData(message)
+
+
+def gradio_translations() -> I18n:
+    """A ``gr.I18n`` with every language's text for each key used so far (so: build the app first)."""
+    tables: dict[str, dict[str, str]] = {}
+    for language in LANGUAGES:
+        table = catalog(language)
+        tables[language] = {key: _first(table.get(key, key)) for key in sorted(_BROWSER_KEYS)}
+    return I18n(**tables)
+
+
+def _first(text: str | tuple[str, ...]) -> str:
+    return text[0] if isinstance(text, tuple) else text
+
+
+# ---------------------------------------------------------------------------------------------- numbers and times
+def percent(fraction: float, digits: int = 1) -> str:
+    """``fraction`` (0.992) as a percentage the language's way: "99.2%", "99,2 %", "%99,2"."""
+    locale = _locale(current())
+    pattern = parse_pattern(locale.percent_formats[None].pattern)
+    pattern.frac_prec = (digits, digits)
+    return pattern.apply(fraction, locale)
+
+
+def number(value: float, digits: int | None = None) -> str:
+    """``value`` with the language's separators ("12,345.6", "12.345,6"); ``digits`` fixes the decimals."""
+    if digits is None:
+        return format_decimal(value, locale=_locale(current()))
+    return format_decimal(round(value, digits), format=f"#,##0.{'0' * digits}" if digits else "#,##0",
+                          locale=_locale(current()))
+
+
+def duration(seconds: float) -> str:
+    """About how long, in the language's short words ("2 min", "2 Min.", "2 dk."): for waits and times left,
+    where a student wants the order of magnitude, not the second."""
+    return format_timedelta(max(1.0, seconds), format="short", threshold=1.1, locale=_locale(current()))
+
+
+# ------------------------------------------------------------------------------------------ which language to speak
+def best_match(accept_language: str | None) -> str:
+    """The first language the browser asks for that the app speaks (``Accept-Language`` order and weights), or
+    English."""
+    wanted: list[tuple[float, int, str]] = []
+    for index, part in enumerate((accept_language or "").split(",")):
+        tag, _sep, params = part.strip().partition(";")
+        weight = 1.0
+        if params.strip().startswith("q="):
+            try:
+                weight = float(params.strip()[2:])
+            except ValueError:
+                weight = 0.0
+        if tag:
+            wanted.append((-weight, index, tag.strip().lower()))
+    for _weight, _index, tag in sorted(wanted):
+        base = tag.replace("_", "-").split("-")[0]
+        if base in LANGUAGES:
+            return base
+    return DEFAULT
+
+
+class LanguageChoices:
+    """The language each open page picked (session -> language), so every event of that page is served in it.
+
+    Bounded: the oldest choices are dropped past ``capacity`` (a page whose choice was dropped falls back to its
+    browser's language, no worse than a new visitor)."""
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        self._chosen: OrderedDict[str, str] = OrderedDict()
+        self._lock = threading.Lock()
+        self._capacity = capacity
+
+    def choose(self, session: str | None, language: str) -> str:
+        """Remember ``language`` for ``session``; gives back the language kept (English for one not spoken)."""
+        language = language if language in LANGUAGES else best_match(language)
+        if session:
+            with self._lock:
+                self._chosen[session] = language
+                self._chosen.move_to_end(session)
+                while len(self._chosen) > self._capacity:
+                    self._chosen.popitem(last=False)
+        return language
+
+    def forget(self, session: str | None) -> None:
+        with self._lock:
+            self._chosen.pop(session or "", None)
+
+    def of(self, session: str | None, accept_language: str | None = None) -> str:
+        """The language to serve ``session`` in: its choice, else its browser's."""
+        with self._lock:
+            chosen = self._chosen.get(session or "")
+        return chosen or best_match(accept_language)
+
+    def __len__(self) -> int:
+        return len(self._chosen)
+
