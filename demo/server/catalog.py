@@ -23,6 +23,9 @@ from babel.messages.pofile import read_po, write_po
 from demo.server.language import DEFAULT, DOMAIN, LANGUAGES, po_path
 
 DEMO_DIR = Path(__file__).resolve().parents[1]
+#: ``mnist_core`` marks the few texts the app shows from it (recipe notes) with its own ``N_``; nothing else there is
+#: read: its CLI speaks English.
+CORE_DIR = DEMO_DIR.parent / "mnist_core"
 #: The marking functions and which of their arguments are messages (``n_``: singular and plural).
 KEYWORDS = {"_": None, "N_": None, "T": None, "n_": (1, 2)}
 #: ``{name}``, ``{count}``, ``{percent:>5}``: what ``str.format`` fills.
@@ -32,11 +35,13 @@ PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)[^{}]*\}")
 def extracted() -> Catalog:
     """Every marked message in ``demo/``, with where it is used (Python files; the code is the source)."""
     found = Catalog(locale=DEFAULT, domain=DOMAIN, project="mnist-live", charset="utf-8")
-    for filename, lineno, message, comments, context in extract_from_dir(
-            str(DEMO_DIR), method_map=[("**.py", "python")], keywords=KEYWORDS, comment_tags=("TRANSLATORS:",),
-            strip_comment_tags=True):
-        found.add(message, locations=[(f"demo/{filename}", lineno)], auto_comments=comments, context=context,
-                  flags=("python-brace-format",) if isinstance(message, str) and PLACEHOLDER.search(message) else ())
+    for folder, keywords in ((DEMO_DIR, KEYWORDS), (CORE_DIR, {"N_": None})):
+        for filename, lineno, message, comments, context in extract_from_dir(
+                str(folder), method_map=[("**.py", "python")], keywords=keywords, comment_tags=("TRANSLATORS:",),
+                strip_comment_tags=True):
+            text = message[0] if isinstance(message, tuple) else message
+            found.add(message, locations=[(f"{folder.name}/{filename}", lineno)], auto_comments=comments,
+                      context=context, flags=("python-brace-format",) if PLACEHOLDER.search(text) else ())
     return found
 
 

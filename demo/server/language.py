@@ -166,6 +166,13 @@ def number(value: float, digits: int | None = None) -> str:
                           locale=_locale(current()))
 
 
+def plotly_separators() -> str:
+    """The decimal and thousands marks for a plotly figure's ``layout.separators`` (".," in English, ",." in
+    German), so a chart's axis reads the way the captions do."""
+    symbols = _locale(current()).number_symbols["latn"]
+    return symbols["decimal"] + symbols["group"]
+
+
 def duration(seconds: float) -> str:
     """About how long, in the language's short words ("2 min", "2 Min.", "2 dk."): for waits and times left,
     where a student wants the order of magnitude, not the second."""
