@@ -37,10 +37,11 @@ import torch  # noqa: E402
 
 from demo.server.context import TRAIN_CONCURRENCY_ENV
 from demo.server.http_guard import middleware
+from demo.server.language import gradio_translations
 from demo.server.limits import max_sessions
 from demo.server.log import log
 from demo.server.memory import return_freed_memory_to_the_system
-from demo.ui import CSS, THEME, build_demo
+from demo.ui import CSS, HEAD, THEME, build_demo
 from mnist_core.files import short_reason
 from mnist_core.host import summary as machine_summary
 from mnist_core.preprocess import limit_decoded_pixels
@@ -61,9 +62,13 @@ def launch_options(monitoring: bool = False) -> dict[str, Any]:
     - the state of at most ``max_sessions()`` sessions in memory (Gradio's default, 10,000, is 2 GB here);
     - :mod:`demo.server.http_guard`: oversized request bodies and unknown functions refused before Gradio reads them;
     - Gradio's ``/monitoring`` pages off unless ``monitoring``: they are open without login and list
-      every function and how often it was called.
+      every function and how often it was called;
+    - the translations of every fixed label (:func:`demo.server.language.gradio_translations`: call this after the
+      app is built), and client-side rendering, where the language picker can turn the page
+      (``demo/views/language_picker.py``; Gradio's server-side rendering bundles the page differently).
     """
-    return {"theme": THEME, "css": CSS, "max_file_size": MAX_UPLOAD,
+    return {"theme": THEME, "css": CSS, "head": HEAD, "max_file_size": MAX_UPLOAD,
+            "i18n": gradio_translations(), "ssr_mode": False,
             "state_session_capacity": max_sessions(), "enable_monitoring": monitoring,
             "app_kwargs": {"middleware": middleware()}}
 

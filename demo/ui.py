@@ -9,6 +9,7 @@ import gradio as gr
 from demo.server.context import AppContext
 from demo.server.gradio_internals import CheckedBlocks
 from demo.server.gradio_internals import install as wake_queue_on_events
+from demo.server.language import T
 from demo.server.limits import EVENT_CONCURRENCY, temp_cleanup
 from demo.server.models_state import SessionModels
 from demo.server.sessions import session_id_of
@@ -20,11 +21,22 @@ from demo.tabs import model as model_tab
 from demo.tabs import model_files
 from demo.tabs import teach as teach_panel
 from demo.tabs import train as train_tab
-from demo.views import bars, charts, diagram, drawing_pad, join, lesson, picker_text, pictures
+from demo.views import (
+    accessibility,
+    bars,
+    charts,
+    diagram,
+    drawing_pad,
+    join,
+    language_picker,
+    lesson,
+    picker_text,
+    pictures,
+)
 from demo.views.assets import asset
 from demo.views.readings import CSS as READINGS_CSS
 
-TITLE = "MNIST live: watch a neural network learn to read digits"
+TITLE = "MNIST live: watch a neural network learn to read digits"  # the browser tab's title
 
 #: Large type, and a canvas sized so that it and the answer fit one screen: the app is projected in
 #: classrooms, run on laptops (1280 x 800) and opened on phones (390 x 844). ``--pad-size`` is the
@@ -36,16 +48,26 @@ TITLE = "MNIST live: watch a neural network learn to read digits"
 #: together, on the elements inside the app. Each view and tab adds the styles of its own blocks.
 CSS = asset("app.css") + pictures.CSS + lesson.CSS + drawing_pad.CSS
 CSS += confusion_tab.CSS + dataset_tab.CSS + diagram.CSS
-CSS += READINGS_CSS + teach_panel.CSS + bars.CSS + join.CSS + charts.CSS + picker_text.CSS
+CSS += READINGS_CSS + teach_panel.CSS + bars.CSS + join.CSS + charts.CSS + picker_text.CSS + accessibility.CSS
+HEAD = accessibility.HEAD
 
-THEME = gr.themes.Soft(primary_hue="blue", text_size="lg")
+#: Soft's blue, one shade darker wherever it is text or behind white text: its own (blue 500) gives 3.0:1 on the
+#: label's pale blue and 3.7:1 under white, below WCAG AA's 4.5:1 for normal text (axe's colour-contrast rule,
+#: ``tests/test_accessibility.py``); blue 700 gives 5.6:1 and 6.7:1. The greyed-out help text (neutral 400,
+#: 2.4:1) becomes neutral 600 (7.2:1).
+THEME = gr.themes.Soft(primary_hue="blue", text_size="lg").set(
+    block_label_text_color="*primary_700", block_title_text_color="*primary_700",
+    button_primary_background_fill="*primary_700", button_primary_background_fill_hover="*primary_800",
+    button_primary_background_fill_dark="*primary_700", color_accent="*primary_700",
+    body_text_color_subdued="*neutral_600", body_text_color_subdued_dark="*neutral_300")
 
 
-def _header(demo: gr.Blocks) -> None:
-    """The title, and beside it where a teacher finds how students join."""
+def _header(demo: gr.Blocks, context: AppContext) -> None:
+    """The title, and beside it the language picker and where a teacher finds how students join."""
     with gr.Row(elem_id="app-header"):
-        gr.Markdown(f"# {TITLE}\nDraw a digit for the model to read, train your own model live, "
-                    "and look inside its mistakes.", elem_id="app-title")
+        gr.Markdown(T("# MNIST live: watch a neural network learn to read digits\nDraw a digit for the model to "
+                      "read, train your own model live, and look inside its mistakes."), elem_id="app-title")
+        language_picker.build(demo, context.languages)
         join.build(demo)
 
 
@@ -55,15 +77,15 @@ def _tabs(context: AppContext, session: gr.State) -> tuple[draw_tab.DrawTab, gr.
     # "wrap": on a phone the tabs that do not fit one row take a second one. Gradio's default hides them behind a
     # "⋯" menu, where students did not find the Confusion matrix, Dataset and Model tabs. Wider screens fit one row.
     with gr.Tabs(overflow_behavior="wrap"):
-        with gr.Tab("Draw", id="draw"):
+        with gr.Tab(T("Draw"), id="draw"):
             draw = draw_tab.build(context, session)
-        with gr.Tab("Train", id="train"):
+        with gr.Tab(T("Train"), id="train"):
             train_slot = gr.Column()
-        with gr.Tab("Confusion matrix", id="confusion") as confusion_page:
+        with gr.Tab(T("Confusion matrix"), id="confusion") as confusion_page:
             confusion_tab.build(context, session, confusion_page)
-        with gr.Tab("Dataset", id="dataset") as dataset_page:
+        with gr.Tab(T("Dataset"), id="dataset") as dataset_page:
             dataset_tab.build(context, dataset_page)
-        with gr.Tab("Model", id="model") as model_page:
+        with gr.Tab(T("Model"), id="model") as model_page:
             model_tab.build(context, session, model_page)
     return draw, train_slot
 
@@ -84,8 +106,9 @@ def build_demo(data_dir: str | os.PathLike[str] | None = None, assets_dir: str |
     if context is None:
         context = AppContext.create(data_dir=data_dir, assets_dir=assets_dir, train_concurrency=train_concurrency)
     with CheckedBlocks(title=TITLE) as demo:
+        demo.languages = context.languages  # each event is served in its page's language
         session = gr.State(SessionModels(), delete_callback=context.sessions.forget)
-        _header(demo)
+        _header(demo, context)
         picker_text.picker_text()  # every dropdown shows its whole choice
         draw, train_slot = _tabs(context, session)
         # Wired last, once every tab has made its model list (``context.pickers``): an uploaded checkpoint, a taught
@@ -98,11 +121,12 @@ def build_demo(data_dir: str | os.PathLike[str] | None = None, assets_dir: str |
         def end_visit(request: gr.Request) -> None:
             """The visitor closed the page: end their training run and free the models they trained."""
             context.sessions.end(session_id_of(request))
+            context.languages.forget(session_id_of(request))
 
         demo.unload(end_visit)
         if context.catalog.errors:
-            gr.Markdown("Some checkpoints in `assets/` could not be used:\n\n" +
-                        "\n".join(f"- {e}" for e in context.catalog.errors))
+            gr.Markdown(T("Some checkpoints in `assets/` could not be used:"))
+            gr.Markdown("\n".join(f"- {e}" for e in context.catalog.errors))  # file names and reasons: as logged
     start_cleanup(demo, *temp_cleanup())  # Gradio's own delete_cache stops for good under load
     demo.queue(api_open=False, default_concurrency_limit=EVENT_CONCURRENCY)
     wake_queue_on_events(demo)  # Gradio's queue looks for work every millisecond, even with no visitor
