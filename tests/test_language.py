@@ -1,0 +1,89 @@
+"""The visitor's language: which one a page is served in, and numbers and plurals the language's way."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from demo.server import language
+from demo.server.language import LanguageChoices, best_match, current, duration, n_, number, percent, speaking
+
+
+@pytest.mark.parametrize(("header", "expected"), [
+    ("de-DE,de;q=0.9,en;q=0.8", "de"),
+    ("pt-BR,pt;q=0.9,tr;q=0.5,en;q=0.3", "tr"),  # the first it speaks, by weight
+    ("en;q=0.2,fr-CH;q=0.9", "fr"),
+    ("es_ES", "es"),
+    ("ja", "en"),
+    ("", "en"),
+    (None, "en"),
+    ("de;q=oops,tr", "tr"),
+])
+def test_the_browser_language_is_matched(header: str | None, expected: str) -> None:
+    assert best_match(header) == expected
+
+
+@pytest.mark.parametrize(("code", "expected"), [
+    ("en", "99.2%"), ("de", "99,2\xa0%"), ("fr", "99,2\xa0%"), ("es", "99,2\xa0%"), ("tr", "%99,2")])
+def test_percentages_are_written_the_languages_way(code: str, expected: str) -> None:
+    with speaking(code):
+        assert percent(0.992) == expected
+
+
+def test_numbers_and_durations_follow_the_language() -> None:
+    with speaking("de"):
+        assert number(12345.678, 1) == "12.345,7"
+        assert "Min" in duration(95)
+    with speaking("en"):
+        assert number(12345) == "12,345"
+        assert duration(95) == "2 min"
+
+
+def test_plurals_pick_the_languages_form(monkeypatch: pytest.MonkeyPatch) -> None:
+    table = {"{count} image": ("{count} Bild", "{count} Bilder")}
+    monkeypatch.setattr(language, "catalog", lambda code: table if code == "de" else {})
+    with speaking("de"):
+        assert n_("{count} image", "{count} images", 1) == "1 Bild"
+        assert n_("{count} image", "{count} images", 1200) == "1.200 Bilder"
+    with speaking("en"):
+        assert n_("{count} image", "{count} images", 1) == "1 image"
+        assert n_("{count} image", "{count} images", 2) == "2 images"
+
+
+def test_a_missing_translation_reads_in_english(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(language, "catalog", lambda code: {})
+    with speaking("tr"):
+        assert language._("{name} reads {digit}", name="it", digit=7) == "it reads 7"
+
+
+def test_speaking_is_per_thread_of_work_and_ends_with_the_block() -> None:
+    seen = {}
+    with speaking("fr"):
+        worker = threading.Thread(target=lambda: seen.setdefault("other", current()))
+        worker.start()
+        worker.join()
+        assert current() == "fr"
+    assert current() == "en"
+    assert seen["other"] == "en"  # a thread started outside an event's context is not served in its language
+    with speaking("xx"):
+        assert current() == "en"
+
+
+def test_a_pages_choice_wins_over_its_browser_and_is_forgotten_when_it_leaves() -> None:
+    choices = LanguageChoices(capacity=2)
+    assert choices.of("a", "de-DE") == "de"
+    assert choices.choose("a", "tr") == "tr"
+    assert choices.of("a", "de-DE") == "tr"
+    choices.forget("a")
+    assert choices.of("a", "de-DE") == "de"
+    assert choices.choose("b", "klingon") == "en"
+
+
+def test_choices_are_bounded() -> None:
+    choices = LanguageChoices(capacity=2)
+    for session in ("a", "b", "c"):
+        choices.choose(session, "es")
+    assert len(choices) == 2
+    assert choices.of("a") == "en"  # the oldest went first
+    assert choices.of("c") == "es"

@@ -1,0 +1,153 @@
+"""A class in Madrid, Berlin, Lyon or Istanbul sees the whole app in its own language: a browser set to each
+language opens every tab, draws a digit, and finds no English outside the names that stay English (model names,
+"loss", "epoch", layer names), numbers written its language's way, and a page that still fits a phone and a laptop
+(German words are long). The picker turns a page to another language and keeps it for the visit."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from demo.server.language import LANGUAGES, NATIVE_NAMES
+from demo.server.models_state import load_catalog
+from mnist_core.paths import ASSETS_DIR
+from tests.pages import SCREENS, SEVEN, shot, stroke, wait_for_answer
+
+pytestmark = pytest.mark.browser
+
+TABS = ["draw", "train", "confusion", "dataset", "model"]
+
+#: Common English words that are not words of Spanish, German, French or Turkish (so "model", "test", "start",
+#: "image", "page", "train", "correct" and "training", which are, are not here). A text a visitor sees that holds
+#: one of them was left in English.
+ENGLISH = {
+    "the", "and", "of", "to", "is", "are", "this", "that", "with", "your", "you", "it", "its", "for", "from", "what",
+    "which", "when", "how", "why", "each", "every", "read", "reads", "draw", "drawn", "wrong", "right", "than",
+    "here", "there", "they", "them", "their", "about", "after", "before", "while", "would", "could", "should",
+    "have", "has", "been", "were", "can", "cannot", "upload", "download", "teach", "taught", "learn", "learns",
+    "network", "accuracy", "students", "phone", "join", "examples", "example", "drawing", "trained", "waiting",
+    "seconds", "left", "runs", "run", "digit", "digits", "pick", "shows", "more", "less", "only", "one", "all",
+    "none", "first", "then", "over", "under", "into", "out", "any", "other", "new", "see", "look", "inside",
+}
+#: What stays English on purpose: the names models are known by, and the words the lesson keeps and glosses.
+KEPT = [r"\bloss(es)?\b", r"\bepochs?\b", r"\b(Conv2d|ReLU|MaxPool2d|Dropout2?d?|Linear|Flatten|LogSoftmax)\b",
+        r"\bMNIST\b", r"\bPyTorch\b", r"\bGradio\b", r"\bAdadelta\b", r"\bAdam\b", r"\bStepLR\b"]
+
+#: Every visible text of the page: text nodes, and the names and hints a screen reader or an input shows.
+VISIBLE_TEXT = """() => {
+  const seen = (el) => el && el.checkVisibility({visibilityProperty: true}) &&
+    !el.closest('script, style, noscript, .plotly .modebar, [aria-hidden=true]:not(.visually-hidden)');
+  const texts = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const text = walker.currentNode.textContent.trim();
+    const el = walker.currentNode.parentElement;
+    if (text && (seen(el) || (el && el.closest('.visually-hidden')))) texts.push(text);
+  }
+  for (const el of document.querySelectorAll('[aria-label], [placeholder], [title]')) {
+    if (!seen(el)) continue;
+    for (const name of ['aria-label', 'placeholder', 'title']) {
+      const value = el.getAttribute(name);
+      if (value && value.trim()) texts.push(value.trim());
+    }
+  }
+  return texts;
+}"""
+
+#: How far the page scrolls sideways (0: it fits).
+SIDEWAYS = "() => document.scrollingElement.scrollWidth - document.documentElement.clientWidth"
+
+
+@pytest.fixture(scope="module")
+def model_names() -> list[str]:
+    names = [entry.name for entry in load_catalog(str(ASSETS_DIR)).entries.values()]
+    return sorted(names, key=len, reverse=True)
+
+
+def english_left(texts: list[str], model_names: list[str]) -> list[str]:
+    """The texts that still hold an English word, once model names and the words kept in English are taken out."""
+    found = []
+    for text in texts:
+        rest = text
+        for name in model_names:
+            rest = rest.replace(name, " ")
+        for kept in KEPT:
+            rest = re.sub(kept, " ", rest, flags=re.IGNORECASE)
+        words = {word.lower() for word in re.findall(r"[A-Za-z]+", rest)}
+        if words & ENGLISH:
+            found.append(text)
+    return sorted(set(found))
+
+
+def open_tab(page: Any, tab: str) -> None:
+    page.locator(f"#tab-{tab}-button").click()
+    page.locator(f"#tab-{tab}").wait_for(state="visible")
+
+
+def settle(page: Any) -> None:
+    """Wait until no event of this page is still working (Gradio marks its pending outputs ``.pending``)."""
+    page.wait_for_function("() => !document.querySelector('.pending, .generating')", timeout=60_000)
+
+
+def read_every_tab(page: Any) -> dict[str, list[str]]:
+    texts = {}
+    for tab in TABS:
+        open_tab(page, tab)
+        settle(page)
+        texts[tab] = page.evaluate(VISIBLE_TEXT)
+    return texts
+
+
+@pytest.mark.parametrize("language", [code for code in LANGUAGES if code != "en"])
+def test_a_browser_in_each_language_sees_the_whole_app_in_it(open_page, app_server, model_names,
+                                                            language: str) -> None:
+    page = open_page(app_server.url, *SCREENS["laptop"], locale=f"{language}-{language.upper()}")
+    page.wait_for_function(f"document.documentElement.lang === {language!r}")
+    assert page.locator("#language-picker input").input_value() == NATIVE_NAMES[language]
+    stroke(page, SEVEN)
+    wait_for_answer(page)
+    texts = read_every_tab(page)
+    open_tab(page, "draw")
+    shot(page, f"language-{language}-draw")
+    left = {tab: english_left(found, model_names) for tab, found in texts.items()}
+    assert not any(left.values()), f"English left on a {language} page: " + "; ".join(
+        f"{tab}: {found[:6]}" for tab, found in left.items() if found)
+    # Numbers the language's way: the Draw tab's percentages ("99,2 %" in German and French, "%99,2" in Turkish).
+    draw_text = " ".join(texts["draw"])
+    pattern = {"tr": r"%\d+(,\d+)?", "de": r"\d+(,\d+)?\s%", "fr": r"\d+(,\d+)?\s%", "es": r"\d+(,\d+)?\s%"}
+    assert re.search(pattern[language], draw_text.replace("\xa0", " ").replace("\u202f", " ")), draw_text[:400]
+    assert not re.search(r"\d\.\d+%", draw_text), "an English-style percentage is left on the Draw tab"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_tab_fits_a_phone_and_a_laptop_in_each_language(open_page, app_server, language: str) -> None:
+    page = open_page(app_server.url, *SCREENS["phone"], phone=True, locale=language)
+    page.wait_for_function(f"document.documentElement.lang === {language!r}")
+    for name in ("phone", "laptop"):
+        page.set_viewport_size(dict(zip(("width", "height"), SCREENS[name], strict=True)))
+        for tab in TABS:
+            open_tab(page, tab)
+            settle(page)
+            assert page.evaluate(SIDEWAYS) <= 0, f"{language}, {name}: the {tab} tab scrolls sideways"
+            tabs = page.locator("button[role=tab]")
+            assert all(tabs.nth(i).is_visible() for i in range(tabs.count())), f"{language}, {name}: a tab is hidden"
+
+
+def test_the_picker_turns_the_page_and_keeps_the_language_for_the_visit(open_page, app_server) -> None:
+    page = open_page(app_server.url, *SCREENS["laptop"], locale="en-US")
+    picker = page.locator("#language-picker input")
+    draw_tab = page.locator("#tab-draw-button")
+    english = draw_tab.inner_text()
+    picker.click()
+    page.get_by_role("option", name=NATIVE_NAMES["tr"]).click()
+    page.wait_for_function("document.documentElement.lang === 'tr'")
+    page.wait_for_function("(t) => document.querySelector('#tab-draw-button').innerText !== t", arg=english)
+    stroke(page, SEVEN)
+    wait_for_answer(page)
+    assert re.search(r"%\d", " ".join(page.evaluate(VISIBLE_TEXT)).replace("\xa0", " ")), \
+        "the next answer is not written the Turkish way"
+    page.reload()
+    page.wait_for_function("document.documentElement.lang === 'tr'")
+    assert picker.input_value() == NATIVE_NAMES["tr"]
