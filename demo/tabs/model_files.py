@@ -28,6 +28,7 @@ import gradio as gr
 from gradio.utils import get_upload_folder
 
 from demo.server.context import AppContext
+from demo.server.language import N_, T, _, number
 from demo.server.limits import MAX_UPLOAD_CHECKPOINT_BYTES, MAX_UPLOADED_MODELS
 from demo.server.log import expected_error, log
 from demo.server.models_state import ModelEntry, SessionModels
@@ -35,7 +36,8 @@ from demo.server.sessions import session_id_of
 from mnist_core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from mnist_core.names import file_name, human_name
 
-DOWNLOAD_LABEL = "⬇ Download the trained model"
+# TRANSLATORS: a download button's label.
+DOWNLOAD_LABEL = N_("⬇ Download the trained model")
 
 
 def download_file_name(entry: ModelEntry) -> str:
@@ -73,25 +75,36 @@ def offer(models: SessionModels, path: Path, button: gr.DownloadButton, kind: st
           named: bool = True) -> gr.DownloadButton:
     """``button`` offering ``path`` as the session's ``kind`` of download, labelled with its size (and name).
 
+    ``label`` is the button's English text, marked with ``N_`` where it is written (e.g. :data:`DOWNLOAD_LABEL`):
+    it is translated here, in the visitor's language.
+
     The file is kept from the temporary-file cleanup while the session lives (a class may download
     it long after it was made) and deleted when a newer one of its kind replaces it or the page closes.
     """
     keep = button.keep_in_cache  # the temporary-file cleanup leaves these alone (demo.server.temp_files)
     keep.add(str(path))
     models.keep_download(path, release=lambda p: keep.discard(str(p)), kind=kind)
-    size = path.stat().st_size
-    name = f"{path.name}, " if named else ""
-    return gr.DownloadButton(value=str(path), label=f"{label} ({name}{size / 1024:,.0f} KB)", interactive=True)
+    size = number(path.stat().st_size / 1024, 0)
+    if named:
+        # TRANSLATORS: a download button: {label} is its text ("⬇ Download the trained model"), {file} the file's
+        # name, {size} its size in kilobytes.
+        text = _("{label} ({file}, {size} KB)", label=_(label), file=path.name, size=size)
+    else:
+        # TRANSLATORS: a download button: {label} is its text ("⬇ Your examples"), {size} the file's size in kilobytes.
+        text = _("{label} ({size} KB)", label=_(label), size=size)
+    return gr.DownloadButton(value=str(path), label=text, interactive=True)
 
 
 def download_update(models: SessionModels, entry: ModelEntry, button: gr.DownloadButton, kind: str = "model",
                     label: str = DOWNLOAD_LABEL, named: bool = True) -> gr.DownloadButton:
-    """The download button after a run: offering ``entry``'s checkpoint, or saying it could not be made."""
+    """The download button after a run: offering ``entry``'s checkpoint, or saying it could not be made (``label``:
+    English, marked with ``N_``; :func:`offer` translates it)."""
     try:
         path = write_download(entry)
     except CheckpointError as exc:  # a full disk must not lose the run: the model stays usable in the app
         log.warning("Could not write the download of %s: %s", entry.key, exc)
-        return gr.DownloadButton(value=None, label="⬇ The model could not be saved for download", interactive=False)
+        return gr.DownloadButton(value=None, label=_("⬇ The model could not be saved for download"),
+                                 interactive=False)
     return offer(models, path, button, kind, label, named)
 
 
@@ -110,34 +123,39 @@ def upload_checkpoint(context: AppContext, file: str | None, models: SessionMode
     """
     models = models if isinstance(models, SessionModels) else SessionModels()
     if not file:
-        raise expected_error("Choose a checkpoint file (.pt) to upload.")
+        raise expected_error(_("Choose a checkpoint file (.pt) to upload."))
     path = Path(file)
     name = path.name
     if models.uploads >= MAX_UPLOADED_MODELS:
-        raise expected_error(f"This page already holds {MAX_UPLOADED_MODELS} uploaded models, the most one page "
-                             "may; reload the page to start afresh.")
+        raise expected_error(_("This page already holds {count} uploaded models, the most one page may; reload the "
+                               "page to start afresh.", count=number(MAX_UPLOADED_MODELS)))
     try:
         size = path.stat().st_size
     except OSError:
-        raise expected_error(f"{name}: the upload did not arrive; please try again.") from None
+        # TRANSLATORS: {file} is the name of the file the visitor uploaded.
+        raise expected_error(_("{file}: the upload did not arrive; please try again.", file=name)) from None
     if size > MAX_UPLOAD_CHECKPOINT_BYTES:
-        raise expected_error(f"{name}: {size / 1e6:.1f} MB is too large for an MNIST checkpoint (limit "
-                             f"{MAX_UPLOAD_CHECKPOINT_BYTES / 1e6:.1f} MB).")
+        # TRANSLATORS: {file} is the uploaded file's name; {size} and {limit} are sizes in megabytes.
+        raise expected_error(_("{file}: {size} MB is too large for an MNIST checkpoint (limit {limit} MB).",
+                               file=name, size=number(size / 1e6, 1),
+                               limit=number(MAX_UPLOAD_CHECKPOINT_BYTES / 1e6, 1)))
     try:
         ckpt = load_checkpoint(path)
     except CheckpointError as exc:
-        raise expected_error(f"Not loaded: {_visitor_message(exc, path, name)}") from None
+        # TRANSLATORS: {reason} is why the file was refused (a technical message, in English).
+        raise expected_error(_("Not loaded: {reason}", reason=_visitor_message(exc, path, name))) from None
     entry = models.add_uploaded(ckpt)
     context.sessions.track(session_id_of(request), models)  # so closing the page frees it
     return models, entry
 
 
-UPLOAD_LABEL = "⬆ Upload a checkpoint (.pt)"
+# TRANSLATORS: an upload button's label (short: it sits under a model list on a phone).
+UPLOAD_LABEL = N_("⬆ Upload a checkpoint (.pt)")
 
 
 def upload_button(elem_id: str, size: str = "md") -> gr.UploadButton:
     """A checkpoint upload button (laid out here; :func:`wire_upload` once every model list exists)."""
-    return gr.UploadButton(UPLOAD_LABEL, file_types=[".pt"], file_count="single", type="filepath", size=size,
+    return gr.UploadButton(T(UPLOAD_LABEL), file_types=[".pt"], file_count="single", type="filepath", size=size,
                            elem_id=elem_id)
 
 
@@ -150,8 +168,10 @@ def wire_upload(context: AppContext, session: gr.State, upload: gr.UploadButton,
     def on_upload(file: str | None, models: SessionModels | None, request: gr.Request) -> dict[Any, Any]:
         models, entry = upload_checkpoint(context, file, models, request)
         return {session: models, **pickers.updates(models, entry.key),
-                message: f"**Loaded {Path(file or '').name}**: “{entry.name}”. It is selected in the **Draw** "
-                         "tab and listed in every tab's model list."}
+                # TRANSLATORS: {file} is the uploaded file's name, {model} the model's name (both stay as they are);
+                # "Draw" is the Draw tab's name.
+                message: _("**Loaded {file}**: “{model}”. It is selected in the **Draw** tab and listed in every "
+                           "tab's model list.", file=Path(file or "").name, model=entry.name)}
 
     upload.upload(on_upload, [upload, session], [session, *pickers.pickers, message], show_progress="minimal",
                   **({"api_name": api_name} if api_name else {"api_visibility": "private"}))
@@ -163,11 +183,11 @@ def build(context: AppContext, session: gr.State) -> gr.DownloadButton:
     Call inside the Train tab, after every other tab has made its model list.
     """
     with gr.Group():
-        download = gr.DownloadButton(DOWNLOAD_LABEL, value=None, interactive=False, size="md",
+        download = gr.DownloadButton(T(DOWNLOAD_LABEL), value=None, interactive=False, size="md",
                                      elem_id="download-model")
         upload = upload_button("upload-model")
-    message = gr.Markdown("Take the model home with the download, or bring one back: a `.pt` file saved by "
-                          "this app or by `python -m mnist_core train` (it stays on this page only).",
+    message = gr.Markdown(T("Take the model home with the download, or bring one back: a `.pt` file saved by this "
+                            "app or by `python -m mnist_core train` (it stays on this page only)."),
                           elem_id="model-files-status")
     wire_upload(context, session, upload, message, api_name="upload_checkpoint")
     return download

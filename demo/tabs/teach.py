@@ -34,6 +34,7 @@ from demo.server import gradio_internals, inputs
 from demo.server.context import AppContext
 from demo.server.gradio_internals import Sketchpad
 from demo.server.inputs import composite_of, sketch_digit
+from demo.server.language import N_, T, _, duration, n_, number, percent
 from demo.server.limits import MAX_EXAMPLES_PER_SESSION
 from demo.server.log import expected_error
 from demo.server.models_state import ModelEntry, SessionModels, require_entry
@@ -49,15 +50,22 @@ from mnist_core.preprocess import to_uint8_array
 from mnist_core.teach import Taught, read_right_each, teach
 from mnist_core.train import EvaluatingEvent, FinishedEvent, StartEvent, StepEvent
 
-INTRO = ("**Teach it your handwriting.** Read wrong? Tap the right digit under the answer: the drawing joins "
-         "your examples. With a few of them, press **Teach the model**: this page's own copy learns them "
-         "(MNIST is mixed in so it does not forget), and the next drawing is read by it.")
-EXAMPLES_LABEL = "⬇ Your examples"
-TAUGHT_LABEL = "⬇ Taught model"
+INTRO = N_("**Teach it your handwriting.** Read wrong? Tap the right digit under the answer: the drawing joins "
+           "your examples. With a few of them, press **Teach the model**: this page's own copy learns them "
+           "(MNIST is mixed in so it does not forget), and the next drawing is read by it.")
+# TRANSLATORS: a download button's label (short: it sits beside three other buttons on a phone).
+EXAMPLES_LABEL = N_("⬇ Your examples")
+# TRANSLATORS: a download button's label (short: it sits beside three other buttons on a phone).
+TAUGHT_LABEL = N_("⬇ Taught model")
 #: Seconds between two progress lines while teaching (the first and last of each phase are always shown).
 UPDATE_INTERVAL = 0.5
-#: What the status says while the taught model is measured.
-MEASURING_AFTER = "Measuring what it learned on the MNIST test set"
+#: What the status says while the chosen model is measured before teaching, and the taught one after.
+# TRANSLATORS: a status line; {name} is a model's name (stays English), {done} and {total} are counts of images.
+MEASURING_BEFORE = N_("Measuring {name} on the MNIST test set before teaching: {done} of {total} digits")
+# TRANSLATORS: a status line; {done} and {total} are counts of images.
+MEASURING_AFTER = N_("Measuring what it learned on the MNIST test set: {done} of {total} digits")
+#: The MNIST test set's size, as the result says it.
+TEST_SET_SIZE = 10_000
 #: How a teaching run ended: the taught model (None if it failed) and the training loop's last event.
 Outcome = tuple[Taught | None, FinishedEvent | None]
 
@@ -77,7 +85,9 @@ class Correction:
 def correction_buttons() -> list[gr.Button]:
     """The row under the answer: "Read wrong? It is a" and one small button per digit (laid out here)."""
     with gr.Row(elem_id="correct-row", equal_height=True):
-        gr.HTML('<span class="correct-prompt">Read wrong? It is a</span>', padding=False, min_width=0)
+        # TRANSLATORS: followed by ten buttons 0 … 9 on the same line; keep it short (one line on a phone). Keep the
+        # <span> tag as it is.
+        gr.HTML(T('<span class="correct-prompt">Read wrong? It is a</span>'), padding=False, min_width=0)
         return [gr.Button(str(d), size="sm", min_width=0, elem_classes="digit-button", elem_id=f"correct-{d}")
                 for d in range(10)]
 
@@ -93,17 +103,18 @@ def _png_bytes(image: Image.Image | bytes | None) -> bytes | None:
 
 def gallery_items(examples: list[Example]) -> list[tuple[np.ndarray, str]]:
     """The gallery's pictures: each example as the model sees it (enlarged 3x), captioned with the digit it is."""
-    return [(zoom_pixels(e.digit, 3), f"a {e.label}") for e in examples]
+    # TRANSLATORS: the caption under one of the visitor's example drawings: the digit it is ("a 4").
+    return [(zoom_pixels(e.digit, 3), _("a {digit}", digit=e.label)) for e in examples]
 
 
 def add_example(models: SessionModels, digit: np.ndarray | None, label: int,
                 drawing: Image.Image | bytes | None) -> Example:
     """Keep the last drawing as an example of ``label``; a ``gr.Error`` if there is none or the page holds enough."""
     if digit is None:
-        raise expected_error("Draw a digit first, then tap the digit it really is.")
+        raise expected_error(_("Draw a digit first, then tap the digit it really is."))
     if len(models.examples) >= MAX_EXAMPLES_PER_SESSION:
-        raise expected_error(f"This page already holds {MAX_EXAMPLES_PER_SESSION} examples, the most one page keeps: "
-                             "teach the model with them, download them, or remove some.")
+        raise expected_error(_("This page already holds {count} examples, the most one page keeps: teach the model "
+                               "with them, download them, or remove some.", count=number(MAX_EXAMPLES_PER_SESSION)))
     example = Example(to_uint8_array(np.asarray(digit, np.float32)), int(label), _png_bytes(drawing))
     models.examples.append(example)
     return example
@@ -113,7 +124,7 @@ def examples_download(models: SessionModels, button: gr.DownloadButton) -> gr.Do
     """The examples button offering a fresh zip of this session's examples (or nothing to download yet)."""
     if not models.examples:
         models.drop_download("examples")
-        return gr.DownloadButton(value=None, label=EXAMPLES_LABEL, interactive=False)
+        return gr.DownloadButton(value=None, label=_(EXAMPLES_LABEL), interactive=False)
     path = model_files.download_folder() / "your-examples.zip"
     write_examples(path, models.examples)
     return model_files.offer(models, path, button, "examples", EXAMPLES_LABEL, named=False)
@@ -121,8 +132,10 @@ def examples_download(models: SessionModels, button: gr.DownloadButton) -> gr.Do
 
 def teach_button(models: SessionModels) -> gr.Button:
     n = len(models.examples)
-    return gr.Button(f"Teach the model ({n} example{'' if n == 1 else 's'})" if n else "Teach the model",
-                     interactive=n > 0)
+    # TRANSLATORS: the teach button, with how many examples it will learn (short: a button on a phone).
+    text = n_("Teach the model ({count} example)", "Teach the model ({count} examples)", n) if n else \
+        _("Teach the model")
+    return gr.Button(text, interactive=n > 0)
 
 
 def seconds_left(done: int, total: int, seconds: float) -> str:
@@ -131,7 +144,10 @@ def seconds_left(done: int, total: int, seconds: float) -> str:
     if done <= 0 or done >= total:
         return ""
     left = seconds / done * (total - done)
-    return "under a second left" if left < 1 else f"about {math.ceil(left)} s left"
+    if left < 1:
+        return _("under a second left")
+    # TRANSLATORS: how long a piece of work still takes; {duration} is written by the app ("14 sec", "2 min").
+    return _("about {duration} left", duration=duration(math.ceil(left)))
 
 
 def step_status(name: str, n_examples: int, event: StepEvent, first: StepEvent) -> str:
@@ -140,17 +156,31 @@ def step_status(name: str, n_examples: int, event: StepEvent, first: StepEvent) 
     own line and its own estimate."""
     left = seconds_left(event.global_step - first.global_step, event.total_steps - first.global_step,
                         event.elapsed - first.elapsed)
-    then = f" · {left}, then a check on the MNIST test set" if left else " · then a check on the MNIST test set"
-    examples = "your example" if n_examples == 1 else f"your {n_examples} examples"
-    return (f"Teaching {html.escape(name)} {examples}: step {event.global_step} of "
-            f"{event.total_steps} · loss {event.loss:.3f}{then}")
+    # TRANSLATORS: a status line while teaching. {name} is a model's name (stays English); {step} and {total} count
+    # training steps; {loss} is a number. Keep the word "loss" in English: the text in brackets explains it.
+    teaching = n_("Teaching {name} your example: step {step} of {total} · loss (how wrong it still is) {loss}",
+                  "Teaching {name} your {count} examples: step {step} of {total} · loss (how wrong it still is) "
+                  "{loss}", n_examples, name=html.escape(name), step=number(event.global_step),
+                  total=number(event.total_steps), loss=number(event.loss, 3))
+    # TRANSLATORS: follows a teaching status line; {left} is e.g. "about 14 sec left".
+    then = _("{left}, then a check on the MNIST test set", left=left) if left else \
+        _("then a check on the MNIST test set")
+    return f"{teaching} · {then}"
 
 
-def measuring_status(lead: str, event: EvaluatingEvent) -> str:
-    """The status line while a model is measured on the MNIST test set: ``lead`` (what is measured), how far it
-    has got, and how long the rest will take at the speed measured so far."""
+def measuring_status(lead: str, event: EvaluatingEvent, **values: str) -> str:
+    """The status line while a model is measured on the MNIST test set: ``lead`` (what is measured and how far it
+    has got: :data:`MEASURING_BEFORE` or :data:`MEASURING_AFTER`, filled with ``values``), and how long the rest
+    will take at the speed measured so far."""
     left = seconds_left(event.done, event.total, event.seconds)
-    return f"{lead}: {event.done:,} of {event.total:,} digits" + (f" · {left}" if left else "")
+    measuring = _(lead, done=number(event.done), total=number(event.total), **values)
+    return f"{measuring} · {left}" if left else measuring
+
+
+def not_sure(digit: int) -> str:
+    """How the Draw tab writes a reading that is not sure: "not sure: 4?"."""
+    # TRANSLATORS: an answer the model is not sure of; {digit} is the digit it leans to. As the Draw tab says it.
+    return _("not sure: {digit}?", digit=digit)
 
 
 def _reading(probabilities: Any, label: int) -> str:
@@ -158,7 +188,7 @@ def _reading(probabilities: Any, label: int) -> str:
     (not read right, whichever digit it leaned to)."""
     digit = int(probabilities.argmax())
     if not bool(sure(probabilities)):
-        return f"not sure: {digit}?"
+        return not_sure(digit)
     return f"{digit} {'✓' if digit == label else '✗'}"
 
 
@@ -171,23 +201,36 @@ def result_html(taught: Taught, examples: list[Example], before_accuracy: float 
     for i, example in enumerate(examples):
         before, after = _reading(taught.before[i], example.label), _reading(taught.after[i], example.label)
         right = bool(right_after[i])
+        # TRANSLATORS: a picture's description for screen readers: {number} counts the examples, {digit} is the
+        # digit the drawing is.
+        alt = html.escape(_("your example {number}, a {digit}", number=i + 1, digit=example.label), quote=True)
+        # TRANSLATORS: under one example: the digit it is, how it was read before teaching → after (e.g. "4 ✓").
+        caption = _("a {digit}: {before} → <b>{after}</b>", digit=example.label, before=before, after=after)
         cells.append(f'<figure class="taught-example {"taught-right" if right else "taught-wrong"}">'
                      f'<img class="inside-img" src="{png_uri(zoom_pixels(example.digit, 2))}" '
-                     f'alt="your example {i + 1}, a {example.label}"><figcaption>a {example.label}: '
-                     f'{before} → <b>{after}</b></figcaption></figure>')
+                     f'alt="{alt}"><figcaption>{caption}</figcaption></figure>')
     after_accuracy = taught.test_accuracy
     if before_accuracy is not None and after_accuracy is not None:
-        change = (after_accuracy - before_accuracy) * 100
-        mnist = (f"MNIST test set (10,000 digits it never trained on): <b>{before_accuracy:.2%} → "
-                 f"{after_accuracy:.2%}</b> ({change:+.2f} points): what learning your hand cost.")
+        change = round((after_accuracy - before_accuracy) * 100, 2)
+        # TRANSLATORS: {size} is the test set's size (10,000); {before} and {after} are percentages; {change} is a
+        # signed number of percentage points ("+0.05", "-1.20").
+        mnist = _("MNIST test set ({size} digits it never trained on): <b>{before} → {after}</b> ({change} points): "
+                  "what learning your hand cost.", size=number(TEST_SET_SIZE), before=percent(before_accuracy, 2),
+                  after=percent(after_accuracy, 2), change=("-" if change < 0 else "+") + number(abs(change), 2))
     else:
         mnist = ""
-    stopped = " (stopped early)" if taught.status == "stopped" else ""
-    return (f'<div class="taught"><p><b>Your examples read right: {taught.right_before} of {n} before → '
-            f'{taught.right_after} of {n} after</b>{stopped}. {mnist}</p>'
+    counts = {"before": taught.right_before, "after": taught.right_after, "count": n}
+    if taught.status == "stopped":
+        read = _("<b>Your examples read right: {before} of {count} before → {after} of {count} after</b> (stopped "
+                 "early).", **counts)
+    else:
+        read = _("<b>Your examples read right: {before} of {count} before → {after} of {count} after</b>.", **counts)
+    # TRANSLATORS: the key under the examples; {example} is how a not-sure reading is written ("not sure: 4?").
+    legend = _("before → after for each example: ✓ read right, ✗ read wrong, “{example}” not sure (not counted as "
+               "read right).", example=not_sure(4))
+    return (f'<div class="taught"><p>{read} {mnist}</p>'
             f'<div class="taught-strip">{"".join(cells)}</div>'
-            '<div class="legend">before → after for each example: ✓ read right, ✗ read wrong, '
-            '“not sure: 4?” not sure (not counted as read right).</div></div>')
+            f'<div class="legend">{legend}</div></div>')
 
 
 @dataclass
@@ -227,10 +270,15 @@ class TeachPanel:
         add_example(models, digit, label, drawing)
         self.context.sessions.track(session_id_of(request), models)  # so closing the page frees them
         n = len(models.examples)
-        gr.Info(f"Kept as a {label}: {n} example{'' if n == 1 else 's'}. Teach the model under the drawing.",
+        # TRANSLATORS: a short message after the visitor tapped the right digit; {digit} is that digit.
+        gr.Info(n_("Kept as a {digit}: {count} example. Teach the model under the drawing.",
+                   "Kept as a {digit}: {count} examples. Teach the model under the drawing.", n, digit=label),
                 duration=3)  # said where the visitor looks: the gallery may be off screen (a phone)
-        return self.examples_changed(models, f"Kept as a **{label}**: {n} example{'' if n == 1 else 's'} so far. "
-                                             "Draw more (a few of each digit it gets wrong), then **Teach the model**.")
+        return self.examples_changed(models, n_(
+            "Kept as a **{digit}**: {count} example so far. Draw more (a few of each digit it gets wrong), then "
+            "**Teach the model**.",
+            "Kept as a **{digit}**: {count} examples so far. Draw more (a few of each digit it gets wrong), then "
+            "**Teach the model**.", n, digit=label))
 
     def keeper(self, label: int) -> Callable[..., dict[Any, Any]]:
         """The handler of the button for ``label`` (Gradio passes the request to a parameter annotated so)."""
@@ -244,18 +292,20 @@ class TeachPanel:
 
     def on_remove(self, index: int | None, models: SessionModels) -> dict[Any, Any]:
         if index is None or not 0 <= index < len(models.examples):
-            raise expected_error("Tap an example in the gallery first, then remove it.")
+            raise expected_error(_("Tap an example in the gallery first, then remove it."))
         gone = models.examples.pop(index)
-        return self.examples_changed(models, f"Removed example #{index + 1} (a {gone.label}).")
+        # TRANSLATORS: {number} is the example's place in the gallery, {digit} the digit it was.
+        return self.examples_changed(models, _("Removed example #{number} (a {digit}).", number=index + 1,
+                                               digit=gone.label))
 
     def run(self, key: str | None, models: SessionModels, request: gr.Request) -> Iterator[dict[Any, Any]]:
         """Teach a copy of the chosen model this session's examples, streaming progress; add it to every list."""
         base = require_entry(self.context.catalog, models, key)
         examples = list(models.examples)
         if not examples:
-            raise expected_error("Tap the right digit under a wrong answer first: there are no examples to learn.")
+            raise expected_error(_("Tap the right digit under a wrong answer first: there are no examples to learn."))
         yield {self.teach_now: gr.Button(interactive=False),
-               self.status: "Loading MNIST (mixed in so it does not forget)…"}
+               self.status: _("Loading MNIST (mixed in so it does not forget)…")}
         try:
             data = self.context.load_data()
         except MNISTUnavailableError as exc:
@@ -267,8 +317,10 @@ class TeachPanel:
             return
         taught, finished = outcome
         if taught is None:
-            why = finished.message if finished else "it ended unexpectedly"
-            yield {self.teach_now: teach_button(models), self.status: f"**Teaching failed:** {why}. Nothing was kept."}
+            why = finished.message if finished else _("it ended unexpectedly")
+            # TRANSLATORS: {why} is what went wrong (often a technical message in English).
+            yield {self.teach_now: teach_button(models),
+                   self.status: _("**Teaching failed:** {why}. Nothing was kept.", why=why)}
             return
         if not models.closed:
             yield self._kept(base, taught, examples, before, models)
@@ -277,14 +329,13 @@ class TeachPanel:
         """The chosen model's test-set evaluation (:meth:`ModelEntry.evaluating_on`: the one it keeps, else measured
         now and kept, so the Confusion tab then has it at once), streaming how far the measuring has got."""
         progress = base.evaluating_on(data)
-        lead = f"Measuring {html.escape(base.name)} on the MNIST test set before teaching"
         last = 0.0
         try:
             while True:
                 event = next(progress)
                 if not last or time.monotonic() - last >= UPDATE_INTERVAL or event.done == event.total:
                     last = time.monotonic()
-                    yield {self.status: measuring_status(lead, event)}
+                    yield {self.status: measuring_status(MEASURING_BEFORE, event, name=html.escape(base.name))}
         except StopIteration as end:
             return end.value
 
@@ -318,8 +369,8 @@ class TeachPanel:
                             yield {self.status: measuring_status(MEASURING_AFTER, event)}
                     elif isinstance(event, FinishedEvent):
                         finished = event
-                        yield {self.status: "Measured: reading your examples with it…" if event.test_accuracy
-                               is not None else "Stopped: measuring what it learned so far…"}
+                        yield {self.status: _("Measured: reading your examples with it…") if event.test_accuracy
+                               is not None else _("Stopped: measuring what it learned so far…")}
                     elif isinstance(event, Taught):
                         taught = event
             finally:
@@ -333,8 +384,10 @@ class TeachPanel:
         entry = models.add_taught(base.model_name, taught.model, taught.metadata)
         return {**self.context.pickers.updates(models, entry.key), self.session: models,
                 self.teach_now: teach_button(models),
-                self.status: f"**Taught: {taught.right_after} of {len(examples)} of your examples read right now "
-                             f"(was {taught.right_before}).** Draw again: the Draw tab now reads with “{entry.label}”.",
+                # TRANSLATORS: {model} is the taught model's name (stays English); "Draw" is the Draw tab's name.
+                self.status: _("**Taught: {after} of {count} of your examples read right now (was {before}).** Draw "
+                               "again: the Draw tab now reads with “{model}”.", after=taught.right_after,
+                               count=len(examples), before=taught.right_before, model=entry.label),
                 self.result: result_html(taught, examples, before),
                 self.taught_file: model_files.download_update(models, entry, self.taught_file, kind="taught",
                                                               label=TAUGHT_LABEL, named=False)}
@@ -352,7 +405,7 @@ class ExampleApi:
     def api_add_example(self, sketch_value: Any, label: float | None, models: SessionModels,
                         request: gr.Request) -> dict[Any, Any]:
         if label is None or not 0 <= label <= 9:
-            raise expected_error("The label must be a digit from 0 to 9.")
+            raise expected_error(_("The label must be a digit from 0 to 9."))
         digit = sketch_digit(sketch_value)
         add_example(models, None if digit is None else digit.numpy(), int(label), composite_of(sketch_value))
         self.context.sessions.track(session_id_of(request), models)
@@ -363,18 +416,21 @@ def build(context: AppContext, session: gr.State, correction: Correction) -> Non
     """Fill the Draw tab's teaching slot and wire the digit buttons, the gallery and Teach. Call after every tab has
     made its model list: a taught model joins all of them."""
     with correction.slot:
-        gr.Markdown(INTRO, elem_id="teach-intro")
+        gr.Markdown(T(INTRO), elem_id="teach-intro")
         with gr.Row(elem_id="teach-buttons"):
-            teach_now = gr.Button("Teach the model", variant="primary", interactive=False, elem_id="teach-button",
+            teach_now = gr.Button(T("Teach the model"), variant="primary", interactive=False, elem_id="teach-button",
                                   scale=2, min_width=200)
-            remove = gr.Button("Remove selected", size="md", interactive=False, elem_id="remove-example",
+            # TRANSLATORS: a button: removes the example picked in the gallery (short).
+            remove = gr.Button(T("Remove selected"), size="md", interactive=False, elem_id="remove-example",
                                min_width=160)
-            examples_file = gr.DownloadButton(EXAMPLES_LABEL, value=None, interactive=False, size="md",
+            examples_file = gr.DownloadButton(T(EXAMPLES_LABEL), value=None, interactive=False, size="md",
                                               elem_id="download-examples", min_width=200)
-            taught_file = gr.DownloadButton(TAUGHT_LABEL, value=None, interactive=False, size="md",
+            taught_file = gr.DownloadButton(T(TAUGHT_LABEL), value=None, interactive=False, size="md",
                                             elem_id="download-taught", min_width=200)
-        gr.Markdown("**Your examples** (tap one to select it, then *Remove selected*):", elem_id="your-examples-title")
-        gallery = gr.Gallery(value=[], label="Your examples", show_label=False, height="auto", allow_preview=False,
+        # TRANSLATORS: "Remove selected" is the button's name, as translated above.
+        gr.Markdown(T("**Your examples** (tap one to select it, then *Remove selected*):"),
+                    elem_id="your-examples-title")
+        gallery = gr.Gallery(value=[], label=T("Your examples"), show_label=False, height="auto", allow_preview=False,
                              object_fit="contain", format="png", elem_id="your-examples", buttons=[])
         status = gr.Markdown("", elem_id="teach-status")
         result = gr.HTML("", elem_id="teach-result")
