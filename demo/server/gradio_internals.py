@@ -80,7 +80,7 @@ from gradio.data_classes import FileData
 from gradio.utils import get_upload_folder, run_coro_in_background, set_task_name
 
 from demo.server.inputs import DRAWING, checked_preprocess, shorten
-from demo.server.language import LanguageChoices, speaking
+from demo.server.language import LanguageChoices, _, speaking
 from demo.server.log import expected_error, log
 from mnist_core.preprocess import ImageInputError, open_image, unreadable_image
 
@@ -258,7 +258,9 @@ class Sketchpad(gr.Sketchpad):
         return "imageeditor"  # drawn like gr.Sketchpad itself, by the ImageEditor frontend
 
     def accept_blobs(self, data: Any) -> None:
-        """Not a server function (no ``@server``): the component server answers 404, and nothing is kept."""
+        """Not a server function (no ``@server``): the component server answers 404, and nothing is kept.
+
+        (English: no page calls it, and the component server runs outside any event's language.)"""
         raise expected_error("This sketchpad takes its drawing with the event.")
 
     def preprocess(self, payload: Any) -> Any:
@@ -391,8 +393,10 @@ class CheckedBlocks(gr.Blocks):
             raise
         except Exception as exc:
             name = getattr(block_fn, "api_name", None) or getattr(block_fn, "name", None) or "this function"
-            raise expected_error(f"/{str(name).lstrip('/')[:60]} cannot use these inputs: {input_problem(exc)}"
-                                 ) from None
+            endpoint = "/" + str(name).lstrip("/")[:60]
+            # TRANSLATORS: {endpoint} is the function's API name ("/predict"); {problem} is in English (Gradio's words).
+            raise expected_error(_("{endpoint} cannot use these inputs: {problem}", endpoint=endpoint,
+                                   problem=input_problem(exc))) from None
 
 
 def input_problem(exc: Exception) -> str:

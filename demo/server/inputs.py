@@ -21,7 +21,9 @@ import math
 from typing import Any
 
 import gradio as gr
+from gradio.i18n import I18nData
 
+from demo.server.language import _, n_
 from demo.server.log import expected_error
 from mnist_core.preprocess import ImageInputError, sketch_to_mnist
 
@@ -29,23 +31,40 @@ from mnist_core.preprocess import ImageInputError, sketch_to_mnist
 MAX_CHOICE_CHARS = 200
 #: Longest text of a refusal shown to the visitor.
 MAX_MESSAGE_CHARS = 300
-#: What the messages call a drawing (never the server's temporary path).
+#: What the messages call a drawing (never the server's temporary path). English: it goes into
+#: ``mnist_core``'s messages about images, which are English (the API's sketchpad alone shows them).
 DRAWING = "the drawing"
 
 
 def shorten(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
     """``text`` cut to ``limit`` characters, saying how much was cut, so no request is echoed at length."""
-    return text if len(text) <= limit else f"{text[:limit]}… ({len(text) - limit:,} more characters)"
+    if len(text) <= limit:
+        return text
+    # TRANSLATORS: {text} is the start of what a request sent, cut short; {count} how many characters were left out.
+    return n_("{text}… ({count} more character)", "{text}… ({count} more characters)", len(text) - limit,
+              text=text[:limit])
+
+
+def label_of(component: gr.components.Component) -> str:
+    """What the page calls ``component`` (its label, in the event's language), else its id or its class."""
+    label = component.label
+    if isinstance(label, I18nData):  # a label the browser translates (demo.server.language.T)
+        return _(label.key)
+    return label or component.elem_id or type(component).__name__
 
 
 def refuse(component: gr.components.Component, problem: str) -> gr.Error:
     """A ``gr.Error`` naming the input by its label: "Epochs: must be a finite number, got nan"."""
-    name = component.label or component.elem_id or type(component).__name__
-    return expected_error(shorten(f"{name}: {problem}"))
+    # TRANSLATORS: {name} is an input's label ("Epochs"), {problem} what is wrong with its value.
+    return expected_error(shorten(_("{name}: {problem}", name=label_of(component), problem=problem)))
 
 
 def _kind(value: Any) -> str:
-    return "nothing" if value is None else f"a {type(value).__name__}"
+    if value is None:
+        return _("nothing")
+    # TRANSLATORS: the kind of value a request sent where another was expected; {type} is a Python type name
+    # ("list", "dict", "str"), kept in English.
+    return _("a {type}", type=type(value).__name__)
 
 
 def checked_preprocess(component: gr.components.Component, preprocess: Any, payload: Any) -> Any:
@@ -57,7 +76,9 @@ def checked_preprocess(component: gr.components.Component, preprocess: Any, payl
             raise
         raise expected_error(shorten(str(exc.message))) from None
     except Exception as exc:  # anything Gradio's preprocessing did not foresee: a message, not a traceback
-        raise refuse(component, f"this value cannot be used ({shorten(str(exc), 100) or type(exc).__name__})") from None
+        reason = shorten(str(exc), 100) or type(exc).__name__
+        # TRANSLATORS: {reason} is Gradio's own words (English) about why the value failed.
+        raise refuse(component, _("this value cannot be used ({reason})", reason=reason)) from None
 
 
 class Dropdown(gr.Dropdown):
@@ -66,9 +87,11 @@ class Dropdown(gr.Dropdown):
     def preprocess(self, payload: Any) -> Any:
         if payload is not None:
             if isinstance(payload, bool) or not isinstance(payload, (str, int, float)):
-                raise refuse(self, f"expected one of the choices, got {_kind(payload)}")
+                # TRANSLATORS: {kind} is what was sent instead, e.g. "a list" or "nothing".
+                raise refuse(self, _("expected one of the choices, got {kind}", kind=_kind(payload)))
             if isinstance(payload, str) and len(payload) > MAX_CHOICE_CHARS:
-                raise refuse(self, f"a value of {len(payload):,} characters is not one of the choices")
+                raise refuse(self, n_("a value of {count} character is not one of the choices",
+                                      "a value of {count} characters is not one of the choices", len(payload)))
         return checked_preprocess(self, super().preprocess, payload)
 
 
@@ -79,15 +102,17 @@ class Number(gr.Number):
     def preprocess(self, payload: Any) -> Any:
         if payload is not None:
             if isinstance(payload, bool) or not isinstance(payload, (int, float)):
-                raise refuse(self, f"expected a number, got {_kind(payload)}")
+                # TRANSLATORS: {kind} is what was sent instead, e.g. "a str" or "a list".
+                raise refuse(self, _("expected a number, got {kind}", kind=_kind(payload)))
             try:
                 finite = math.isfinite(payload)
             except OverflowError:  # an integer too large for a float
                 finite = False
             if not finite:
-                raise refuse(self, f"must be a finite number, got {shorten(str(payload), 20)}")
+                # TRANSLATORS: {value} is what was sent, e.g. "nan" or "inf".
+                raise refuse(self, _("must be a finite number, got {value}", value=shorten(str(payload), 20)))
             if self.precision == 0 and not float(payload).is_integer():  # Gradio would round 3.7 to 4 silently
-                raise refuse(self, f"must be a whole number, got {payload:g}")
+                raise refuse(self, _("must be a whole number, got {value}", value=format(payload, "g")))
         return checked_preprocess(self, super().preprocess, payload)
 
 
@@ -96,7 +121,8 @@ class Checkbox(gr.Checkbox):
 
     def preprocess(self, payload: Any) -> Any:
         if payload is not None and not isinstance(payload, bool):
-            raise refuse(self, f"expected true or false, got {_kind(payload)}")
+            # TRANSLATORS: {kind} is what was sent instead, e.g. "a str".
+            raise refuse(self, _("expected true or false, got {kind}", kind=_kind(payload)))
         return checked_preprocess(self, super().preprocess, payload)
 
 

@@ -20,9 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from gradio.i18n import I18nData
 from torch import nn
 
 from demo.server import inputs
+from demo.server.language import T, _, percent
 from demo.server.limits import MAX_TAUGHT_MODELS
 from demo.server.log import expected_error
 from mnist_core.checkpoint import Checkpoint, discover_checkpoints
@@ -71,13 +73,22 @@ class ModelEntry:
                 self.evaluation = evaluation
             return self.evaluation
 
+    def shown_label(self) -> str:
+        """:attr:`label` as the event being served writes it ("· 98,43 %" in German); :attr:`label` itself is
+        written once, in the language of whoever made the entry (English for the shipped models)."""
+        return list_label(self.name, self.metadata) if self.name else self.label
+
 
 def _percent(value: Any) -> str:
-    return f"{value:.2%}" if isinstance(value, (int, float)) and not isinstance(value, bool) else "accuracy unknown"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return percent(value, digits=2)
+    # TRANSLATORS: in a model list, in place of the model's test accuracy ("tiny-vgg · accuracy unknown").
+    return _("accuracy unknown")
 
 
 def list_label(name: str, metadata: dict[str, Any]) -> str:
-    """What a model list shows: the model's name, then its test accuracy, e.g. "tiny-vgg (seed004) · 98.43%"."""
+    """What a model list shows: the model's name, then its test accuracy, e.g. "tiny-vgg (seed004) · 98.43%"
+    (written the current language's way)."""
     return f"{name} · {_percent(metadata.get('test_accuracy'))}"
 
 
@@ -230,9 +241,10 @@ class SessionModels:
 
 
 def model_choices(catalog: ModelCatalog, session: SessionModels | None) -> list[tuple[str, str]]:
-    """(label, key) pairs for a model dropdown: this session's models first (newest on top), then pretrained."""
-    own = list(reversed([(e.label, e.key) for e in session.entries.values()])) if session else []
-    return own + [(e.label, e.key) for e in catalog.entries.values()]
+    """(label, key) pairs for a model dropdown: this session's models first (newest on top), then pretrained; each
+    label written the current language's way (:meth:`ModelEntry.shown_label`)."""
+    own = list(reversed([(e.shown_label(), e.key) for e in session.entries.values()])) if session else []
+    return own + [(e.shown_label(), e.key) for e in catalog.entries.values()]
 
 
 class ModelPickers:
@@ -248,10 +260,12 @@ class ModelPickers:
         self.pickers: list[gr.Dropdown] = []
         self.follower: gr.Dropdown | None = None
 
-    def new(self, *, follows_new_model: bool = False, label: str = "Model", **kwargs: Any) -> gr.Dropdown:
-        """A model dropdown listing the pretrained models with the default chosen (``kwargs`` go to Gradio)."""
+    def new(self, *, follows_new_model: bool = False, label: str | I18nData | None = None,
+            **kwargs: Any) -> gr.Dropdown:
+        """A model dropdown listing the pretrained models with the default chosen (``kwargs`` go to Gradio); its
+        label is "Model" unless ``label`` says otherwise (a :func:`demo.server.language.T` text, to be translated)."""
         picker = inputs.Dropdown(choices=model_choices(self.catalog, None), value=self.catalog.default_key,
-                                 label=label, **kwargs)
+                                 label=T("Model") if label is None else label, **kwargs)
         self.pickers.append(picker)
         if follows_new_model:
             self.follower = picker
@@ -278,7 +292,8 @@ def require_entry(catalog: ModelCatalog, session: SessionModels | None, key: str
     """:func:`find_entry`, or a ``gr.Error`` a visitor can read when there is no such model."""
     entry = find_entry(catalog, session, key)
     if entry is None:
-        raise expected_error(f"Unknown model {key!r}." if key
-                             else "No model is available yet: train one in the Train tab.")
+        # TRANSLATORS: {key} is the model's key as sent, in quotes (e.g. 'session-3').
+        raise expected_error(_("Unknown model {key}.", key=repr(key)) if key
+                             else _("No model is available yet: train one in the Train tab."))
     return entry
 

@@ -19,10 +19,12 @@ from typing import Any
 
 import gradio as gr
 import numpy as np
+import plotly.graph_objects as go
 import torch
 
 from demo.server import inputs
 from demo.server.context import AppContext
+from demo.server.language import N_, T, _, number, percent, plotly_separators
 from demo.server.log import expected_error
 from demo.server.models_state import ModelEntry, SessionModels, require_entry
 from demo.views.bars import probability_bars_html
@@ -31,7 +33,7 @@ from demo.views.heatmap_click import CSS as CLICK_CSS
 from demo.views.heatmap_click import CellPicker
 from demo.views.pictures import saliency_html, thumbnail
 from demo.views.unavailable import mnist_unavailable_markdown
-from mnist_core.data import NUM_CLASSES, TEST_SIZE, MNISTData, MNISTUnavailableError
+from mnist_core.data import NUM_CLASSES, MNISTData, MNISTUnavailableError
 from mnist_core.evaluate import Evaluation
 from mnist_core.saliency import explain
 
@@ -78,7 +80,8 @@ def cell_gallery(evaluation: Evaluation, data: MNISTData, true_label: int,
     """The test images of one cell with their confidence, most confident first."""
     indices = evaluation.cell(true_label, predicted_label)[:MAX_GALLERY].tolist()
     confidences = evaluation.confidences
-    return [(thumbnail(data.test_images[i].numpy()), f"{float(confidences[i]):.0%} sure")
+    # TRANSLATORS: under a test image (a thumbnail about 120 px wide): the model's confidence, e.g. "99% sure".
+    return [(thumbnail(data.test_images[i].numpy()), _("{percent} sure", percent=percent(float(confidences[i]), 0)))
             for i in indices]
 
 
@@ -88,11 +91,30 @@ def mistakes_gallery(evaluation: Evaluation, data: MNISTData) -> list[tuple[np.n
     confidences = evaluation.confidences
     return [(thumbnail(data.test_images[i].numpy()),
              f"{int(evaluation.labels[i])} → {int(evaluation.predictions[i])} · "
-             f"{float(confidences[i]):.0%}") for i in indices]
+             f"{percent(float(confidences[i]), 0)}") for i in indices]
 
 
-#: The heading of the chosen test image's ten probabilities.
-BARS_TITLE = "Its ten probabilities"
+#: The heading of the chosen test image's ten probabilities (shown translated: ``_(BARS_TITLE)``).
+BARS_TITLE = N_("Its ten probabilities")
+
+
+def heatmap(confusion: np.ndarray, normalise: bool) -> go.Figure:
+    """:func:`demo.views.charts.confusion_figure` in the visitor's language: its axis titles, its hover text, and
+    its shares ("12,3 %") and axis numbers written the language's way."""
+    fig = confusion_figure(confusion, normalise)
+    if normalise:  # the cells that show a share (a tiny one shows nothing) get it in the language's format
+        counts = np.asarray(confusion, dtype=float)
+        shares = counts / np.clip(counts.sum(axis=1, keepdims=True), 1, None)
+        text = [[percent(float(share)) if shown else "" for share, shown in zip(row, shown_row, strict=True)]
+                for row, shown_row in zip(shares, fig.data[0].text, strict=True)]
+        fig.update_traces(text=text, customdata=text)
+    # TRANSLATORS: the heatmap's hover text; {true} and {predicted} are digits, {value} a count or a share.
+    hover = _("true {true} → predicted {predicted}: {value}", true="%{y}", predicted="%{x}", value="%{customdata}")
+    click = _("click to see these images")
+    fig.update_traces(hovertemplate=f"{hover}<br>{click}<extra></extra>")
+    fig.update_layout(separators=plotly_separators(), xaxis_title_text=_("predicted digit"),
+                      yaxis_title_text=_("true digit"))
+    return fig
 
 
 def picked(evt: gr.SelectData, shown: torch.Tensor) -> int:
@@ -103,7 +125,7 @@ def picked(evt: gr.SelectData, shown: torch.Tensor) -> int:
     """
     index = evt.index
     if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(shown):
-        raise expected_error("That image is not in the gallery any more: click one that is shown.")
+        raise expected_error(_("That image is not in the gallery any more: click one that is shown."))
     return int(shown[index])
 
 
@@ -111,16 +133,27 @@ def summary_markdown(entry: ModelEntry, evaluation: Evaluation) -> str:
     """Overall accuracy in words a class can read."""
     total = len(evaluation.labels)
     correct = int(evaluation.confusion.diagonal().sum())
-    return (f"## {evaluation.accuracy:.2%} correct\n"
-            f"**{correct:,}** of **{total:,}** test images right, **{total - correct:,}** wrong.\n\n"
-            f"Model: {entry.label}")
+    # TRANSLATORS: a heading: the model's accuracy on the test set, e.g. "99.12% correct".
+    heading = _("{percent} correct", percent=percent(evaluation.accuracy, 2))
+    counts = _("**{correct}** of **{total}** test images right, **{wrong}** wrong.", correct=number(correct),
+               total=number(total), wrong=number(total - correct))
+    # TRANSLATORS: {name} is the model's name and accuracy as the model list shows it (stays as it is).
+    model = _("Model: {name}", name=entry.shown_label())
+    return f"## {heading}\n{counts}\n\n{model}"
 
 
 def per_class_rows(evaluation: Evaluation) -> list[list[Any]]:
     """Digit, images, correct, accuracy: one row per class."""
     confusion = evaluation.confusion.numpy()
-    return [[d, int(confusion[d].sum()), int(confusion[d, d]), f"{float(r):.2%}"]
+    return [[d, int(confusion[d].sum()), int(confusion[d, d]), percent(float(r), 2)]
             for d, r in enumerate(evaluation.recall.tolist())]
+
+
+def per_class_table(evaluation: Evaluation) -> dict[str, Any]:
+    """:func:`per_class_rows` under their column names, in the visitor's language."""
+    # TRANSLATORS: column names of the per-digit table (digit, how many test images, how many read right, share).
+    headers = [_("digit"), _("images"), _("correct"), _("accuracy")]
+    return {"headers": headers, "data": per_class_rows(evaluation)}
 
 
 @dataclass
@@ -131,6 +164,7 @@ class ConfusionView:
     notice: gr.Markdown  # says MNIST is not available, in place of ``content``
     content: gr.Column
     heatmap: gr.Plot
+    legend: gr.HTML  # the heatmap's key, redrawn with it (in the visitor's language)
     summary: gr.Markdown
     per_class: gr.Dataframe
     true_dd: gr.Dropdown
@@ -148,28 +182,34 @@ class ConfusionView:
 
     def everything(self) -> list[Any]:
         """What a model's evaluation updates: the notice, the content, and all that is in it."""
-        return [self.notice, self.content, self.heatmap, self.summary, self.per_class, self.true_dd, self.pred_dd,
-                self.gallery, self.mistakes, self.index, *self.image_view()]
+        return [self.notice, self.content, self.heatmap, self.legend, self.summary, self.per_class, self.true_dd,
+                self.pred_dd, self.gallery, self.mistakes, self.index, *self.image_view()]
 
     def load(self, key: str | None, models: SessionModels | None) -> tuple[ModelEntry, Evaluation, MNISTData]:
         entry = require_entry(self.context.catalog, models, key)
         try:
             data = self.context.load_data()
         except MNISTUnavailableError as exc:
-            raise expected_error(f"The test set is not available: {exc}") from None
+            # TRANSLATORS: {reason} says why (in English, from the data loader).
+            raise expected_error(_("The test set is not available: {reason}", reason=str(exc))) from None
         return entry, entry.evaluation_on(data), data
 
     def explained(self, entry: ModelEntry, evaluation: Evaluation, data: MNISTData, index: int) -> dict[Any, Any]:
         """One test image seen by the model: a heading, its ten probabilities and its saliency overlays."""
         if not 0 <= index < len(data.test_labels):
-            raise expected_error(f"Test images are numbered 0 to {len(data.test_labels) - 1}.")
+            raise expected_error(_("Test images are numbered 0 to {last}.", last=str(len(data.test_labels) - 1)))
         image = data.test_images[index]
         explanation = explain(entry.model, image)
         true, read = int(evaluation.labels[index]), int(evaluation.predictions[index])
-        verdict = "right" if true == read else "**wrong**"
-        return {self.heading: f"### Test image #{index}: true digit {true}, the model reads {read} "
-                              f"({float(evaluation.confidences[index]):.0%}), {verdict}",
-                self.selected_bars: probability_bars_html(evaluation.probabilities[index].numpy(), BARS_TITLE),
+        values = {"index": str(index), "true": str(true), "read": str(read),
+                  "percent": percent(float(evaluation.confidences[index]), 0)}
+        # TRANSLATORS: a heading; {index} is the test image's number, {true} and {read} are digits, {percent} the
+        # model's confidence.
+        heading = (_("Test image #{index}: true digit {true}, the model reads {read} ({percent}), right", **values)
+                   if true == read else
+                   _("Test image #{index}: true digit {true}, the model reads {read} ({percent}), **wrong**", **values))
+        return {self.heading: f"### {heading}",
+                self.selected_bars: probability_bars_html(evaluation.probabilities[index].numpy(), _(BARS_TITLE)),
                 self.selected_saliency: saliency_html(image.numpy() / 255.0, explanation)}
 
     def show_model(self, key: str | None, as_share: bool, models: SessionModels | None) -> dict[Any, Any]:
@@ -193,8 +233,9 @@ class ConfusionView:
         t, p = worst_cell(confusion)
         wrong = evaluation.misclassified
         first = int(wrong[0]) if len(wrong) else 0
-        return {self.heatmap: confusion_figure(confusion, as_share), self.summary: summary_markdown(entry, evaluation),
-                self.per_class: per_class_rows(evaluation), self.true_dd: str(t), self.pred_dd: str(p),
+        return {self.heatmap: heatmap(confusion, as_share), self.legend: confusion_legend_html(),
+                self.summary: summary_markdown(entry, evaluation),
+                self.per_class: per_class_table(evaluation), self.true_dd: str(t), self.pred_dd: str(p),
                 self.gallery: cell_gallery(evaluation, data, t, p), self.mistakes: mistakes_gallery(evaluation, data),
                 self.index: first, **self.explained(entry, evaluation, data, first)}
 
@@ -228,7 +269,7 @@ class ConfusionView:
 
     def redraw(self, key: str | None, as_share: bool, models: SessionModels | None) -> dict[Any, Any]:
         _, evaluation, _ = self.load(key, models)
-        return {self.heatmap: confusion_figure(evaluation.confusion.numpy(), as_share)}
+        return {self.heatmap: heatmap(evaluation.confusion.numpy(), as_share)}
 
     def matrix(self, key: str | None, models: SessionModels | None) -> dict[str, Any]:
         """The API's answer: the 10x10 counts (rows: true digit, columns: predicted) and the accuracy."""
@@ -242,59 +283,65 @@ def build(context: AppContext, session: gr.State, tab: gr.Tab) -> None:
     # Without MNIST the tab says so once, in place of everything that needs the test set.
     notice = gr.Markdown(visible=False, elem_id="confusion-unavailable")
     with gr.Column(elem_id="confusion-content") as content:
-        model, normalise, heatmap, clicked, summary, per_class = _matrix_and_summary(context)
+        model, normalise, plot, legend, clicked, summary, per_class = _matrix_and_summary(context)
         true_dd, pred_dd, gallery = _cell_gallery()
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
-                gr.Markdown("### The most confident mistakes on the whole test set\n"
-                            "Under each: true digit → what the model read · its confidence. "
-                            "Click one to see its probabilities and where the model looked.")
-                mistakes = gr.Gallery(label="Most confident mistakes", show_label=False, columns=6, height=520,
+                gr.Markdown(T("### The most confident mistakes on the whole test set\n"
+                              "Under each: true digit → what the model read · its confidence. "
+                              "Click one to see its probabilities and where the model looked."))
+                mistakes = gr.Gallery(label=T("Most confident mistakes"), show_label=False, columns=6, height=520,
                                       object_fit="contain", allow_preview=False, elem_id="mistakes-gallery")
             with gr.Column(scale=2):
+                # The test set's size is MNIST's (mnist_core.data.TEST_SIZE), written out: a T() text has no numbers
+                # put in, so each language writes 9999 its own way.
                 index = inputs.Number(value=None, precision=0, minimum=0, elem_id="test-index",
-                                      label=f"Test image number (0 to {TEST_SIZE - 1})")
+                                      label=T("Test image number (0 to 9999)"))
                 heading = gr.Markdown(elem_id="selected-heading")
+                # Filled in the visitor's language when the tab opens; the English here is never seen.
                 selected_bars = gr.HTML(probability_bars_html(None, BARS_TITLE), elem_id="selected-probabilities")
                 selected_saliency = gr.HTML("", elem_id="selected-saliency")
-    view = ConfusionView(context, notice, content, heatmap, summary, per_class, true_dd, pred_dd, gallery, mistakes,
-                         index, heading, selected_bars, selected_saliency)
+    view = ConfusionView(context, notice, content, plot, legend, summary, per_class, true_dd, pred_dd, gallery,
+                         mistakes, index, heading, selected_bars, selected_saliency)
     _wire(view, tab, model, normalise, clicked, session)
 
 
-def _matrix_and_summary(context: AppContext) -> tuple[gr.Dropdown, gr.Checkbox, gr.Plot, CellPicker, gr.Markdown,
-                                                      gr.Dataframe]:
-    """The model list, the heatmap with its key, and beside them the accuracy in words and per digit."""
+def _matrix_and_summary(context: AppContext) -> tuple[gr.Dropdown, gr.Checkbox, gr.Plot, gr.HTML, CellPicker,
+                                                      gr.Markdown, gr.Dataframe]:
+    """The model list, the heatmap with its key, and beside them the accuracy in words and per digit.
+
+    What the events fill (the key, the table's column names) starts in English: the tab fills it in the visitor's
+    language when it is opened, before anything shows."""
     with gr.Row(equal_height=False):
         with gr.Column(scale=3):
             with gr.Row(elem_id="confusion-controls"):
                 model = context.pickers.new(scale=3, elem_id="confusion-model")
-                normalise = inputs.Checkbox(value=False, label="Row-normalised (share of each true digit)",
+                normalise = inputs.Checkbox(value=False, label=T("Row-normalised (share of each true digit)"),
                                             scale=1, elem_id="normalise")
-            gr.Markdown("**Rows: the true digit. Columns: what the model predicted.** "
-                        "The diagonal is right; every other number is a mistake. "
-                        "Click a cell to see its images below.")
+            gr.Markdown(T("**Rows: the true digit. Columns: what the model predicted.** "
+                          "The diagonal is right; every other number is a mistake. "
+                          "Click a cell to see its images below."))
             # Above the chart, so a laptop shows the key without scrolling.
-            gr.HTML(confusion_legend_html(), padding=False, elem_id="confusion-legend")
-            heatmap = gr.Plot(label="Confusion matrix", show_label=False, elem_id="confusion-heatmap")
+            legend = gr.HTML(confusion_legend_html(), padding=False, elem_id="confusion-legend")
+            plot = gr.Plot(label=T("Confusion matrix"), show_label=False, elem_id="confusion-heatmap")
             clicked = CellPicker("#confusion-heatmap", elem_id="confusion-cell-picker")
         with gr.Column(scale=2):
-            summary = gr.Markdown("Evaluating the model on the test set…", elem_id="confusion-summary")
+            summary = gr.Markdown(T("Evaluating the model on the test set…"), elem_id="confusion-summary")
             per_class = gr.Dataframe(headers=["digit", "images", "correct", "accuracy"], datatype="str",
-                                     interactive=False, label="Per-class accuracy", elem_id="per-class")
-    return model, normalise, heatmap, clicked, summary, per_class
+                                     interactive=False, label=T("Per-class accuracy"), elem_id="per-class")
+    return model, normalise, plot, legend, clicked, summary, per_class
 
 
 def _cell_gallery() -> tuple[gr.Dropdown, gr.Dropdown, gr.Gallery]:
     """The two dropdowns that choose a cell, and its test images."""
     # The galleries' own labels would float over their first row: what they show is said above them.
-    gr.Markdown("### Look at one cell: which images of digit *true* did the model read as *predicted*?\n"
-                "Click a cell of the matrix, or choose it here. "
-                "Under each image: the model's confidence. Click one to see why.")
+    gr.Markdown(T("### Look at one cell: which images of digit *true* did the model read as *predicted*?\n"
+                  "Click a cell of the matrix, or choose it here. "
+                  "Under each image: the model's confidence. Click one to see why."))
     with gr.Row():
-        true_dd = inputs.Dropdown(choices=DIGITS, value="0", label="True digit", elem_id="true-digit")
-        pred_dd = inputs.Dropdown(choices=DIGITS, value="0", label="Predicted digit", elem_id="predicted-digit")
-    gallery = gr.Gallery(label="Test images in this cell", show_label=False, columns=10, height=330,
+        true_dd = inputs.Dropdown(choices=DIGITS, value="0", label=T("True digit"), elem_id="true-digit")
+        pred_dd = inputs.Dropdown(choices=DIGITS, value="0", label=T("Predicted digit"), elem_id="predicted-digit")
+    gallery = gr.Gallery(label=T("Test images in this cell"), show_label=False, columns=10, height=330,
                          object_fit="contain", allow_preview=False, elem_id="cell-gallery")
     return true_dd, pred_dd, gallery
 

@@ -15,9 +15,10 @@ import gradio as gr
 import numpy as np
 
 from demo.server.context import AppContext
+from demo.server.language import T, _
 from demo.views.pictures import png_uri, thumbnail
 from demo.views.unavailable import mnist_unavailable_markdown
-from mnist_core.data import TRAIN_SIZE, MNISTUnavailableError
+from mnist_core.data import MNISTUnavailableError
 
 GRID = 5
 
@@ -37,11 +38,18 @@ CSS = """
 """
 
 
+def _figure(image: np.ndarray, label: int) -> str:
+    # TRANSLATORS: a picture's description for screen readers; {digit} is 0 to 9.
+    alt = html.escape(_("a handwritten {digit}", digit=str(label)))
+    # TRANSLATORS: under a training image (about 60 px wide on a phone): the digit a person said it is.
+    caption = html.escape(_("label {digit}", digit=str(label)))
+    return f'<figure><img src="{png_uri(thumbnail(image))}" alt="{alt}"><figcaption>{caption}</figcaption></figure>'
+
+
 def grid_html(images: np.ndarray, labels: list[int]) -> str:
-    """The images (N, 28, 28) uint8 as a grid of figures, each captioned "label D" underneath."""
-    figures = "".join(f'<figure><img src="{png_uri(thumbnail(image))}" alt="a handwritten {label}">'
-                      f"<figcaption>label {html.escape(str(label))}</figcaption></figure>"
-                      for image, label in zip(images, labels, strict=True))
+    """The images (N, 28, 28) uint8 as a grid of figures, each captioned "label D" underneath (in the visitor's
+    language)."""
+    figures = "".join(_figure(image, label) for image, label in zip(images, labels, strict=True))
     return f'<div class="digit-grid">{figures}</div>'
 
 
@@ -75,12 +83,15 @@ def build(context: AppContext, tab: gr.Tab) -> None:
         with gr.Column(scale=3):
             grid = gr.HTML(elem_id="dataset-gallery")
         with gr.Column(scale=2):
-            gr.Markdown(f"### {GRID * GRID} random images from the {TRAIN_SIZE:,} training images\n"
-                        "Each is 28 × 28 grey pixels, with the label a person gave it. This is all the "
-                        "model ever sees: it learns the digits only from examples like these.\n\n"
-                        "Notice how differently people write the same digit, and the odd one that even "
-                        "a person would misread.")
-            shuffle = gr.Button("Reshuffle", variant="primary", size="lg", elem_id="reshuffle")
+            # The numbers are written out (GRID * GRID, mnist_core.data.TRAIN_SIZE): a T() text has none put in, so
+            # each language writes 60,000 its own way.
+            gr.Markdown(T("### 25 random images from the 60,000 training images\n"
+                          "Each is 28 × 28 grey pixels, with the label a person gave it. This is all the "
+                          "model ever sees: it learns the digits only from examples like these.\n\n"
+                          "Notice how differently people write the same digit, and the odd one that even "
+                          "a person would misread."))
+            # TRANSLATORS: a button: draws 25 other training images at random.
+            shuffle = gr.Button(T("Reshuffle"), variant="primary", size="lg", elem_id="reshuffle")
     view = DatasetView(context, notice, content, grid)
     sample = view.sample  # one function for both triggers: one concurrency group
     outputs = [notice, content, grid]

@@ -30,6 +30,7 @@ import gradio as gr
 import segno
 
 from demo.server.gradio_internals import served_address
+from demo.server.language import T, _
 from demo.views.assets import asset
 
 #: Host names that mean "every network of this computer".
@@ -39,10 +40,6 @@ EVERY_NETWORK = {"0.0.0.0", "::", ""}
 #: socket to it sends nothing (a datagram socket's ``connect`` only asks the kernel for a route), and
 #: the address the kernel picks for that route is the one this computer shows the rest of the network.
 NOWHERE = ("192.0.2.1", 9)
-
-#: What to do when only this computer can open the app.
-OPEN_TO_CLASS = ("To open it to the class, start it again with `python app.py --host 0.0.0.0` (phones on the "
-                 "same Wi-Fi as this computer) or `python app.py --share` (a temporary public link).")
 
 #: The box's look (added to the app's CSS). Closed, it is one short bar beside the title; open, its QR code
 #: is as large as the screen allows (up to 420 px: scannable from the back of a room off a projector) and
@@ -108,7 +105,8 @@ def _http(host: str, port: int) -> str:
 
 def join_address(served: Served, env: Mapping[str, str] | None = None,
                  lan: Callable[[], str | None] | None = None) -> Join:
-    """The address students should open, chosen from how the app is served (see the module's docstring).
+    """The address students should open, chosen from how the app is served (see the module's docstring), and its
+    note in the visitor's language. Text between backquotes is a command, shown as code (:func:`join_html`).
 
     ``env`` is the environment (``os.environ`` by default) and ``lan`` finds the LAN address
     (:func:`lan_ipv4` by default); both are parameters so that each case can be tested on any machine.
@@ -116,22 +114,27 @@ def join_address(served: Served, env: Mapping[str, str] | None = None,
     env = os.environ if env is None else env
     lan = lan or lan_ipv4
     if served.share_url:
-        return Join(served.share_url, "Gradio's public share link: it works from any network while the app runs.")
+        return Join(served.share_url, _("Gradio's public share link: it works from any network while the app runs."))
     space_host = env.get("SPACE_HOST", "").split(",")[0].strip()
     if space_host:
-        return Join(f"https://{space_host}/", "This Hugging Face Space's address.")
+        return Join(f"https://{space_host}/", _("This Hugging Face Space's address."))
     host = served.host.strip()
     if _is_loopback(host):
-        return Join(None, f"This app listens only on this computer ({host}): phones cannot reach it. "
-                          + OPEN_TO_CLASS)
+        # TRANSLATORS: {host} is an address (127.0.0.1). Keep the commands between backquotes exactly as they are.
+        return Join(None, _("This app listens only on this computer ({host}): phones cannot reach it. To open it to "
+                            "the class, start it again with `python app.py --host 0.0.0.0` (phones on the same Wi-Fi "
+                            "as this computer) or `python app.py --share` (a temporary public link).", host=host))
     if host in EVERY_NETWORK:
         address = lan()
         if address is None:
-            return Join(None, "This app listens on every network, but this computer's network address could not "
-                              f"be found: students open http://ADDRESS:{served.port}/ with the address that "
-                              "`ip addr` (Linux), `ipconfig` (Windows) or the Wi-Fi settings (macOS) show.")
-        return Join(_http(address, served.port), "Phones must be on the same network (Wi-Fi) as this computer.")
-    return Join(_http(host, served.port), "Phones must be able to reach this address.")
+            # TRANSLATORS: {port} is a port number (7860). ADDRESS stands for the address the teacher finds: translate
+            # it, in capitals. Keep the commands between backquotes exactly as they are.
+            return Join(None, _("This app listens on every network, but this computer's network address could not "
+                                "be found: students open http://ADDRESS:{port}/ with the address that "
+                                "`ip addr` (Linux), `ipconfig` (Windows) or the Wi-Fi settings (macOS) show.",
+                                port=str(served.port)))
+        return Join(_http(address, served.port), _("Phones must be on the same network (Wi-Fi) as this computer."))
+    return Join(_http(host, served.port), _("Phones must be able to reach this address."))
 
 
 @lru_cache(maxsize=8)
@@ -148,15 +151,20 @@ def join_html(join: Join) -> str:
     if join.url is None:
         return f'<p class="join-note" id="join-note">{note}</p>'
     url = html.escape(join.url)
-    return (f'<div class="join-box"><div class="join-qr" id="join-qr" role="img" aria-label="QR code of {url}">'
+    # TRANSLATORS: what a screen reader says of the QR code; {url} is the address it holds.
+    qr_name = html.escape(_("QR code of {url}", url=join.url))
+    # TRANSLATORS: above the address students type or scan (then the address itself, on its own line).
+    students_open = html.escape(_("Students open"))
+    return (f'<div class="join-box"><div class="join-qr" id="join-qr" role="img" aria-label="{qr_name}">'
             f"{qr_svg(join.url)}</div>"
-            f'<div class="join-text"><p>Students open</p><p><a class="join-url" id="join-url" href="{url}" '
+            f'<div class="join-text"><p>{students_open}</p><p><a class="join-url" id="join-url" href="{url}" '
             f'target="_blank" rel="noopener">{url}</a></p><p class="join-note">{note}</p></div></div>')
 
 
 def build(demo: gr.Blocks) -> gr.Accordion:
     """The closed "Join this class" accordion, filled from where ``demo`` is served each time it is opened."""
-    with gr.Accordion("Join this class", open=False, elem_id="join-class") as box:
+    # TRANSLATORS: the title of the teacher's box that shows the QR code: a short bar beside the page's title.
+    with gr.Accordion(T("Join this class"), open=False, elem_id="join-class") as box:
         content = gr.HTML(elem_id="join-content")
 
     def show() -> str:
