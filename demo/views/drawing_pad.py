@@ -13,6 +13,8 @@ It paints what :mod:`mnist_core.strokes` models (the models are trained on that)
 white ``SKETCHPAD_CANVAS`` square, a round brush ``2 * SKETCHPAD_BRUSH_RADIUS`` wide in one of
 ``SKETCHPAD_COLOURS``. Pointer events cover mouse, pen and finger; ``touch-action: none``
 keeps a phone's page from scrolling while a finger draws. Undo and Clear are part of it.
+Its words are written in English in the template, one for every visitor; the page turns them into its own
+language (:data:`TEXTS`), and the canvas is an image named for screen readers ("Drawing canvas: draw one digit").
 
 ``seq`` counts the strokes: the page marks the answer as stale (``#prediction.stale``) from
 pen-down until the answer for the newest ``seq`` arrives (:data:`ANSWER_STAMP_JS`), so an
