@@ -20,6 +20,7 @@ and a closed accordion gets a plain placeholder, not a ``gr.skip()``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,7 @@ import torch
 from demo.server.context import AppContext
 from demo.server.gradio_internals import Sketchpad
 from demo.server.inputs import composite_of, sketch_digit
+from demo.server.language import N_, T, _
 from demo.server.limits import EVENT_CONCURRENCY
 from demo.server.log import expected_error
 from demo.server.models_state import ModelEntry, SessionModels, find_entry, require_entry
@@ -44,7 +46,7 @@ from mnist_core.predict import Prediction, predict_drawing, probabilities_by_mod
 from mnist_core.preprocess import ImageInputError
 from mnist_core.saliency import explain
 
-PROMPT = "Draw a digit"
+PROMPT = N_("Draw a digit")
 #: Runs once in the browser as the inside views appear: on a phone (the app's 640 px breakpoint) the accordion
 #: starts folded, as if tapped (so the server hears it and skips the inside views): they sit a long scroll below
 #: the canvas, where a student drawing never sees them, and a tap opens them (computed then).
@@ -53,11 +55,13 @@ if (window.matchMedia('(max-width: 640px)').matches) {
   element.closest('#inside-accordion')?.querySelector('button.label-wrap.open')?.click();
 }
 """
-INSIDE_PROMPT = "Draw a digit to see which strokes drove the answer and what each convolution layer made of it."
-INSIDE_EXPLAINED = ("**Saliency**: which strokes drove the answer. **Feature maps**: what each convolution layer "
-                    "computed from the drawing, one small picture per filter (bright = strong response, "
-                    "shown after the layer's batch norm and activation, i.e. what the next layer receives).")
-MODEL_INFO = "Pretrained checkpoints, any model you train in the Train tab or teach here, and any checkpoint you upload"
+INSIDE_PROMPT = N_("Draw a digit to see which strokes drove the answer and what each convolution layer made of it.")
+# TRANSLATORS: Markdown; "batch norm" and "activation" are layer kinds (they may stay English).
+INSIDE_EXPLAINED = N_("**Saliency**: which strokes drove the answer. **Feature maps**: what each convolution layer "
+                      "computed from the drawing, one small picture per filter (bright = strong response, "
+                      "shown after the layer's batch norm and activation, i.e. what the next layer receives).")
+MODEL_INFO = N_("Pretrained checkpoints, any model you train in the Train tab or teach here, and any checkpoint you "
+                "upload")
 
 
 def label_value(prediction: Prediction) -> dict[str, float]:
@@ -68,7 +72,9 @@ def label_value(prediction: Prediction) -> dict[str, float]:
     if not prediction.uncertain:
         return top
     best = str(prediction.label)
-    return {(f"not sure: {k}?" if k == best else k): v for k, v in top.items()}
+    # TRANSLATORS: the answer when the model doubts, shown as the top label; {digit} is its best guess. Short.
+    doubt = _("not sure: {digit}?", digit=best)
+    return {(doubt if k == best else k): v for k, v in top.items()}
 
 
 def _predict(context: AppContext, image: Any, key: str | None, session: SessionModels | None) -> Prediction | None:
@@ -129,19 +135,22 @@ class DrawView:
         self.context.cores.note_prediction()
         prediction = _predict(self.context, drawing.image, key, models)
         if prediction is None:
-            return {self.label: PROMPT, self.bars: probability_bars_html(None), self.seen: model_input_html(None),
-                    self.digit: None, **self.lessons_for(None, None, models), self.stamp: str(drawing.seq),
-                    self.drawing: None}
+            return self.blank(drawing.seq, models)
         digit = prediction.digit_image.numpy()
         main = require_entry(self.context.catalog, models, key)
         return {self.label: label_value(prediction), self.bars: probability_bars_html(prediction.probabilities.numpy()),
                 self.seen: model_input_html(digit), self.digit: digit, **self.lessons_for(prediction, main, models),
                 self.stamp: str(drawing.seq), self.drawing: drawing.png}
 
+    def blank(self, seq: int, models: SessionModels | None) -> dict[Any, Any]:
+        """The answer to a blank canvas (the ``seq``-th drawing): the prompts, empty bars, a black input."""
+        return {self.label: _(PROMPT), self.bars: probability_bars_html(None), self.seen: model_input_html(None),
+                self.digit: None, **self.lessons_for(None, None, models), self.stamp: str(seq), self.drawing: None}
+
     def inside_views(self, digit: np.ndarray | None, key: str | None, models: SessionModels | None) -> dict[Any, Any]:
         """Saliency overlays and feature maps of the model's input (one forward and one backward pass)."""
         if digit is None:
-            return {self.saliency: placeholder_html(INSIDE_PROMPT), self.feature_maps: ""}
+            return {self.saliency: placeholder_html(_(INSIDE_PROMPT)), self.feature_maps: ""}
         entry = find_entry(self.context.catalog, models, key)
         if entry is None:
             return {}
@@ -155,7 +164,18 @@ class DrawView:
         shown = self.answer(drawing, key, models)
         if is_open:
             return {**shown, **self.inside_views(shown[self.digit], key, models)}
-        return {**shown, self.saliency: placeholder_html(INSIDE_PROMPT), self.feature_maps: ""}
+        return {**shown, self.saliency: placeholder_html(_(INSIDE_PROMPT)), self.feature_maps: ""}
+
+    def on_language(self, drawing: Drawing, key: str | None, models: SessionModels | None,
+                    is_open: bool) -> dict[Any, Any]:
+        """Everything a stroke shows, written again in the page's language: when the page loads (what :func:`build`
+        put on it was written once, in English, for every visitor) and when the visitor picks another language
+        (the canvas keeps its drawing, so its answer is read again). A blank canvas, or no model yet, gets the
+        prompts, and takes no cores back from a training run as a visitor's stroke does."""
+        if drawing.image is None or find_entry(self.context.catalog, models, key) is None:
+            return {**self.blank(drawing.seq, models), self.saliency: placeholder_html(_(INSIDE_PROMPT)),
+                    self.feature_maps: ""}
+        return self.on_stroke(drawing, key, models, is_open)
 
     def on_expand(self, digit: np.ndarray | None, key: str | None, models: SessionModels | None) -> dict[Any, Any]:
         """The accordion was opened: the inside views of the last drawing (skipped while it was closed)."""
@@ -166,7 +186,7 @@ class DrawView:
         entry = require_entry(self.context.catalog, models, key)
         digit = sketch_digit(sketch_value)
         if digit is None:
-            return {"label": None, "message": PROMPT}
+            return {"label": None, "message": _(PROMPT)}
         e = explain(entry.model, digit)
         return {"label": e.label, "probabilities": [round(float(p), 5) for p in e.probabilities],
                 "target": e.target, "cam_layer": e.cam_layer,
@@ -177,17 +197,27 @@ class DrawView:
     def api_predict(self, sketch_value: Any, key: str | None, models: SessionModels | None) -> Any:
         """The API's answer: {digit: confidence} for the top three, or the prompt for a blank canvas."""
         prediction = _predict(self.context, composite_of(sketch_value), key, models)
-        return PROMPT if prediction is None else prediction.top(3)
+        return _(PROMPT) if prediction is None else prediction.top(3)
 
 
 @dataclass
 class DrawTab:
     """What :mod:`demo.ui` wires once every model list exists: the teaching panel's part of the tab, and the
-    checkpoint upload under the model list."""
+    checkpoint upload under the model list, and the refresh of its answer in the page's language."""
 
     correction: Correction
     upload: gr.UploadButton
     upload_message: gr.Markdown
+    view: DrawView
+    refresh_inputs: list[Any]  # the pad, the model list, the session, whether the accordion is open
+
+    def refresh_on(self, triggers: Sequence[Any]) -> None:
+        """Write the answer, the lesson, the every-model row and the captions again in the page's language on each
+        of ``triggers`` (the page's load, a change of language): :meth:`DrawView.on_language`. Call it inside the
+        app's ``gr.Blocks``."""
+        gr.on(list(triggers), self.view.on_language, self.refresh_inputs, self.view.stroke_outputs(),
+              show_progress="hidden", trigger_mode="always_last", concurrency_limit=EVENT_CONCURRENCY,
+              concurrency_id="predict", api_visibility="private")
 
 
 def build(context: AppContext, session: gr.State) -> DrawTab:
@@ -202,18 +232,19 @@ def build(context: AppContext, session: gr.State) -> DrawTab:
         with gr.Column(scale=5, min_width=300):
             pad = DrawingPad(elem_id="sketchpad")
         with gr.Column(scale=4, min_width=300):
-            label = gr.Label(value=PROMPT, num_top_classes=3, label="The model reads…", elem_id="prediction")
+            # Written in English here, for every visitor: DrawTab.refresh_on writes it in the page's language.
+            label = gr.Label(value=PROMPT, num_top_classes=3, label=T("The model reads…"), elem_id="prediction")
             stamp = answer_stamp()
             buttons = correction_buttons()
             row = gr.HTML(readings_html(available_entries(catalog, None), None, None), elem_id="readings",
                           padding=False)
-            model = context.pickers.new(follows_new_model=True, elem_id="draw-model", info=MODEL_INFO)
+            model = context.pickers.new(follows_new_model=True, elem_id="draw-model", info=T(MODEL_INFO))
             with gr.Row(equal_height=True):
                 upload = model_files.upload_button("draw-upload-model", size="sm")
                 upload_message = gr.Markdown("", elem_id="draw-upload-status")
             if not catalog.entries:
-                gr.Markdown("**No pretrained model found in `assets/`.** Train one in the Train tab, "
-                            "then pick it here.")
+                gr.Markdown(T("**No pretrained model found in `assets/`.** Train one in the Train tab, "
+                              "then pick it here."))
             pair = [k for k in (catalog.mnist_only_key, catalog.default_key) if k]
             lesson = gr.HTML(lesson_html(None, None, [catalog.entries[k].name for k in pair]) if len(pair) == 2
                              else "", elem_id="lesson", visible=len(pair) == 2)
@@ -221,15 +252,16 @@ def build(context: AppContext, session: gr.State) -> DrawTab:
                 bars = gr.HTML(probability_bars_html(None), elem_id="probabilities", min_width=260)
                 seen = gr.HTML(model_input_html(None), elem_id="model-input", min_width=200)
     teach_slot = gr.Column(elem_id="teach-panel")
-    with gr.Accordion("Inside the network: why this answer?", open=True, elem_id="inside-accordion") as inside:
-        gr.Markdown(INSIDE_EXPLAINED)
+    with gr.Accordion(T("Inside the network: why this answer?"), open=True, elem_id="inside-accordion") as inside:
+        gr.Markdown(T(INSIDE_EXPLAINED))
         saliency = gr.HTML(placeholder_html(INSIDE_PROMPT), elem_id="saliency-view")
         feature_maps = gr.HTML("", elem_id="feature-maps-view", js_on_load=FOLD_ON_PHONES_JS)
     view = DrawView(context, label, stamp, row, lesson, bars, seen, saliency, feature_maps, inside_open=gr.State(True),
                     digit=gr.State(None), drawing=gr.State(None), pair=pair)
     _wire(view, pad, model, session, inside)
     _api_endpoints(view, model, session)
-    return DrawTab(Correction(buttons, view.digit, view.drawing, model, teach_slot), upload, upload_message)
+    return DrawTab(Correction(buttons, view.digit, view.drawing, model, teach_slot), upload, upload_message, view,
+                   [pad, model, session, view.inside_open])
 
 
 def _wire(view: DrawView, pad: DrawingPad, model: gr.Dropdown, session: gr.State, inside: gr.Accordion) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
+from demo.server.language import N_, _, n_
 from demo.views.assets import asset
 from demo.views.pictures import shape_text
 from mnist_core.introspect import DiagramBox
@@ -28,16 +29,28 @@ CSS = asset("diagram.css")
 
 
 def _box(box: DiagramBox) -> str:
-    kind = html.escape(box.kind + (f" {box.detail}" if box.detail else ""))
-    params = f"<span>{box.parameters:,} params</span>" if box.parameters else ""
+    if box.category == "input":  # the one box whose words are not a layer's name and settings (mnist_core's English)
+        # TRANSLATORS: the first box of the model's diagram ("Input", then what it is): the picture the model is given.
+        kind = html.escape(_("Input grey image"))
+    else:
+        kind = html.escape(box.kind + (f" {box.detail}" if box.detail else ""))
+    params = ""
+    if box.parameters:
+        # TRANSLATORS: the number of learnt numbers (parameters) in one layer's box, short.
+        params = "<span>" + html.escape(n_("{count} param", "{count} params", box.parameters)) + "</span>"
     colour = DIAGRAM_COLOURS.get(box.category, DIAGRAM_COLOURS["other"])
     return (f'<div class="diagram-box" style="background: {colour}"><span><b>{html.escape(box.name)}</b></span>'
             f"<span>{kind}</span><span><b>{shape_text(box.output_shape)}</b></span>{params}</div>")
 
 
-def diagram_html(boxes: Sequence[DiagramBox],
-                 caption: str = "The model, step by step: each box is a layer and the shape of what it outputs") -> str:
-    """Every step of ``boxes`` (``mnist_core.introspect.diagram``) as a box, in order, with arrows between."""
+#: Above the boxes, unless the caller gives its own caption.
+CAPTION = N_("The model, step by step: each box is a layer and the shape of what it outputs")
+
+
+def diagram_html(boxes: Sequence[DiagramBox], caption: str | None = None) -> str:
+    """Every step of ``boxes`` (``mnist_core.introspect.diagram``) as a box, in order, with arrows between, under
+    ``caption`` (in the visitor's language already; none: :data:`CAPTION`, translated here)."""
     steps = "".join(f'<div class="diagram-step">{"" if i == 0 else "<span class=diagram-arrow>→</span>"}'
                     f"{_box(box)}</div>" for i, box in enumerate(boxes))
+    caption = _(CAPTION) if caption is None else caption
     return f'<p class="diagram-caption">{html.escape(caption)}</p><div class="diagram-flow">{steps}</div>'

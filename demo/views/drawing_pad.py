@@ -13,6 +13,8 @@ It paints what :mod:`mnist_core.strokes` models (the models are trained on that)
 white ``SKETCHPAD_CANVAS`` square, a round brush ``2 * SKETCHPAD_BRUSH_RADIUS`` wide in one of
 ``SKETCHPAD_COLOURS``. Pointer events cover mouse, pen and finger; ``touch-action: none``
 keeps a phone's page from scrolling while a finger draws. Undo and Clear are part of it.
+Its words are written in English in the template, one for every visitor; the page turns them into its own
+language (:data:`TEXTS`), and the canvas is an image named for screen readers ("Drawing canvas: draw one digit").
 
 ``seq`` counts the strokes: the page marks the answer as stale (``#prediction.stale``) from
 pen-down until the answer for the newest ``seq`` arrives (:data:`ANSWER_STAMP_JS`), so an
@@ -26,6 +28,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import html
+import json
 from dataclasses import dataclass
 from io import BytesIO
 from typing import Any
@@ -34,6 +38,7 @@ import gradio as gr
 from PIL import Image
 
 from demo.server.inputs import DRAWING, refuse
+from demo.server.language import DEFAULT, LANGUAGES, N_, catalog
 from demo.server.log import expected_error
 from demo.views.assets import asset
 from mnist_core.preprocess import ImageInputError, open_image, unreadable_image
@@ -41,22 +46,45 @@ from mnist_core.strokes import SKETCHPAD_BRUSH_RADIUS, SKETCHPAD_CANVAS, SKETCHP
 
 PNG_DATA_URL = "data:image/png;base64,"
 #: What the colour swatches are called (for screen readers and tooltips), in ``SKETCHPAD_COLOURS`` order.
-COLOUR_NAMES = ("Black", "Blue", "Red", "Green")
+COLOUR_NAMES = (N_("Black pen"), N_("Blue pen"), N_("Red pen"), N_("Green pen"))
+#: Every word the pad shows or says, in English (each also written in ``static/drawing_pad.html`` or the swatches):
+#: the page turns them into its own language itself (see :data:`TEXTS`).
+PAD_TEXTS = (N_("Drawing canvas: draw one digit"), N_("Draw one digit, big, in the middle"), N_("Undo"), N_("Clear"),
+             N_("Pen colour"), *COLOUR_NAMES)
 #: Longest data URL accepted. A digit drawn on the canvas is 10-40 KB; a canvas filled with
 #: scribbles in every colour stays under 300 KB. (The event's whole body is capped at 1 MB.)
 MAX_DATA_URL_CHARS = 900_000
 
-#: The colour swatches of the toolbar, one button per pen colour.
+#: The colour swatches of the toolbar, one button per pen colour (``data-label``: the English name the page
+#: translates).
 SWATCHES = "".join(f'<button type="button" class="pad-colour" data-colour="{c}" style="background:{c}" '
-                   f'aria-label="{name} pen" title="{name} pen"></button>'
-                   for c, name in zip(SKETCHPAD_COLOURS, COLOUR_NAMES, strict=True))
+                   f'aria-label="{html.escape(name)}" title="{html.escape(name)}" data-label="{html.escape(name)}">'
+                   "</button>" for c, name in zip(SKETCHPAD_COLOURS, COLOUR_NAMES, strict=True))
+
+
+def pad_translations() -> dict[str, dict[str, str]]:
+    """``{language: {English: translated}}`` for every text of the pad (English where a catalog lacks one).
+
+    The pad's template is one string for every visitor, so its words cannot be translated on the server; the page
+    picks them from this table by ``<html lang>``, and again when the visitor changes language."""
+    def first(text: str | tuple[str, ...]) -> str:
+        return text[0] if isinstance(text, tuple) else text
+
+    return {language: {text: first(catalog(language).get(text, text)) if language != DEFAULT else text
+                       for text in PAD_TEXTS}
+            for language in LANGUAGES}
+
+
+#: :func:`pad_translations` as a JavaScript object literal, built once at import (the catalogs do not change while
+#: the app runs).
+TEXTS = json.dumps(pad_translations(), ensure_ascii=True, sort_keys=True)
 #: The page's canvas, its toolbar and colour swatches. A JS template for ``gr.HTML``: no backticks, no ``${``.
 TEMPLATE = asset("drawing_pad.html", CANVAS=SKETCHPAD_CANVAS, SWATCHES=SWATCHES)
 #: Scoped to the component by Gradio. ``--pad-size`` is set by the app's CSS per screen size.
 CSS_TEMPLATE = asset("drawing_pad.css")
 #: Runs once in the browser when the component is shown (``element``, ``props`` and ``watch`` come from Gradio).
 JS_ON_LOAD = asset("drawing_pad.js", CANVAS=SKETCHPAD_CANVAS, RADIUS=SKETCHPAD_BRUSH_RADIUS,
-                   FIRST_COLOUR=SKETCHPAD_COLOURS[0])
+                   FIRST_COLOUR=SKETCHPAD_COLOURS[0], TEXTS=TEXTS)
 #: Runs in the hidden stamp component the Draw tab's answer comes with: when the answer is for the
 #: newest drawing, the answer is no longer stale.
 ANSWER_STAMP_JS = asset("answer_stamp.js")

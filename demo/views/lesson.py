@@ -16,13 +16,14 @@ from collections.abc import Sequence
 
 import torch
 
+from demo.server.language import N_, _, percent
 from demo.views.assets import asset
 from mnist_core.predict import CONFIDENT
 
-WHY = ("Why they differ: MNIST was written by US Census Bureau staff and US high-school students, who rarely "
+WHY = N_("Why they differ: MNIST was written by US Census Bureau staff and US high-school students, who rarely "
        "give a 1 a long upstroke or a 7 a crossbar. The second model also learnt from Spanish and Swiss writers.")
-AGREE = "Both agree. Now draw a 1 with a long upstroke from the left, as much of Europe writes it."
-PROMPT = "Draw a digit: two models, taught by different writers, read it side by side."
+AGREE = N_("Both agree. Now draw a 1 with a long upstroke from the left, as much of Europe writes it.")
+PROMPT = N_("Draw a digit: two models, taught by different writers, read it side by side.")
 
 
 def _reading(title: str, probabilities: torch.Tensor | None, css: str) -> str:
@@ -31,8 +32,9 @@ def _reading(title: str, probabilities: torch.Tensor | None, css: str) -> str:
     else:
         confidence, digit = (float(v) for v in probabilities.max(0))
         shown = f"{int(digit)}" if confidence >= CONFIDENT else f"{int(digit)}?"
-        answer = (f'<div class="lesson-digit">{shown}</div>'
-                  f'<div class="lesson-conf">{confidence:.0%} sure</div>')
+        # TRANSLATORS: under a digit a model read; {percent} is how sure it is, e.g. "97%". Short.
+        sure = _("{percent} sure", percent=percent(confidence, digits=0))
+        answer = f'<div class="lesson-digit">{shown}</div><div class="lesson-conf">{html.escape(sure)}</div>'
     return f'<div class="lesson-card {css}"><div class="lesson-title">{html.escape(title)}</div>{answer}</div>'
 
 
@@ -52,7 +54,7 @@ def lesson_html(mnist_only: torch.Tensor | None, drawing: torch.Tensor | None, n
     return (f'<div class="lesson {css}"><div class="lesson-row">'
             f'{_reading(mnist_only_name, mnist_only, "lesson-mnist")}'
             f'{_reading(drawing_name, drawing, "lesson-drawing")}</div>'
-            f'<p class="lesson-note">{html.escape(note)}</p></div>')
+            f'<p class="lesson-note">{html.escape(_(note))}</p></div>')
 
 
 CSS = asset("lesson.css")

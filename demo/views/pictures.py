@@ -24,6 +24,7 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image
 
+from demo.server.language import N_, _, n_, percent
 from demo.views.assets import asset
 from mnist_core.predict import CONFIDENT
 from mnist_core.preprocess import to_uint8_array
@@ -181,7 +182,7 @@ def shape_text(shape: Sequence[int]) -> str:
 
 
 def placeholder_html(text: str) -> str:
-    """What a view shows before there is anything to see."""
+    """What a view shows before there is anything to see (``text`` in the visitor's language already)."""
     return f'<div class="inside-empty">{html.escape(text)}</div>'
 
 
@@ -215,26 +216,44 @@ def legend_html(*parts: str) -> str:
     return '<div class="legend">' + "".join(f"<span>{p}</span>" for p in parts) + "</div>"
 
 
-#: What the saliency overlays' heat means (short: in the Confusion tab it sits in a narrow column). Both maps
-#: are scaled to their own strongest pixel, so the brightest spot of each picture is its own maximum.
-SALIENCY_LEGEND = legend_html("no tint: no influence", legend_bar(anchor_stops(_HEAT)), "strongest in this picture")
+# Each legend is written with its picture, in the visitor's language. (The ``*_LEGEND`` constants after them are
+# the English legends, built at import outside any visitor's event: what an English page shows.)
+def saliency_legend() -> str:
+    """What the saliency overlays' heat means (short: in the Confusion tab it sits in a narrow column). Both maps
+    are scaled to their own strongest pixel, so the brightest spot of each picture is its own maximum."""
+    # TRANSLATORS: the two ends of a colour bar under a heat map laid over a digit. Short: a narrow column.
+    return legend_html(_("no tint: no influence"), legend_bar(anchor_stops(_HEAT)), _("strongest in this picture"))
 
-#: What the feature maps' colours mean: :func:`normalize_each` scales every map on its own. Shown above the
-#: grids (several layers make them tall), so it is named: it is not the saliency key just above it.
-FEATURE_MAPS_LEGEND = legend_html(
-    "<b>Feature maps</b>: dark: weak", legend_bar(anchor_stops(_SEQUENTIAL)),
-    "bright yellow: strong response; each map scaled on its own: compare patterns, not brightness")
 
-#: What the filters' colours mean: :func:`filter_grid` scales each filter by its own largest weight.
-FILTERS_LEGEND = legend_html(
-    "blue: negative weight", legend_bar(anchor_stops(_DIVERGING)),
-    "red: positive; white between: about 0 (each filter scaled by its own largest weight)")
+def feature_maps_legend() -> str:
+    """What the feature maps' colours mean: :func:`normalize_each` scales every map on its own. Shown above the
+    grids (several layers make them tall), so it is named: it is not the saliency key just above it."""
+    # TRANSLATORS: the left and right of a colour bar (dark to bright yellow) above the feature maps' pictures.
+    return legend_html(_("<b>Feature maps</b>: dark: weak"), legend_bar(anchor_stops(_SEQUENTIAL)),
+                       _("bright yellow: strong response; each map scaled on its own: compare patterns, not "
+                         "brightness"))
 
-#: What the probe strip's frames and their corner marks mean (a mark too, so colour is not the only sign).
-PROBES_LEGEND = legend_html(legend_swatch(RIGHT_COLOUR), "✓ green: read right",
-                            legend_swatch(UNSURE_COLOUR), f"? amber: right, but not sure (under {CONFIDENT:.0%})",
-                            legend_swatch(WRONG_COLOUR), "✗ red: read wrong",
-                            "under each: what the model reads, how sure")
+
+def filters_legend() -> str:
+    """What the filters' colours mean: :func:`filter_grid` scales each filter by its own largest weight."""
+    # TRANSLATORS: the left and right of a colour bar (blue, white, red) under the first layer's filters.
+    return legend_html(_("blue: negative weight"), legend_bar(anchor_stops(_DIVERGING)),
+                       _("red: positive; white between: about 0 (each filter scaled by its own largest weight)"))
+
+
+def probes_legend() -> str:
+    """What the probe strip's frames and their corner marks mean (a mark too, so colour is not the only sign)."""
+    # TRANSLATORS: {percent} is the confidence under which the app says "not sure", e.g. "50%".
+    unsure = _("? amber: right, but not sure (under {percent})", percent=percent(CONFIDENT, digits=0))
+    return legend_html(legend_swatch(RIGHT_COLOUR), _("✓ green: read right"), legend_swatch(UNSURE_COLOUR), unsure,
+                       legend_swatch(WRONG_COLOUR), _("✗ red: read wrong"),
+                       _("under each: what the model reads, how sure"))
+
+
+SALIENCY_LEGEND = saliency_legend()
+FEATURE_MAPS_LEGEND = feature_maps_legend()
+FILTERS_LEGEND = filters_legend()
+PROBES_LEGEND = probes_legend()
 
 
 #: The saliency overlays' 28x28 pictures are shown this many times larger (280 px).
@@ -244,34 +263,40 @@ SALIENCY_SCALE = 10
 def saliency_html(image: np.ndarray, explanation: Explanation) -> str:
     """The Grad-CAM and input-gradient overlays on the 28x28 input, with what each one means."""
     p = float(explanation.probabilities[explanation.target])
-    cam_from = html.escape(explanation.cam_layer or "no convolution")
+    cam_from = html.escape(explanation.cam_layer or _("no convolution"))
+    # TRANSLATORS: HTML. {digit} the digit explained, {percent} how sure ("97%"), {layer} a layer name ("conv2").
+    gradcam = _("<b>Grad-CAM</b> for “{digit}” ({percent}), from <code>{layer}</code>: where the last convolution "
+                "found evidence for this digit", digit=explanation.target, percent=percent(p, digits=0),
+                layer=cam_from)
     return (
         '<div class="inside-row saliency">'
-        + _figure(overlay(image, explanation.gradcam.numpy()), SALIENCY_SCALE,
-                  f"<b>Grad-CAM</b> for “{explanation.target}” ({p:.0%}), from <code>{cam_from}</code>: "
-                  "where the last convolution found evidence for this digit",
-                  title="Grad-CAM (Selvaraju et al., 2017) on the last convolution layer")
+        + _figure(overlay(image, explanation.gradcam.numpy()), SALIENCY_SCALE, gradcam,
+                  title=_("Grad-CAM (Selvaraju et al., 2017) on the last convolution layer"))
         + _figure(overlay(image, explanation.input_gradient.numpy()), SALIENCY_SCALE,
-                  "<b>Input gradient</b>: the pixels whose change would move this score most")
-        + "</div>" + SALIENCY_LEGEND)
+                  _("<b>Input gradient</b>: the pixels whose change would move this score most"))
+        + "</div>" + saliency_legend())
 
 
 def feature_maps_html(explanation: Explanation) -> str:
     """Every convolution layer's maps as one grid each, captioned with the layer name and shape."""
     if not explanation.feature_maps:
-        return placeholder_html("This model has no convolution layer, so there are no feature maps to show.")
+        return placeholder_html(_("This model has no convolution layer, so there are no feature maps to show."))
     parts = []
     for fm in explanation.feature_maps:
         after = f" → {html.escape(fm.shown_after)}" if fm.shown_after != fm.name else ""
-        caption = (f"<b>{html.escape(fm.name)}</b>{after} · {shape_text(fm.shape)} "
-                   f"({fm.shape[0]} maps of {fm.shape[1]} × {fm.shape[2]})")
+        # TRANSLATORS: after a layer's name and shape ("conv1 · 16 × 28 × 28"): {count} pictures of {height} ×
+        # {width} pixels each.
+        maps = n_("({count} map of {height} × {width})", "({count} maps of {height} × {width})", fm.shape[0],
+                  height=fm.shape[1], width=fm.shape[2])
+        caption = f"<b>{html.escape(fm.name)}</b>{after} · {shape_text(fm.shape)} {maps}"
         parts.append(_figure(feature_grid(fm.maps.numpy()), zoom_for(fm.shape[1]), caption, "inside-img feature-grid",
                              palette=SEQUENTIAL_PALETTE))
-    return FEATURE_MAPS_LEGEND + '<div class="inside-row feature-maps">' + "".join(parts) + "</div>"
+    return feature_maps_legend() + '<div class="inside-row feature-maps">' + "".join(parts) + "</div>"
 
 
 #: What the Draw tab says above the picture of the model's input.
-MODEL_INPUT_CAPTION = "What the model sees (28\u00a0×\u00a028)"  # non-breaking: "(28 ×" never ends a line
+# TRANSLATORS: keep the non-breaking spaces around "×": "(28 ×" should never end a line.
+MODEL_INPUT_CAPTION = N_("What the model sees (28\u00a0×\u00a028)")
 
 
 def model_input_html(digit: np.ndarray | None) -> str:
@@ -283,11 +308,15 @@ def model_input_html(digit: np.ndarray | None) -> str:
     the same moment then wrote and served the same file at once, and 3-6% of those pictures came back empty.
     """
     if digit is None:
-        picture = '<div class="model-input-blank" role="img" aria-label="nothing drawn yet"></div>'
+        # TRANSLATORS: what a screen reader says for the empty picture of the model's input.
+        nothing = html.escape(_("nothing drawn yet"))
+        picture = f'<div class="model-input-blank" role="img" aria-label="{nothing}"></div>'
     else:
         pixels = to_uint8_array(np.asarray(digit, np.float32))
-        picture = img_tag(pixels, 10, alt="the drawing as the model sees it: 28 × 28 grey pixels")
-    return f'<figure class="model-input"><figcaption>{MODEL_INPUT_CAPTION}</figcaption>{picture}</figure>'
+        # TRANSLATORS: the alt text of the picture of the model's input.
+        picture = img_tag(pixels, 10, alt=_("the drawing as the model sees it: 28 × 28 grey pixels"))
+    caption = html.escape(_(MODEL_INPUT_CAPTION))
+    return f'<figure class="model-input"><figcaption>{caption}</figcaption>{picture}</figure>'
 
 
 def probe_strip_html(images: np.ndarray, labels: Sequence[int], probabilities: np.ndarray | None) -> str:
@@ -303,25 +332,31 @@ def probe_strip_html(images: np.ndarray, labels: Sequence[int], probabilities: n
         else:
             guess = int(probabilities[i].argmax())
             confidence = float(probabilities[i, guess])
-            caption = f"{guess} · {confidence:.0%}"
+            caption = f"{guess} · {percent(confidence, digits=0)}"
             cls, sign = (("probe-wrong", "✗") if guess != int(true) else ("probe-right", "✓") if confidence >= CONFIDENT
                          else ("probe-unsure", "?"))
             # A mark on the frame's corner as well as its colour (not in the caption, which would widen the strip).
             mark = f'<span class="probe-mark">{sign}</span>'
         picture = png_uri(zoom_pixels(img, 3))  # 84 x 84, drawn in a 72-px box (CSS below): scaled down, never up
+        # TRANSLATORS: the alt text of a test image; {digit} is what it shows.
+        alt = html.escape(_("test digit {digit}", digit=int(true)))
         cells.append(f'<figure class="probe {cls}">{mark}<img class="inside-img" src="{picture}" '
-                     f'alt="test digit {int(true)}"><figcaption>{caption}</figcaption></figure>')
-    return '<div class="probe-strip">' + "".join(cells) + "</div>" + PROBES_LEGEND
+                     f'alt="{alt}"><figcaption>{caption}</figcaption></figure>')
+    return '<div class="probe-strip">' + "".join(cells) + "</div>" + probes_legend()
 
 
 def filters_html(filters: np.ndarray | None, layer: str, when: str) -> str:
-    """The first convolution's (N, kh, kw) filters as small pictures, with when they were taken ("after epoch 2")."""
+    """The first convolution's (N, kh, kw) filters as small pictures, with when they were taken ("after epoch 2",
+    in the visitor's language already)."""
     if filters is None:
-        return placeholder_html("This model has no convolution layer.")
-    caption = (f"<b>{html.escape(layer)}</b>: {len(filters)} filters of {filters.shape[1]} × {filters.shape[2]}, "
-               f"{when}")
+        return placeholder_html(_("This model has no convolution layer."))
+    # TRANSLATORS: HTML. {layer} a layer's name ("conv1"), {count} filters of {height} × {width} weights each,
+    # {when} when they were taken ("after epoch 2").
+    caption = n_("<b>{layer}</b>: {count} filter of {height} × {width}, {when}",
+                 "<b>{layer}</b>: {count} filters of {height} × {width}, {when}", len(filters),
+                 layer=html.escape(layer), height=filters.shape[1], width=filters.shape[2], when=when)
     grid = _figure(filter_grid(filters), zoom_for(filters.shape[1], 36), caption, "inside-img filter-grid")
-    return f'<div class="inside-row filters">{grid}</div>' + FILTERS_LEGEND
+    return f'<div class="inside-row filters">{grid}</div>' + filters_legend()
 
 
 #: Styles for the blocks above (added to the app's CSS).

@@ -16,13 +16,14 @@ from collections.abc import Mapping, Sequence
 
 import torch
 
+from demo.server.language import N_, _, number, percent
 from demo.server.models_state import ModelCatalog, ModelEntry, SessionModels, find_entry, model_choices
 from demo.views.assets import asset
 from mnist_core.models import count_parameters
 from mnist_core.predict import CONFIDENT
 
-IDLE = "Every model available will read your drawing too."
-HEADING = "Every model:"
+IDLE = N_("Every model available will read your drawing too.")
+HEADING = N_("Every model:")
 
 
 def available_entries(catalog: ModelCatalog, session: SessionModels | None) -> list[ModelEntry]:
@@ -38,7 +39,13 @@ def short_name(entry: ModelEntry) -> str:
 
 def _parameters(model: torch.nn.Module) -> str:
     count = count_parameters(model)
-    return f"{count / 1e6:.1f}M" if count >= 1e6 else f"{count / 1e3:.0f}k" if count >= 1e3 else str(count)
+    if count >= 1e6:
+        # TRANSLATORS: a number of parameters in millions, short ("1.2M").
+        return _("{number}M", number=number(count / 1e6, digits=1))
+    if count >= 1e3:
+        # TRANSLATORS: a number of parameters in thousands, short ("45k").
+        return _("{number}k", number=number(count / 1e3, digits=0))
+    return str(count)
 
 
 def _chip(entry: ModelEntry, probabilities: torch.Tensor, main_digit: int | None, is_main: bool) -> str:
@@ -47,11 +54,19 @@ def _chip(entry: ModelEntry, probabilities: torch.Tensor, main_digit: int | None
     differs = main_digit is not None and digit != main_digit
     css = "reading-chip" + (" reading-main" if is_main else "") + (" reading-differ" if differs else "")
     shown = f"{digit}" if confidence >= CONFIDENT else f"{digit}?"
-    title = f"{entry.label} · {_parameters(entry.model)} parameters" + (" · the chosen model" if is_main else "")
+    size = _parameters(entry.model)
+    # TRANSLATORS: a model chip's tooltip: {model} is the model's name and test accuracy, {parameters} "1.2M".
+    title = _("{model} · {parameters} parameters", model=entry.label, parameters=size)
+    if is_main:
+        # TRANSLATORS: the chosen model's chip's tooltip: {model} its name and test accuracy, {parameters} "1.2M".
+        title = _("{model} · {parameters} parameters · the chosen model", model=entry.label, parameters=size)
     mark = "▸ " if is_main else ""
-    tag = ' <span class="reading-tag">differs</span>' if differs else ""
+    tag = ""
+    if differs:
+        # TRANSLATORS: on a model's chip whose digit is not the chosen model's. One short word.
+        tag = ' <span class="reading-tag">' + html.escape(_("differs")) + "</span>"
     return (f'<span class="{css}" title="{html.escape(title)}">{mark}{html.escape(short_name(entry))} · '
-            f'<b class="reading-digit">{shown}</b> · {confidence:.0%}{tag}</span>')
+            f'<b class="reading-digit">{shown}</b> · {percent(confidence, digits=0)}{tag}</span>')
 
 
 def readings_html(entries: Sequence[ModelEntry], probabilities: Mapping[str, torch.Tensor] | None,
@@ -62,12 +77,12 @@ def readings_html(entries: Sequence[ModelEntry], probabilities: Mapping[str, tor
     if len(entries) < 2:
         return ""
     if probabilities is None:
-        return f'<div class="readings readings-idle">{html.escape(IDLE)}</div>'
+        return f'<div class="readings readings-idle">{html.escape(_(IDLE))}</div>'
     main = probabilities.get(main_key) if main_key is not None else None
     main_digit = int(main.argmax()) if main is not None else None
     chips = "".join(_chip(e, probabilities[e.key], main_digit, e.key == main_key)
                     for e in entries if e.key in probabilities)
-    return f'<div class="readings"><span class="readings-heading">{HEADING}</span>{chips}</div>'
+    return f'<div class="readings"><span class="readings-heading">{html.escape(_(HEADING))}</span>{chips}</div>'
 
 
 CSS = asset("readings.css")

@@ -7,8 +7,10 @@ missing, how to fix it (the exception's own message says), and that the Draw tab
 
 from __future__ import annotations
 
+from demo.server.language import _
+
 
 def mnist_unavailable_markdown(exc: BaseException | str) -> str:
     """Markdown for a tab that needs MNIST: "MNIST is not available", why, and what still works."""
-    return (f"**MNIST is not available:** {exc}\n\n"
-            "The Draw tab still works: it needs no data set.")
+    # TRANSLATORS: Markdown. {reason} says what is missing and how to fix it (stays English: a server message).
+    return _("**MNIST is not available:** {reason}\n\nThe Draw tab still works: it needs no data set.", reason=exc)

@@ -9,6 +9,26 @@ let current = null;      // the stroke being drawn, with the pointer that draws 
 let colour = '__FIRST_COLOUR__';
 let seq = 0;
 
+// The pad's words in the page's language. Its template is one fixed string for every visitor, so the server
+// cannot translate it: each element keeps its English text in data-text (its text) or data-label (its
+// aria-label, and its title if it has one), and TEXTS ({language: {English: translated}}, from the catalogs)
+// gives the words. Gradio sets <html lang> to the page's language and changes it when the visitor picks
+// another, without a reload: the observer turns the pad's words then too.
+const TEXTS = __TEXTS__;
+const say = (english) => (TEXTS[(document.documentElement.lang || 'en').split('-')[0].toLowerCase()] || {})[english]
+  || english;
+const speak = () => {
+  if (!element.isConnected) { language.disconnect(); return; }  // the pad was taken off the page
+  element.querySelectorAll('[data-text]').forEach((e) => { e.textContent = say(e.dataset.text); });
+  element.querySelectorAll('[data-label]').forEach((e) => {
+    e.setAttribute('aria-label', say(e.dataset.label));
+    if (e.hasAttribute('title')) e.title = say(e.dataset.label);
+  });
+};
+const language = new MutationObserver(speak);
+language.observe(document.documentElement, {attributes: true, attributeFilter: ['lang']});
+speak();
+
 const swatches = Array.from(element.querySelectorAll('.pad-colour'));
 const choose = (c) => { colour = c; swatches.forEach((s) => s.classList.toggle('chosen', s.dataset.colour === c)); };
 swatches.forEach((s) => s.addEventListener('click', () => choose(s.dataset.colour)));
