@@ -62,13 +62,14 @@ THEME = gr.themes.Soft(primary_hue="blue", text_size="lg").set(
     body_text_color_subdued="*neutral_600", body_text_color_subdued_dark="*neutral_300")
 
 
-def _header(demo: gr.Blocks, context: AppContext) -> None:
-    """The title, and beside it the language picker and where a teacher finds how students join."""
+def _header(demo: gr.Blocks, context: AppContext) -> gr.Dropdown:
+    """The title, and beside it the language picker (returned) and where a teacher finds how students join."""
     with gr.Row(elem_id="app-header"):
         gr.Markdown(T("# MNIST live: watch a neural network learn to read digits\nDraw a digit for the model to "
                       "read, train your own model live, and look inside its mistakes."), elem_id="app-title")
-        language_picker.build(demo, context.languages)
+        language = language_picker.build(demo, context.languages)
         join.build(demo)
+    return language
 
 
 def _tabs(context: AppContext, session: gr.State) -> tuple[draw_tab.DrawTab, gr.Column]:
@@ -108,7 +109,7 @@ def build_demo(data_dir: str | os.PathLike[str] | None = None, assets_dir: str |
     with CheckedBlocks(title=TITLE) as demo:
         demo.languages = context.languages  # each event is served in its page's language
         session = gr.State(SessionModels(), delete_callback=context.sessions.forget)
-        _header(demo, context)
+        language = _header(demo, context)
         picker_text.picker_text()  # every dropdown shows its whole choice
         draw, train_slot = _tabs(context, session)
         # Wired last, once every tab has made its model list (``context.pickers``): an uploaded checkpoint, a taught
@@ -124,6 +125,11 @@ def build_demo(data_dir: str | os.PathLike[str] | None = None, assets_dir: str |
             context.languages.forget(session_id_of(request))
 
         demo.unload(end_visit)
+        # Written again in the page's language once it is known, and at every switch: the model lists' accuracies
+        # and the Draw tab's answer, lesson and captions (built once for every visitor, in English).
+        language.change(context.pickers.relabelled, session, context.pickers.pickers, api_visibility="private",
+                        show_progress="hidden")
+        draw.refresh_on([language.change])
         if context.catalog.errors:
             gr.Markdown(T("Some checkpoints in `assets/` could not be used:"))
             gr.Markdown("\n".join(f"- {e}" for e in context.catalog.errors))  # file names and reasons: as logged

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from io import BytesIO
 from typing import Any
 
 import gradio as gr
@@ -43,7 +44,7 @@ from demo.views.lesson import lesson_html
 from demo.views.pictures import feature_maps_html, model_input_html, placeholder_html, saliency_html
 from demo.views.readings import available_entries, readings_html
 from mnist_core.predict import Prediction, predict_drawing, probabilities_by_model
-from mnist_core.preprocess import ImageInputError
+from mnist_core.preprocess import ImageInputError, load_image_file
 from mnist_core.saliency import explain
 
 PROMPT = N_("Draw a digit")
@@ -60,6 +61,8 @@ INSIDE_PROMPT = N_("Draw a digit to see which strokes drove the answer and what 
 INSIDE_EXPLAINED = N_("**Saliency**: which strokes drove the answer. **Feature maps**: what each convolution layer "
                       "computed from the drawing, one small picture per filter (bright = strong response, "
                       "shown after the layer's batch norm and activation, i.e. what the next layer receives).")
+# TRANSLATORS: a button under the drawing pad, for students who cannot draw with a mouse or a finger.
+PICTURE_LABEL = N_("📷 Or give a picture of a digit")
 MODEL_INFO = N_("Pretrained checkpoints, any model you train in the Train tab or teach here, and any checkpoint you "
                 "upload")
 
@@ -177,6 +180,22 @@ class DrawView:
                     self.feature_maps: ""}
         return self.on_stroke(drawing, key, models, is_open)
 
+    def on_picture(self, path: str | None, drawing: Drawing, key: str | None, models: SessionModels | None,
+                   is_open: bool) -> dict[Any, Any]:
+        """A picture of a digit (a photo, a scan, a drawing made elsewhere), read as a drawing is: the way to give
+        the model a digit without drawing (a keyboard, a screen reader, a hand that cannot draw). It answers for the
+        pad's current drawing number, so the page takes it as the newest answer; the picture is kept as a PNG, as a
+        drawing is, should the visitor say it was read wrong."""
+        if not path:
+            return {}
+        try:
+            image = load_image_file(path, name=_("the picture"))
+        except ImageInputError as exc:
+            raise expected_error(str(exc)) from None
+        buffer = BytesIO()
+        image.convert("RGBA").save(buffer, format="PNG")
+        return self.on_stroke(Drawing(drawing.seq, image.convert("RGBA"), buffer.getvalue()), key, models, is_open)
+
     def on_expand(self, digit: np.ndarray | None, key: str | None, models: SessionModels | None) -> dict[Any, Any]:
         """The accordion was opened: the inside views of the last drawing (skipped while it was closed)."""
         return {self.inside_open: True, **self.inside_views(digit, key, models)}
@@ -231,6 +250,8 @@ def build(context: AppContext, session: gr.State) -> DrawTab:
     with gr.Row(equal_height=False, elem_id="draw-row"):
         with gr.Column(scale=5, min_width=300):
             pad = DrawingPad(elem_id="sketchpad")
+            picture = gr.UploadButton(T(PICTURE_LABEL), file_types=["image"], file_count="single", type="filepath",
+                                      size="sm", variant="secondary", elem_id="draw-picture")
         with gr.Column(scale=4, min_width=300):
             # Written in English here, for every visitor: DrawTab.refresh_on writes it in the page's language.
             label = gr.Label(value=PROMPT, num_top_classes=3, label=T("The model reads…"), elem_id="prediction")
@@ -259,6 +280,9 @@ def build(context: AppContext, session: gr.State) -> DrawTab:
     view = DrawView(context, label, stamp, row, lesson, bars, seen, saliency, feature_maps, inside_open=gr.State(True),
                     digit=gr.State(None), drawing=gr.State(None), pair=pair)
     _wire(view, pad, model, session, inside)
+    picture.upload(view.on_picture, [picture, pad, model, session, view.inside_open], view.stroke_outputs(),
+                   show_progress="hidden", trigger_mode="always_last", concurrency_limit=EVENT_CONCURRENCY,
+                   concurrency_id="predict", api_visibility="private")
     _api_endpoints(view, model, session)
     return DrawTab(Correction(buttons, view.digit, view.drawing, model, teach_slot), upload, upload_message, view,
                    [pad, model, session, view.inside_open])

@@ -42,7 +42,11 @@ async (language) => {{
 
 
 def build(demo: gr.Blocks, choices: LanguageChoices) -> gr.Dropdown:
-    """The picker, and its two events: the page's language told to the server on load, and a visitor's pick."""
+    """The picker, and its two events: the page's language told to the server on load, and a visitor's pick.
+
+    What the server wrote before it knew the page's language (built for every visitor, in English) is written
+    again on the picker's ``change``: it fires once the page's language is known and other than English, and at
+    every switch (``demo/ui.py`` wires each view's refresh to it)."""
     picker = gr.Dropdown(choices=[(NATIVE_NAMES[code], code) for code in LANGUAGES], value=LANGUAGES[0],
                          label=T("Language"), elem_id="language-picker", scale=0, min_width=150,
                          interactive=True, filterable=False)

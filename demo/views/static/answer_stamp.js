@@ -3,5 +3,23 @@ watch('value', () => {
   if (pad && String(props.value) === pad.dataset.seq) {
     document.querySelector('#prediction')?.classList.remove('stale');
     pad.dataset.answered = String(props.value);
+    // Tell a screen reader the answer, once per drawing and only once it is final (this is the newest drawing's
+    // answer; the ones a quicker stroke overtook never get here). One polite live region for the page, out of
+    // sight; its words are the page's own: the answer's heading and the top digit, as the page shows them.
+    requestAnimationFrame(() => {
+      let region = document.getElementById('answer-announcer');
+      if (!region) {
+        region = document.createElement('div');
+        region.id = 'answer-announcer';
+        region.setAttribute('role', 'status');
+        region.setAttribute('aria-live', 'polite');
+        region.style.cssText = 'position:absolute;width:1px;height:1px;margin:-1px;overflow:hidden;' +
+          'clip:rect(0 0 0 0);white-space:nowrap;border:0;';
+        document.body.appendChild(region);
+      }
+      const heading = document.querySelector('#prediction [data-testid=block-label]')?.innerText.trim() || '';
+      const answer = document.querySelector('#prediction .output-class')?.innerText.trim() || '';
+      region.textContent = `${heading} ${answer}`.trim();
+    });
   }
 });
