@@ -22,6 +22,7 @@ from mnist_core.augment import AUGMENTATIONS
 from mnist_core.data import TRAIN_SIZE
 from mnist_core.handwriting import SOURCES as HANDWRITING_SOURCES
 from mnist_core.models import get_model_spec
+from mnist_core.text import N_
 
 OPTIMIZERS = ("adadelta", "adam", "adamw", "sgd")
 #: The source name of a visitor's own examples in a teaching recipe's batches (mnist_core.teach): not a
@@ -37,7 +38,16 @@ MAX_HOLDOUT = 20_000
 
 
 class InvalidRecipeError(ValueError):
-    """A recipe name or hyper-parameter that cannot be used; the message says which and why."""
+    """A recipe name or hyper-parameter that cannot be used; the message says which and why.
+
+    Also kept unfilled, as ``template`` and its ``values``: the refusals a visitor can meet in the app's Train form
+    (its recipe, epochs, batch size, learning rate, seed) are marked ``N_`` so the app says them in the visitor's
+    language (``_(error.template, **error.values)``); the others come only from code or the CLI, in English.
+    """
+
+    def __init__(self, template: str, **values: Any) -> None:
+        self.template, self.values = template, values
+        super().__init__(template.format(**values) if values else template)
 
 
 @dataclass(frozen=True)
@@ -73,7 +83,7 @@ class Recipe:
         known = {f.name for f in dataclasses.fields(self)}
         unknown = set(overrides) - known
         if unknown:
-            raise InvalidRecipeError(f"unknown recipe setting(s): {', '.join(sorted(unknown))}")
+            raise InvalidRecipeError("unknown recipe setting(s): {names}", names=", ".join(sorted(unknown)))
         changes = {k: v for k, v in overrides.items() if v is not None}
         return dataclasses.replace(self, **changes).validated()
 
@@ -81,38 +91,45 @@ class Recipe:
         """Return self if every setting is usable, else raise :class:`InvalidRecipeError` naming it."""
         get_model_spec(self.model)
         if not isinstance(self.epochs, int) or not 1 <= self.epochs <= MAX_EPOCHS:
-            raise InvalidRecipeError(f"epochs must be a whole number from 1 to {MAX_EPOCHS}, got {self.epochs}")
+            raise InvalidRecipeError(N_("epochs must be a whole number from 1 to {maximum}, got {value}"),
+                                     maximum=MAX_EPOCHS, value=self.epochs)
         if not isinstance(self.batch_size, int) or not 1 <= self.batch_size <= MAX_BATCH_SIZE:
             raise InvalidRecipeError(
-                f"batch size must be a whole number from 1 to {MAX_BATCH_SIZE} (the training set size), "
-                f"got {self.batch_size}")
+                N_("batch size must be a whole number from 1 to {maximum} (the training set size), got {value}"),
+                maximum=MAX_BATCH_SIZE, value=self.batch_size)
         if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and 0 < self.lr <= 100):
-            raise InvalidRecipeError(f"learning rate must be a finite number above 0 (and at most 100), got {self.lr}")
+            raise InvalidRecipeError(N_("learning rate must be a finite number above 0 (and at most 100), got {value}"),
+                                     value=self.lr)
         if self.optimizer not in OPTIMIZERS:
-            raise InvalidRecipeError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
+            raise InvalidRecipeError("optimizer must be one of {names}, got {value}", names=", ".join(OPTIMIZERS),
+                                     value=repr(self.optimizer))
         if self.scheduler not in SCHEDULERS:
-            raise InvalidRecipeError(f"scheduler must be one of {', '.join(SCHEDULERS)}, got {self.scheduler!r}")
+            raise InvalidRecipeError("scheduler must be one of {names}, got {value}", names=", ".join(SCHEDULERS),
+                                     value=repr(self.scheduler))
         if not 0 < self.warmup_fraction < 1:
-            raise InvalidRecipeError(f"warm-up fraction must be between 0 and 1, got {self.warmup_fraction}")
+            raise InvalidRecipeError("warm-up fraction must be between 0 and 1, got {value}",
+                                     value=self.warmup_fraction)
         if not 0 <= self.label_smoothing < 1:
-            raise InvalidRecipeError(f"label smoothing must be in [0, 1), got {self.label_smoothing}")
+            raise InvalidRecipeError("label smoothing must be in [0, 1), got {value}", value=self.label_smoothing)
         if not 1 <= self.test_batch_size <= MAX_TEST_BATCH_SIZE:
-            raise InvalidRecipeError(
-                f"test batch size must be from 1 to {MAX_TEST_BATCH_SIZE}, got {self.test_batch_size}")
+            raise InvalidRecipeError("test batch size must be from 1 to {maximum}, got {value}",
+                                     maximum=MAX_TEST_BATCH_SIZE, value=self.test_batch_size)
         if self.augment not in AUGMENTATIONS:
-            raise InvalidRecipeError(f"augment must be one of {', '.join(AUGMENTATIONS)}, got {self.augment!r}")
+            raise InvalidRecipeError("augment must be one of {names}, got {value}", names=", ".join(AUGMENTATIONS),
+                                     value=repr(self.augment))
         if not isinstance(self.holdout, int) or not 0 <= self.holdout <= MAX_HOLDOUT:
-            raise InvalidRecipeError(f"holdout must be a whole number from 0 to {MAX_HOLDOUT}, got {self.holdout}")
+            raise InvalidRecipeError("holdout must be a whole number from 0 to {maximum}, got {value}",
+                                     maximum=MAX_HOLDOUT, value=self.holdout)
         shares = dict(self.handwriting)
         unknown = [name for name in shares if name not in BATCH_SOURCES]
         if unknown or len(shares) != len(self.handwriting):
-            raise InvalidRecipeError(f"handwriting sources must be distinct names from "
-                                     f"{', '.join(BATCH_SOURCES)}, got {', '.join(map(str, shares))}")
+            raise InvalidRecipeError("handwriting sources must be distinct names from {names}, got {value}",
+                                     names=", ".join(BATCH_SOURCES), value=", ".join(map(str, shares)))
         if not all(0 < share < 1 for share in shares.values()) or sum(shares.values()) >= 0.9:
             raise InvalidRecipeError("each handwriting share must be between 0 and 1, and MNIST must keep at "
-                                     f"least a tenth of every batch; got {self.handwriting}")
+                                     "least a tenth of every batch; got {value}", value=self.handwriting)
         if not 0 <= self.seed < 2**63:
-            raise InvalidRecipeError(f"seed must be a non-negative integer, got {self.seed}")
+            raise InvalidRecipeError(N_("seed must be a non-negative integer, got {value}"), value=self.seed)
         return self
 
     def as_dict(self) -> dict[str, Any]:
@@ -125,37 +142,37 @@ RECIPES: dict[str, Recipe] = {
     for r in (
         Recipe(
             name="seed000", model="pytorch-example",
-            description="The network from PyTorch's own MNIST example, trained slowly and steadily: 14 passes "
+            description=N_("The network from PyTorch's own MNIST example, trained slowly and steadily: 14 passes "
                         "over the 60,000 training digits. Settings, as pytorch/examples has them: Adadelta lr 1.0, "
-                        "StepLR(1, 0.7), batch 64, 14 epochs",
+                        "StepLR(1, 0.7), batch 64, 14 epochs"),
             epochs=14, batch_size=64, lr=1.0, optimizer="adadelta", scheduler="step", gamma=0.7,
             test_batch_size=1000, seed=1,
         ),
         Recipe(
             name="seed004", model="tiny-vgg",
-            description="A small network built like the famous VGG, three passes over the 60,000 training "
-                        "digits. Settings: cross-entropy, Adam lr 1e-3, batch 32, 3 epochs",
+            description=N_("A small network built like the famous VGG, three passes over the 60,000 training "
+                        "digits. Settings: cross-entropy, Adam lr 1e-3, batch 32, 3 epochs"),
             epochs=3, batch_size=32, lr=1e-3, optimizer="adam", scheduler="none", seed=1,
             channels_last=True,  # measured 3.80 -> 3.34 ms per step (pytorch-example is slower with it)
         ),
         Recipe(
             name="fast", model="fast-cnn",
-            description="The quickest way to a model that reads 99 digits in 100 right: one pass over the "
+            description=N_("The quickest way to a model that reads 99 digits in 100 right: one pass over the "
                         "60,000 training digits, short enough to watch in class on a laptop. Settings: one epoch, "
-                        "SGD with a one-cycle schedule, label smoothing, channels-last",
+                        "SGD with a one-cycle schedule, label smoothing, channels-last"),
             epochs=1, batch_size=96, lr=0.1, optimizer="sgd", momentum=0.9, weight_decay=5e-4,
             scheduler="onecycle", warmup_fraction=0.25, label_smoothing=0.1, test_batch_size=1000, seed=1,
             channels_last=True,
         ),
         Recipe(
             name="drawing", model="drawing-cnn",
-            description="How the app's own drawing model was made: it learns from American and European "
+            description=N_("How the app's own drawing model was made: it learns from American and European "
                         "handwriting, from digits bent and stretched the way drawings are, and to say 'not sure' "
                         "of scribbles. Settings: MNIST plus European handwriting (15% of each batch from "
                         "UJI pen strokes, 15% from the numbers scans, training writers only), some 1s "
                         "written the European way, drawing-like distortions (scale, rotation, shear, shift, "
                         "elastic, stroke width) and non-digits taught as 'not sure'; SGD one-cycle, 16 epochs; "
-                        "calibrated on 5,000 held-out MNIST images and the sources' validation writers",
+                        "calibrated on 5,000 held-out MNIST images and the sources' validation writers"),
             epochs=16, batch_size=128, lr=0.2, optimizer="sgd", momentum=0.9, weight_decay=5e-4,
             scheduler="onecycle", warmup_fraction=0.2, label_smoothing=0.0, test_batch_size=2000, seed=1,
             channels_last=True, augment="drawing+european+junk", holdout=5000,
@@ -170,7 +187,8 @@ def get_recipe(name: str, **overrides: Any) -> Recipe:
     try:
         recipe = RECIPES[name]
     except KeyError:
-        raise InvalidRecipeError(f"unknown recipe {name!r}; choose one of: {', '.join(RECIPES)}") from None
+        raise InvalidRecipeError(N_("unknown recipe {name}; choose one of: {names}"), name=repr(name),
+                                 names=", ".join(RECIPES)) from None
     return recipe.with_overrides(**overrides)
 
 

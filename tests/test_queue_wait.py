@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from demo.server.language import speaking
 from demo.server.queue_wait import (
     DEFAULT_FLOPS_PER_S,
     EVAL_SPEEDUP,
@@ -15,6 +16,7 @@ from demo.server.queue_wait import (
     estimate,
     images_per_sec,
     seconds_left,
+    wait_message,
     wait_seconds,
 )
 from demo.server.sessions import Sessions
@@ -40,11 +42,20 @@ def test_wait_is_the_first_slot_free_after_the_runs_ahead(running, queued, slots
 
 
 @pytest.mark.parametrize("seconds,said", [
-    (0.4, "about 5 s"), (42, "about 40 s"), (56, "about 55 s"), (58, "about 1 min"), (100, "about 1 min 40 s"),
-    (134, "about 2 min 10 s"), (599, "about 10 min"), (720, "about 12 min"), (3725, "about 62 min"),
+    (0.4, "5 sec"), (42, "40 sec"), (56, "55 sec"), (58, "1 min"), (100, "2 min"),
+    (134, "2 min"), (599, "10 min"), (720, "12 min"), (3725, "62 min"),
 ])
 def test_a_wait_is_said_the_way_people_say_it(seconds: float, said: str) -> None:
+    """Rounded to what matters (5 s, else whole minutes), in the language's short words (Babel's)."""
     assert about(seconds) == said
+
+
+def test_a_wait_is_said_in_the_visitors_language() -> None:
+    with speaking("de"):
+        assert about(100) == "2 Min." and about(42) == "40 Sek."
+    with speaking("tr"):
+        assert about(720) == "12 dk."
+        assert wait_message(3, 720).startswith("### 3 ") and "12 dk." in wait_message(3, 720)
 
 
 def test_a_run_under_way_counts_what_it_has_left_at_its_own_speed() -> None:
@@ -91,7 +102,7 @@ def test_estimate_counts_the_runs_under_way_and_the_queue() -> None:
     running = RunProgress(FAST, data, total_steps=100, steps_done=40, images_per_sec=96)  # 60 s left
     measured = {("fast-cnn", "none"): 9600 / 38}  # a whole queued run: 38 s of images + the overhead: 40 s
     said = estimate([running], [FAST], 1, measured, data, FLOPS)
-    assert said is not None and said.startswith("### 2 runs ahead of yours: about 1 min 40 s\n")
+    assert said is not None and said.startswith("### 2 runs ahead of yours: about 2 min\n")
     assert estimate([running], [], 1, measured, data, FLOPS).startswith("### 1 run ahead of yours: about 1 min\n")
     assert estimate([running], [], 2, measured, data, FLOPS) is None  # a slot is free: no wait to show
     assert estimate([], [], 1, measured, data, FLOPS) is None

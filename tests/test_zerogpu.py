@@ -25,6 +25,7 @@ import pytest
 
 import demo.server.zerogpu as zerogpu
 import demo.tabs.train_run as train_run
+from demo.server.language import speaking
 from demo.tabs.train_run import OnCpuInstead, Progress, RunStop, Trained, train_on_device
 from mnist_core.data import MNISTData
 from mnist_core.recipes import RECIPES, get_recipe
@@ -298,7 +299,8 @@ def test_a_refused_run_trains_on_the_cpu_to_the_end_and_says_so(zerogpu_answers,
 
     said, progress, trained = items[0], items[1:-1], items[-1]
     assert isinstance(said, OnCpuInstead)
-    assert re.fullmatch(r"GPU time for today is used up: training on the CPU, about \d+ s", said.line), said.line
+    line = r"GPU time for today is used up: training on the CPU, about \d+ (sec|min)"
+    assert re.fullmatch(line, said.line), said.line
     assert said.reason == "GPU time for today is used up"
     assert all(isinstance(p, Progress) for p in progress)
     assert progress[0].event.device == "cpu"
@@ -337,9 +339,13 @@ def test_an_error_of_the_run_itself_is_not_hidden_by_the_cpu(mnist: MNISTData, t
 
 def test_the_status_line_estimates_the_cpu_time_from_the_recipe() -> None:
     refused = zerogpu.Refusal("GPU time for today is used up", "ZeroGPU quota exceeded", "…")
-    assert refused.line(41.6) == "GPU time for today is used up: training on the CPU, about 42 s"
+    assert refused.line(41.6) == "GPU time for today is used up: training on the CPU, about 42 sec"
     assert zerogpu.Refusal("no GPU is free right now", "", "").line(1500).startswith("No GPU is free right now:")
     assert refused.line(1500).endswith("about 25 min")
+    with speaking("de"):  # the time in the visitor's language, whatever the catalog has translated so far
+        assert refused.line(1500).endswith(" 25 Min.")
+    with speaking("tr"):
+        assert zerogpu.capitalised("iki") == "İki" and zerogpu.capitalised("ışık") == "Işık"
 
 
 # --- through the app -------------------------------------------------------------------------------------
@@ -385,7 +391,7 @@ def test_the_app_trains_a_refused_run_on_the_cpu_and_keeps_its_model(app_server,
     assert len(asked) == 1  # the decorated call asked ZeroGPU, and was refused
     statuses = [str(out[1]) for out in job.outputs() if out and out[1]]
     said = [s for s in statuses if "training on the CPU" in s]
-    line = r"\*\*GPU time for today is used up: training on the CPU, about \d+ s\.\*\*"
+    line = r"\*\*GPU time for today is used up: training on the CPU, about \d+ (sec|min)\.\*\*"
     assert said and re.fullmatch(line, said[0]), said  # said before the run starts
     assert any(re.match(line + r"\n\n### Training fast-cnn .* on cpu\n", s) for s in statuses), statuses
     assert re.match(line + r"\n\n### Epoch 1 of 1 done", said[-1]), said  # still the first line as it trains

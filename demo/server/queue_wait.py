@@ -2,7 +2,8 @@
 
 Runs go through Gradio's queue one at a time (``--train-concurrency``). Gradio shows a waiting
 page its place in the queue; this module turns the runs ahead into a time, in plain arithmetic
-(no Gradio here, so it is tested on its own):
+(no Gradio events here, so it is tested on its own), and says it in the visitor's language
+(:mod:`demo.server.language`):
 
 - a run takes its training images (epochs x steps x batch) at its speed, plus its passes over
   the test set (one per epoch) and its calibration images at :data:`EVAL_SPEEDUP` times that speed;
@@ -24,6 +25,7 @@ import heapq
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from demo.server.language import _, duration, n_
 from mnist_core.data import TEST_SIZE, TRAIN_SIZE
 from mnist_core.recipes import Recipe
 from mnist_core.train import planned_steps
@@ -127,20 +129,19 @@ def wait_seconds(running: Sequence[float], queued: Sequence[float], slots: int) 
 
 
 def about(seconds: float) -> str:
-    """A wait as people say it: "about 40 s", "about 1 min 40 s", "about 12 min" (rounded to what matters)."""
-    if 5 * round(seconds / 5) < 60:
-        return f"about {max(5, 5 * round(seconds / 5))} s"
-    if 10 * round(seconds / 10) < 600:
-        minutes, rest = divmod(10 * round(seconds / 10), 60)
-        return f"about {minutes} min" + (f" {rest} s" if rest else "")
-    return f"about {round(seconds / 60)} min"
+    """A wait rounded to what matters, in the visitor's language's short words, for an "about …" sentence: "40 sec",
+    "1 min", "12 min" (:func:`demo.server.language.duration`, of the wait to the nearest 5 seconds)."""
+    rounded = max(5, 5 * round(seconds / 5))
+    # Babel says "60 sec" up to 1.1 minutes (66 s): a wait of a minute or more is said in minutes.
+    return duration(rounded if rounded < 60 else max(rounded, 66))
 
 
 def wait_message(ahead: int, seconds: float) -> str:
-    """The Train status while a run waits: e.g. "2 runs ahead of yours: about 1 min 40 s"."""
-    runs = "1 run" if ahead == 1 else f"{ahead} runs"
-    return (f"### {runs} ahead of yours: {about(seconds)}\n"
-            "Your run starts by itself when they are done: keep this page open.")
+    """The Train status while a run waits: e.g. "2 runs ahead of yours: about 2 min"."""
+    # TRANSLATORS: the heading shown while a visitor's training run waits in the queue; {wait} is a time, e.g. "2 min".
+    runs = n_("{count} run ahead of yours: about {wait}", "{count} runs ahead of yours: about {wait}", ahead,
+              wait=about(seconds))
+    return f"### {runs}\n" + _("Your run starts by itself when they are done: keep this page open.")
 
 
 def estimate(running: Sequence[RunProgress], queued: Sequence[Recipe], slots: int,

@@ -37,6 +37,7 @@ from typing import Any, TypeVar  # noqa: E402
 
 import gradio as gr  # noqa: E402
 
+from demo.server.language import N_, _, current, duration  # noqa: E402
 from mnist_core.recipes import Recipe  # noqa: E402
 from mnist_core.runs import TrainingData  # noqa: E402
 from mnist_core.train import planned_steps  # noqa: E402
@@ -128,17 +129,22 @@ def training_budget(recipe: Recipe, data: TrainingData) -> float | None:
 # later and otherwise: ``gr.Error`` titled "ZeroGPU worker error" (wrappers.py:391, 400) or the run's own
 # exception, and is never taken for a refusal.
 
-#: Titles of ``spaces.zero.client.schedule``'s refusals, each with what the class is told.
+#: Titles of ``spaces.zero.client.schedule``'s refusals, each with what the class is told (in English: the reason
+#: is translated where it is shown, ``_(reason)``, and reads on after "because").
 REFUSAL_TITLES = {
     # client.py:179 (no IP token: "Space app has reached its GPU limit"), client.py:207 (the visitor's quota:
     # "You have exceeded your ZeroGPU quota (…s requested vs. …s left). Try again in …", or its runs limit),
     # and client.py:237 (no IP token, nothing free after a minute in the queue: NO_GPU_IN_QUEUE below).
-    "ZeroGPU quota exceeded": "GPU time for today is used up",
-    "ZeroGPU queue timeout": "no GPU came free within a minute",  # client.py:249 (HTMLError), NO_GPU_IN_QUEUE
+    # TRANSLATORS: why a training run is on the CPU, not a GPU; reads on after "because" and also starts a line.
+    "ZeroGPU quota exceeded": N_("GPU time for today is used up"),
+    # TRANSLATORS: why a training run is on the CPU, not a GPU; reads on after "because" and also starts a line.
+    "ZeroGPU queue timeout": N_("no GPU came free within a minute"),  # client.py:249 (HTMLError), NO_GPU_IN_QUEUE
     # client.py:173: "The requested GPU duration (…s) is larger than the maximum allowed".
-    "ZeroGPU illegal duration": "this run needs more GPU time than ZeroGPU grants at once",
+    # TRANSLATORS: why a training run is on the CPU, not a GPU; reads on after "because" and also starts a line.
+    "ZeroGPU illegal duration": N_("this run needs more GPU time than ZeroGPU grants at once"),
     # client.py:159: "You have too many ZeroGPU credits allocated to running tasks. …".
-    "ZeroGPU pending credits exceeded": "the GPU time left is held by runs still going",
+    # TRANSLATORS: why a training run is on the CPU, not a GPU; reads on after "because" and also starts a line.
+    "ZeroGPU pending credits exceeded": N_("the GPU time left is held by runs still going"),
 }
 #: spaces' NO_GPU_MESSAGE_INQUEUE (client.py:35): a queue timeout, also under the "quota exceeded" title (:237).
 NO_GPU_IN_QUEUE = "No GPU was available after 60s"
@@ -146,8 +152,10 @@ NO_GPU_IN_QUEUE = "No GPU was available after 60s"
 #: (client.py:34, raised at :259 when the scheduler answers 503) and an expired token (:262). The same
 #: title with "Internal Gradio error" (:313) is a fault, not a refusal.
 CLIENT_REFUSALS = {
-    "No GPU was available": "no GPU is free right now",
-    "Expired ZeroGPU proxy token": "ZeroGPU's token for this page has expired",
+    # TRANSLATORS: why a training run is on the CPU, not a GPU; reads on after "because" and also starts a line.
+    "No GPU was available": N_("no GPU is free right now"),
+    # TRANSLATORS: why a training run is on the CPU, not a GPU; reads on after "because" and also starts a line.
+    "Expired ZeroGPU proxy token": N_("ZeroGPU's token for this page has expired"),
 }
 
 
@@ -155,13 +163,27 @@ CLIENT_REFUSALS = {
 class Refusal:
     """ZeroGPU would not run a training run: why, in words a class reads, and ``spaces``' own title and message."""
 
-    reason: str  # reads on after "because": "no GPU is free right now"
+    reason: str  # reads on after "because": "no GPU is free right now" (English: translate it where it is shown)
     title: str
     message: str
 
+    def said(self) -> str:
+        """The reason in the visitor's language, to read on after "because"."""
+        return _(self.reason)
+
     def line(self, seconds: float) -> str:
-        """The one status line, e.g. "GPU time for today is used up: training on the CPU, about 40 s"."""
-        return f"{self.reason[:1].upper()}{self.reason[1:]}: training on the CPU, about {about(seconds)}"
+        """The one status line, in the visitor's language: e.g. "GPU time for today is used up: training on the
+        CPU, about 42 sec" (the time in the language's short words, :func:`demo.server.language.duration`)."""
+        # TRANSLATORS: a status line; {reason} is why there is no GPU (e.g. "no GPU is free right now"), {duration}
+        # how long training takes on the CPU, e.g. "2 min".
+        return _("{reason}: training on the CPU, about {duration}", reason=capitalised(self.said()),
+                 duration=duration(seconds))
+
+
+def capitalised(text: str) -> str:
+    """``text`` with a capital first letter, as a line starts (Turkish capitalises "i" as "İ")."""
+    first = "İ" if text[:1] == "i" and current() == "tr" else text[:1].upper()
+    return first + text[1:]
 
 
 def refusal(exc: BaseException) -> Refusal | None:
@@ -179,8 +201,3 @@ def refusal(exc: BaseException) -> Refusal | None:
     if title == "ZeroGPU client error" and message in CLIENT_REFUSALS:
         return Refusal(CLIENT_REFUSALS[message], title, message)
     return None
-
-
-def about(seconds: float) -> str:
-    """A duration the way a class hears it: "40 s" below two minutes, else "7 min"."""
-    return f"{max(1, round(seconds))} s" if seconds < 120 else f"{round(seconds / 60)} min"

@@ -15,6 +15,10 @@ models, its running run (``context.sessions``) and the page's state stay in the 
 Under the chart, ten fixed test digits (the first of each class, ``one_per_class``) show what
 the model being trained reads at each chart update, and the first convolution's filters are
 redrawn after every epoch: the class sees the network learn, not just a falling line.
+
+Every text is the visitor's language's: fixed labels as browser-translated keys (``T``), and what a run says as it
+goes through ``_``/``n_``, its numbers through Babel. "loss" and "epoch" stay English inside the translated
+sentences; the tab's first line says what each means.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import gradio as gr
 
 from demo.server import gradio_internals, inputs
 from demo.server.context import AppContext
+from demo.server.language import N_, T, _, n_, number, percent
 from demo.server.log import expected_error
 from demo.server.models_state import ModelPickers, SessionModels
 from demo.server.queue_wait import DataSize, estimate
@@ -37,7 +42,6 @@ from demo.tabs import model_files
 from demo.tabs.train_run import OnCpuInstead, Progress, RunStop, Trained, train_anywhere
 from demo.views.assets import asset
 from demo.views.charts import TrainingCurve, training_figure
-from demo.views.pictures import placeholder_html
 from demo.views.unavailable import mnist_unavailable_markdown
 from mnist_core.data import MNISTUnavailableError
 from mnist_core.handwriting import HandwritingUnavailableError
@@ -47,6 +51,14 @@ from mnist_core.runs import TrainingData
 from mnist_core.train import EpochEvent, FinishedEvent, StartEvent, StepEvent
 
 DEFAULT_RECIPE = "fast"
+#: What the recipe list shows for each recipe: the two named for what they do are translated (browser-side), the two
+#: named after their seeds are names.
+RECIPE_LABELS = {
+    # TRANSLATORS: a recipe in the Train tab's list: the quickest way to a good model.
+    "fast": N_("fast"),
+    # TRANSLATORS: a recipe in the Train tab's list: how the app's own drawing model was trained.
+    "drawing": N_("drawing"),
+}
 
 
 def clock(seconds: float | None) -> str:
@@ -62,11 +74,22 @@ def clock(seconds: float | None) -> str:
 def step_status(event: StepEvent, recipe: Recipe, accuracies: list[float], threads: int | None = None) -> str:
     """Progress line while training: where we are, how fast (on how many CPU threads), how long left."""
     remaining = (event.total_steps - event.global_step) * recipe.batch_size / max(event.images_per_sec, 1e-9)
-    acc = f" · last test accuracy **{accuracies[-1]:.2%}**" if accuracies else ""
-    on = f" on {threads} CPU thread{'s' if threads != 1 else ''}" if threads else ""
-    return (f"### Epoch {event.epoch} of {recipe.epochs} · step {event.step:,} of {event.steps_per_epoch:,}\n"
-            f"**{event.images_per_sec:,.0f}** images/s{on} · elapsed **{clock(event.elapsed)}** · "
-            f"ETA **{clock(remaining)}** · loss {event.loss:.4f}{acc}")
+    # TRANSLATORS: the heading of the Train status; keep "Epoch" in English (one pass over all training digits).
+    where = _("Epoch {epoch} of {epochs} · step {step} of {steps}", epoch=str(event.epoch), epochs=str(recipe.epochs),
+              step=number(event.step), steps=number(event.steps_per_epoch))
+    speed = number(event.images_per_sec, 0)
+    # TRANSLATORS: how fast a run trains; {speed} is a number of images per second.
+    parts = [n_("**{speed}** images/s on {count} CPU thread", "**{speed}** images/s on {count} CPU threads", threads,
+                speed=speed) if threads else _("**{speed}** images/s", speed=speed),
+             # TRANSLATORS: {time} is a timer, e.g. "1:15" (minutes:seconds).
+             _("elapsed **{time}**", time=clock(event.elapsed)),
+             # TRANSLATORS: the time a run still needs (estimated time of arrival); {time} is a timer, e.g. "1:15".
+             _("ETA **{time}**", time=clock(remaining)),
+             # TRANSLATORS: keep "loss" in English: how wrong the model still is (a number, lower is better).
+             _("loss {loss}", loss=number(event.loss, 4))]
+    if accuracies:
+        parts.append(_("last test accuracy **{percent}**", percent=percent(accuracies[-1], 2)))
+    return f"### {where}\n" + " · ".join(parts)
 
 
 def _load_data_with_progress(context: AppContext, recipe: Recipe) -> Iterator[str | TrainingData]:
@@ -113,9 +136,9 @@ class SettingsForm:
         try:
             recipe = get_recipe(recipe_name)
         except InvalidRecipeError as exc:
-            raise expected_error(str(exc)) from None
+            raise expected_error(refusal_text(exc)) from None
         return {self.model: recipe.model, self.epochs: recipe.epochs, self.batch: recipe.batch_size,
-                self.lr: recipe.lr, self.seed: recipe.seed, self.recipe_info: f"*{recipe.description}*"}
+                self.lr: recipe.lr, self.seed: recipe.seed, self.recipe_info: T(recipe.description)}
 
 
 @dataclass
@@ -133,12 +156,26 @@ class TrainView:
     session: gr.State
     pickers: ModelPickers
     download: gr.DownloadButton  # the checkpoint of the model just trained (demo.tabs.model_files)
+    model: gr.Dropdown | None = None  # the form's model list, whose sizes the page's load event writes (texts)
 
     def outputs(self) -> list[Any]:
         """In the order the ``/train`` endpoint has always returned them (``gradio_client`` reads by position);
         outputs added later go at the end."""
         return [self.chart, self.status, self.session, *self.pickers.pickers, self.start, self.stop, self.probes,
                 self.filters, self.download]
+
+    def texts(self) -> dict[Any, Any]:
+        """What the tab was built with in English that the server writes (so in the event's language): the empty
+        chart's note and the model list's sizes. For the page's load event, once its language is known; not for a
+        later pick of language, which would wipe the chart of a run."""
+        updates: dict[Any, Any] = {self.chart: training_figure(TrainingCurve())}
+        if self.model is not None:
+            updates[self.model] = gr.Dropdown(choices=model_choices())
+        return updates
+
+    def text_outputs(self) -> list[Any]:
+        """The outputs of :meth:`texts`."""
+        return [self.chart, *([self.model] if self.model is not None else [])]
 
     def running(self) -> dict[Any, Any]:
         return {self.start: gr.Button(interactive=False), self.stop: gr.Button(interactive=True)}
@@ -154,7 +191,7 @@ class TrainView:
         chosen = _chosen_recipe(model_name, recipe_name, n_epochs, batch_size, learning_rate, seed_value)
         models = models if isinstance(models, SessionModels) else SessionModels()
         with context.sessions.progress(chosen, session_id_of(request)) as report:  # in the queue estimate till the end
-            yield {**self.running(), self.status: "Loading MNIST…"}
+            yield {**self.running(), self.status: _("Loading MNIST…")}
             data = yield from _loaded_data(context, chosen, self)
             if data is None:
                 return
@@ -182,21 +219,23 @@ class TrainView:
         self.context.sessions.stop(session_id_of(request))
 
 
-def build(context: AppContext, session: gr.State) -> None:
+def build(context: AppContext, session: gr.State) -> TrainView:
     """Lay out the Train tab and wire Start/Stop; every model picker (``context.pickers``) gets the new model.
 
-    Built after every other tab, so that the list of pickers is complete.
+    Built after every other tab, so that the list of pickers is complete. Gives back the tab's view, whose
+    :meth:`~TrainView.texts` the page's load event writes in the page's language.
     """
     if not context.data_available():
-        gr.Markdown("**MNIST is not on this machine yet.** Start downloads it first (about 11 MB, "
-                    "progress shown below). The Draw tab works without it.", elem_id="mnist-missing")
+        gr.Markdown(T("**MNIST is not on this machine yet.** Start downloads it first (about 11 MB, "
+                      "progress shown below). The Draw tab works without it."), elem_id="mnist-missing")
     with gr.Row(equal_height=False):
         with gr.Column(scale=1, min_width=300):
             settings, start, stop = _settings_form()
             download = model_files.build(context, session)
         with gr.Column(scale=3):
             status, chart, probes, filters = _live_displays()
-    view = TrainView(context, start, stop, status, chart, probes, filters, session, context.pickers, download)
+    view = TrainView(context, start, stop, status, chart, probes, filters, session, context.pickers, download,
+                     settings.model)
     # In the browser only: on a phone the status is a screen below Start, so Start brings it into view. First: the
     # page runs a click's listeners one after another, each to its end, so after the run it would wait for the run.
     start.click(None, None, None, js=asset("show_status.js"), api_visibility="private")
@@ -207,24 +246,38 @@ def build(context: AppContext, session: gr.State) -> None:
                 concurrency_limit=context.train_concurrency, concurrency_id="train", api_name="train",
                 show_progress="minimal", show_progress_on=status)  # the queue position; not a spinner on every output
     stop.click(view.stop_run, None, None, queue=False, show_progress="hidden", api_name="stop")
+    return view
 
 
 def _live_displays() -> tuple[gr.Markdown, gr.Plot, gr.HTML, gr.HTML]:
     """The run's status line, its chart, the ten test digits it reads, and its first convolution's filters."""
-    status = gr.Markdown("Choose a recipe and press **Start**. The chart shows the training loss "
-                         "after every step and the test accuracy after every epoch.", elem_id="train-status")
-    chart = gr.Plot(value=training_figure(TrainingCurve()), label="Training", show_label=False,
+    # Where a student first meets "loss" and "epoch", which stay English on the whole tab: each gets its gloss.
+    # TRANSLATORS: keep "loss" and "epoch" in English; the words in brackets say what they mean.
+    status = gr.Markdown(T("Choose a recipe and press **Start**. The chart shows the training loss (how wrong the "
+                           "model still is) after every step and the test accuracy after every epoch (one pass over "
+                           "all the training digits)."), elem_id="train-status")
+    # The empty chart's note is English here; the page's load event redraws it in its language (TrainView.texts).
+    chart = gr.Plot(value=training_figure(TrainingCurve()), label=T("Training"), show_label=False,
                     elem_id="train-chart")
-    gr.Markdown("**Ten test digits, one of each**: what the model being trained reads right now "
-                "(green: right, amber: right but not sure, red: wrong).")
-    probes = gr.HTML(placeholder_html("Press Start to watch the network learn to read these."),
+    gr.Markdown(T("**Ten test digits, one of each**: what the model being trained reads right now "
+                  "(green: right, amber: right but not sure, red: wrong)."))
+    # The placeholder's markup is demo.views.pictures.placeholder_html's, whole in one key: the browser translates it.
+    probes = gr.HTML(T('<div class="inside-empty">Press Start to watch the network learn to read these.</div>'),
                      elem_id="train-probes")
-    gr.Markdown("**The first convolution layer's filters**: the small patterns the network's first layer "
-                "looks for, shown when training starts and redrawn after every epoch. They start as random "
-                "noise and change only a little: each is a few pixels wide, and after an epoch most still look "
-                "like noise, with at most a hint of an edge or a stroke.")
-    filters = gr.HTML(placeholder_html("Shown once training starts."), elem_id="train-filters")
+    gr.Markdown(T("**The first convolution layer's filters**: the small patterns the network's first layer "
+                  "looks for, shown when training starts and redrawn after every epoch. They start as random "
+                  "noise and change only a little: each is a few pixels wide, and after an epoch most still look "
+                  "like noise, with at most a hint of an edge or a stroke."))
+    filters = gr.HTML(T('<div class="inside-empty">Shown once training starts.</div>'), elem_id="train-filters")
     return status, chart, probes, filters
+
+
+def model_choices() -> list[tuple[str, str]]:
+    """The model list's choices, each network with its size in the current language: "fast-cnn (52,138 parameters)"."""
+    # TRANSLATORS: a choice of the Train tab's model list: {model} is a network's name (stays English), {count} its
+    # number of parameters (the numbers it learns).
+    return [(_("{model} ({count} parameters)", model=name, count=number(count_parameters_of(name))), name)
+            for name in MODELS]
 
 
 def _settings_form() -> tuple[SettingsForm, gr.Button, gr.Button]:
@@ -232,21 +285,27 @@ def _settings_form() -> tuple[SettingsForm, gr.Button, gr.Button]:
     picker and the fields it fills: model, epochs, batch size, learning rate, seed."""
     first = RECIPES[DEFAULT_RECIPE]
     with gr.Row():
-        start = gr.Button("▶ Start", variant="primary", size="lg", elem_id="start-button", min_width=120)
-        stop = gr.Button("■ Stop", variant="stop", size="lg", interactive=False, elem_id="stop-button",
+        # TRANSLATORS: a button that starts training (keep the ▶ sign).
+        start = gr.Button(T("▶ Start"), variant="primary", size="lg", elem_id="start-button", min_width=120)
+        # TRANSLATORS: a button that stops training (keep the ■ sign).
+        stop = gr.Button(T("■ Stop"), variant="stop", size="lg", interactive=False, elem_id="stop-button",
                          min_width=120)
-    recipe = inputs.Dropdown(choices=list(RECIPES), value=DEFAULT_RECIPE, label="Recipe", elem_id="recipe")
-    recipe_info = gr.Markdown(f"*{first.description}*")
-    model = inputs.Dropdown(choices=[(f"{name} ({count_parameters_of(name):,} parameters)", name) for name in MODELS],
-                            value=first.model, label="Model", elem_id="train-model")
+    recipe = inputs.Dropdown(choices=[(T(RECIPE_LABELS[name]) if name in RECIPE_LABELS else name, name)
+                                      for name in RECIPES],
+                             value=DEFAULT_RECIPE, label=T("Recipe"), elem_id="recipe")
+    recipe_info = gr.Markdown(T(first.description), elem_id="recipe-info")  # each recipe's note is N_-marked
+    # The sizes are English here; a page's load event writes them the page's way (TrainView.texts).
+    model = inputs.Dropdown(choices=model_choices(), value=first.model, label=T("Model"), elem_id="train-model")
     with gr.Row():
-        epochs = inputs.Number(value=first.epochs, precision=0, label="Epochs", minimum=1, elem_id="epochs",
+        # TRANSLATORS: keep "Epochs" in English (the tab's first line says what an epoch is).
+        epochs = inputs.Number(value=first.epochs, precision=0, label=T("Epochs"), minimum=1, elem_id="epochs",
                                min_width=120)
-        batch = inputs.Number(value=first.batch_size, precision=0, label="Batch size", minimum=1,
+        batch = inputs.Number(value=first.batch_size, precision=0, label=T("Batch size"), minimum=1,
                               elem_id="batch-size", min_width=120)
     with gr.Row():
-        lr = inputs.Number(value=first.lr, label="Learning rate", elem_id="lr", min_width=120)
-        seed = inputs.Number(value=first.seed, precision=0, label="Seed", minimum=0, elem_id="seed", min_width=120)
+        lr = inputs.Number(value=first.lr, label=T("Learning rate"), elem_id="lr", min_width=120)
+        seed = inputs.Number(value=first.seed, precision=0, label=T("Seed"), minimum=0, elem_id="seed",
+                             min_width=120)
     form = SettingsForm(recipe, recipe_info, model, epochs, batch, lr, seed)
     recipe.change(form.recipe_defaults, recipe, [model, epochs, batch, lr, seed, recipe_info],
                   show_progress="hidden", api_visibility="private")
@@ -273,7 +332,16 @@ def _chosen_recipe(model_name: str, recipe_name: str, n_epochs: float | None, ba
     try:
         return _form_recipe(model_name, recipe_name, n_epochs, batch_size, learning_rate, seed_value)
     except SETTINGS_ERRORS as exc:
-        raise expected_error(f"Cannot train with these settings: {exc}") from None
+        # TRANSLATORS: {reason} says which setting and why, e.g. "epochs must be a whole number from 1 to 100, got 0".
+        raise expected_error(_("Cannot train with these settings: {reason}", reason=refusal_text(exc))) from None
+
+
+def refusal_text(exc: Exception) -> str:
+    """Why a setting was refused, in the visitor's language where ``mnist_core`` marked the message (the recipe's
+    form fields); in English otherwise (what only code or the API can send)."""
+    if isinstance(exc, InvalidRecipeError):
+        return _(exc.template, **{name: str(value) for name, value in exc.values.items()})
+    return str(exc)
 
 
 def _queued_recipe(inputs: list[Any]) -> Recipe | None:
@@ -290,17 +358,19 @@ def _loaded_data(context: AppContext, chosen: Recipe, view: TrainView
     """Stream the loading messages; return the data, or ``None`` after saying why there is none."""
     try:
         for item in _load_data_with_progress(context, chosen):
-            if isinstance(item, str):
-                yield {view.status: f"**{item}**"}
+            if isinstance(item, str):  # mnist_core's progress line: translated if the catalog has it
+                yield {view.status: f"**{_(item)}**"}
             else:
                 return item
     except MNISTUnavailableError as exc:
-        gr.Warning("MNIST is not available, so training cannot start. The Draw tab still works.")
+        gr.Warning(_("MNIST is not available, so training cannot start. The Draw tab still works."))
         yield {**view.idle(), view.status: mnist_unavailable_markdown(exc)}
     except HandwritingUnavailableError as exc:
-        gr.Warning(f"Recipe {chosen.name} also trains on handwriting beyond MNIST, which is not available. "
-                   "Other recipes still work.")
-        yield {**view.idle(), view.status: f"**Handwriting data is not available:** {exc}"}
+        # TRANSLATORS: {recipe} is a recipe's name, e.g. "drawing".
+        gr.Warning(_("Recipe {recipe} also trains on handwriting beyond MNIST, which is not available. "
+                     "Other recipes still work.", recipe=_(RECIPE_LABELS.get(chosen.name, chosen.name))))
+        # TRANSLATORS: {reason} is what went wrong (may stay English: it comes from the data loader).
+        yield {**view.idle(), view.status: _("**Handwriting data is not available:** {reason}", reason=str(exc))}
     return None
 
 
@@ -376,9 +446,12 @@ class RunPage:
             self.curve.add_accuracy(event.epoch, event.test_accuracy)
             self.accuracies.append(event.test_accuracy)
             self.report(epochs_done=event.epoch)
+            # TRANSLATORS: keep "Epoch" in English; {time} is a timer, e.g. "1:15".
+            done = _("Epoch {epoch} of {epochs} done: test accuracy **{percent}** (elapsed {time})",
+                     epoch=str(event.epoch), epochs=str(event.epochs), percent=percent(event.test_accuracy, 2),
+                     time=clock(event.elapsed))
             return {view.chart: training_figure(self.curve), view.probes: item.probes, view.filters: item.filters,
-                    view.status: f"{self.note}### Epoch {event.epoch} of {event.epochs} done: test accuracy "
-                                 f"**{event.test_accuracy:.2%}** (elapsed {clock(event.elapsed)})"}
+                    view.status: f"{self.note}### {done}"}
         if isinstance(event, FinishedEvent):
             return self._finishing(event)
         return None
@@ -390,10 +463,16 @@ class RunPage:
             self.context.cores.update(self.context.sessions.runs_active)
         self.curve = TrainingCurve(steps_per_epoch=event.steps_per_epoch, epochs=event.epochs)
         self.report(total_steps=event.total_steps)
+        # TRANSLATORS: {model} is a network's name, {count} its number of parameters, {device} where it trains
+        # ("cpu", "cuda:0": names that stay as they are).
+        training = _("Training {model} ({count} parameters) on {device}", model=chosen.model,
+                     count=number(count_parameters_of(chosen.model)), device=event.device)
+        # TRANSLATORS: keep "epoch(s)" in English; {steps} and {batch} are numbers, e.g. "1 epoch × 625 steps of 96
+        # images".
+        plan = n_("{count} epoch × {steps} steps of {batch} images", "{count} epochs × {steps} steps of {batch} images",
+                  event.epochs, steps=number(event.steps_per_epoch), batch=number(chosen.batch_size))
         return {view.chart: training_figure(self.curve), view.probes: item.probes, view.filters: item.filters,
-                view.status: f"{self.note}### Training {chosen.model} ({count_parameters_of(chosen.model):,} "
-                             f"parameters) on {event.device}\n{event.epochs} epochs × "
-                             f"{event.steps_per_epoch:,} steps of {chosen.batch_size} images"}
+                view.status: f"{self.note}### {training}\n{plan}"}
 
     def _finishing(self, event: FinishedEvent) -> dict[Any, Any] | None:
         self.finished = event
@@ -403,11 +482,12 @@ class RunPage:
             self.abandoned = True
             return None
         if event.status == "stopped":  # said at once: the class sees Stop worked
+            stopped = _("Stopped at step {step}", step=number(event.global_step))
+            measuring = _("Measuring the model on the test set…")
             return {self.view.stop: gr.Button(interactive=False),
-                    self.view.status: f"{self.note}### Stopped at step {event.global_step:,}\nMeasuring the model on "
-                                      "the test set…"}
+                    self.view.status: f"{self.note}### {stopped}\n{measuring}"}
         if event.status != "diverged" and (event.test_accuracy is None or self.chosen.holdout):
-            return {self.view.status: f"{self.note}Run ended; measuring and calibrating the model…"}
+            return {self.view.status: self.note + _("Run ended; measuring and calibrating the model…")}
         return None
 
 
@@ -416,24 +496,55 @@ def _finished(chosen: Recipe, models: SessionModels, view: TrainView, curve: Tra
               refused: OnCpuInstead | None = None) -> dict[Any, Any]:
     """The page at the end of a run: the new model added to the session and every picker, or why not."""
     if models.closed:  # the page was closed during the run: nothing is kept for a session that ended
-        return {**view.idle(), view.status: "**The page was closed during training, so this model was not kept.**"}
+        return {**view.idle(),
+                view.status: _("**The page was closed during training, so this model was not kept.**")}
     if finished is None or finished.status == "diverged" or trained is None:
-        message = finished.message if finished else "training ended unexpectedly"
-        gr.Warning(f"Training failed: {message}")
+        # mnist_core's own words when it says why (English, e.g. "training diverged at epoch 1, step 40 (loss is nan)")
+        message = finished.message if finished else _("training ended unexpectedly")
+        # TRANSLATORS: {reason} says why, e.g. "training diverged at epoch 1, step 40 (loss is nan)".
+        gr.Warning(_("Training failed: {reason}", reason=message))
         return {**view.idle(), view.chart: training_figure(curve),
-                view.status: f"**Training failed:** {message}. The model was not kept."}
+                view.status: _("**Training failed:** {reason}. The model was not kept.", reason=message)}
     metadata, evaluation = trained.run.metadata, trained.run.evaluation
-    done = metadata["epochs_trained"]
     entry = models.add(chosen.model, trained.model, metadata, evaluation=evaluation)
-    verb = "Stopped" if finished.status == "stopped" else "Finished"
-    why = " (the GPU time this Space gives one run was used up)" if trained.out_of_time else ""
-    where = f" Trained on the CPU because {refused.reason}." if refused else ""
-    summary = (f"### {verb}: test accuracy {entry.metadata['test_accuracy']:.2%}\n"
-               f"{finished.global_step:,} steps ({done:.1f} of {chosen.epochs} epochs){why} in "
-               f"{clock(finished.elapsed)}, of which {clock(finished.train_seconds)} training.{where} "
-               f"Try it in the **Draw** tab: it is selected there as “{entry.label}”. Take it home with the download "
-               "button under the settings.")
     return {**view.idle(), **view.pickers.updates(models, entry.key), view.chart: training_figure(curve),
-            view.status: summary, view.session: models, view.probes: trained.probes, view.filters: trained.filters,
+            view.status: finished_summary(chosen, finished, trained, entry.metadata["test_accuracy"], entry.label,
+                                          refused),
+            view.session: models, view.probes: trained.probes, view.filters: trained.filters,
             view.download: model_files.download_update(models, entry, view.download)}
+
+
+def finished_summary(chosen: Recipe, finished: FinishedEvent, trained: Trained, accuracy: float, label: str,
+                     refused: OnCpuInstead | None = None) -> str:
+    """The status at the end of a run that kept its model: how well it reads, how far and how long it trained, and
+    where to try it."""
+    if finished.status == "stopped":
+        heading = _("Stopped: test accuracy {percent}", percent=percent(accuracy, 2))
+    else:
+        heading = _("Finished: test accuracy {percent}", percent=percent(accuracy, 2))
+    values = {"done": number(trained.run.metadata["epochs_trained"], 1), "epochs": str(chosen.epochs),
+              "elapsed": clock(finished.elapsed), "training": clock(finished.train_seconds)}
+    steps = finished.global_step
+    if trained.out_of_time:
+        # TRANSLATORS: {count} steps trained, {done} of {epochs} epochs (keep "epochs" English), {elapsed} and
+        # {training} timers ("1:15"): the whole run, and the part of it spent training.
+        how = n_("{count} step ({done} of {epochs} epochs) (the GPU time this Space gives one run was used up) in "
+                 "{elapsed}, of which {training} training.",
+                 "{count} steps ({done} of {epochs} epochs) (the GPU time this Space gives one run was used up) in "
+                 "{elapsed}, of which {training} training.", steps, **values)
+    else:
+        # TRANSLATORS: {count} steps trained, {done} of {epochs} epochs (keep "epochs" English), {elapsed} and
+        # {training} timers ("1:15"): the whole run, and the part of it spent training.
+        how = n_("{count} step ({done} of {epochs} epochs) in {elapsed}, of which {training} training.",
+                 "{count} steps ({done} of {epochs} epochs) in {elapsed}, of which {training} training.", steps,
+                 **values)
+    sentences = [how]
+    if refused:
+        # TRANSLATORS: {reason} is why there was no GPU, e.g. "GPU time for today is used up".
+        sentences.append(_("Trained on the CPU because {reason}.", reason=_(refused.reason)))
+    # TRANSLATORS: {name} is the new model's name in the Draw tab's list (e.g. "fast-cnn #1"); "Draw" is that tab's
+    # name: use the tab's name in your language.
+    sentences.append(_("Try it in the **Draw** tab: it is selected there as “{name}”. Take it home with the download "
+                       "button under the settings.", name=label))
+    return f"### {heading}\n" + " ".join(sentences)
 

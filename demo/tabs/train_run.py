@@ -33,6 +33,7 @@ from typing import Any
 from torch import nn
 
 from demo.server.cores import available_cores
+from demo.server.language import DEFAULT, N_, _, current, number, speaking
 from demo.server.log import log
 from demo.server.zerogpu import gpu, refusal, run_duration, training_budget
 from demo.views.pictures import filters_html, probe_strip_html
@@ -135,32 +136,36 @@ class Trained:
 class OnCpuInstead:
     """ZeroGPU refused the run, which trains on the CPU instead: the one status line that says so, and why."""
 
-    line: str  # "GPU time for today is used up: training on the CPU, about 40 s"
-    reason: str  # reads on after "because": "GPU time for today is used up"
+    line: str  # in the visitor's language: "GPU time for today is used up: training on the CPU, about 42 sec"
+    reason: str  # English, translated where shown; reads on after "because": "GPU time for today is used up"
 
 
 @gpu(duration=run_duration)
 def train_on_device(recipe: Recipe, data: TrainingData, stop: RunStop,
-                    data_dir: str | None = None) -> Iterator[Progress | Trained]:
+                    data_dir: str | None = None, language: str = DEFAULT) -> Iterator[Progress | Trained]:
     """Train a new ``recipe.model`` on the best device there is, yielding every event, then finish it.
 
     Yields a :class:`Progress` for each event of :func:`mnist_core.train.train` (its ``probes``
     set at most every :data:`UPDATE_INTERVAL` seconds during an epoch, and at the start and
     after every epoch, where ``filters`` is set too), then, unless the run diverged, one
     :class:`Trained`. Closing the generator stops training before the next step.
+
+    ``language`` is the visitor's, which the pictures' captions are written in: passed, not read from the
+    event's context, which a ZeroGPU worker process does not have.
     """
-    yield from _run(recipe, data, stop, data_dir, device=None, budget=training_budget(recipe, data))
+    yield from _run(recipe, data, stop, data_dir, device=None, budget=training_budget(recipe, data),
+                    language=language)
 
 
 def train_on_cpu(recipe: Recipe, data: TrainingData, stop: RunStop,
-                 data_dir: str | None = None) -> Iterator[Progress | Trained]:
+                 data_dir: str | None = None, language: str = DEFAULT) -> Iterator[Progress | Trained]:
     """The same run as :func:`train_on_device`, on the CPU of this process and with no deadline.
 
     Names the CPU rather than letting :func:`mnist_core.device.pick_device` choose: on ZeroGPU
     ``spaces`` makes ``torch.cuda.is_available()`` say True in the app's process
     (spaces/zero/torch/patching.py:316), where no GPU is attached and CUDA must never start.
     """
-    yield from _run(recipe, data, stop, data_dir, device="cpu", budget=None)
+    yield from _run(recipe, data, stop, data_dir, device="cpu", budget=None, language=language)
 
 
 def train_anywhere(recipe: Recipe, data: TrainingData, stop: RunStop,
@@ -171,8 +176,11 @@ def train_anywhere(recipe: Recipe, data: TrainingData, stop: RunStop,
     ``spaces`` refuses as the decorated call is first asked for an item, so only an exception
     raised before the first item can be a refusal; any other, and any raised later, is the
     run's own and goes up unchanged. Closing this generator closes whichever run it is in.
+
+    Its lines and pictures are in the language of the event it is called in (:func:`demo.server.language.current`).
     """
-    runner = train_on_device(recipe, data, stop, data_dir)
+    language = current()
+    runner = train_on_device(recipe, data, stop, data_dir, language)
     try:
         try:
             first = next(runner)
@@ -182,7 +190,7 @@ def train_anywhere(recipe: Recipe, data: TrainingData, stop: RunStop,
             refused = refusal(exc)
             if refused is None:
                 raise
-            runner = train_on_cpu(recipe, data, stop, data_dir)
+            runner = train_on_cpu(recipe, data, stop, data_dir, language)
             line = refused.line(cpu_seconds(recipe, len(data.mnist.train_images), available_cores()))
             log.info("ZeroGPU refused a run (%s: %s); training it on the CPU", refused.title, refused.message)
             yield OnCpuInstead(line, refused.reason)
@@ -197,10 +205,15 @@ def train_anywhere(recipe: Recipe, data: TrainingData, stop: RunStop,
 
 class _LivePictures:
     """The model being trained, drawn for the page: the probe digits with what it reads now, and its first
-    convolution's filters."""
+    convolution's filters, captioned in ``language``.
 
-    def __init__(self, model: nn.Module, mnist: MNISTData) -> None:
+    Each drawing sets the language for itself alone (it yields nothing meanwhile): a generator that set it across
+    its yields would change its caller's context, and could not reset it from the next step's.
+    """
+
+    def __init__(self, model: nn.Module, mnist: MNISTData, language: str = DEFAULT) -> None:
         self.model = model
+        self.language = language
         probe_index = one_per_class(mnist.test_labels)
         self.probe_images = mnist.test_images[probe_index]  # (10, 28, 28) uint8
         self.probe_labels = mnist.test_labels[probe_index].tolist()
@@ -209,22 +222,25 @@ class _LivePictures:
     def strip(self) -> str:
         """The probe digits with what the model reads now (10 images: about a millisecond)."""
         probabilities = predict_proba(self.model, self.probe_images).numpy()
-        return probe_strip_html(self.probe_images.numpy(), self.probe_labels, probabilities)
+        with speaking(self.language):
+            return probe_strip_html(self.probe_images.numpy(), self.probe_labels, probabilities)
 
-    def weights(self, when: str) -> str:
+    def weights(self, when: str, **values: Any) -> str:
+        """The filters now, captioned with ``when`` (an English message, translated and filled with ``values``)."""
         filters_now = first_conv_filters(self.model)
-        return filters_html(None if filters_now is None else filters_now.numpy(), self.conv[0] if self.conv else "",
-                            when)
+        with speaking(self.language):
+            return filters_html(None if filters_now is None else filters_now.numpy(),
+                                self.conv[0] if self.conv else "", _(when, **values))
 
 
 def _run(recipe: Recipe, data: TrainingData, stop: RunStop, data_dir: str | None, *, device: str | None,
-         budget: float | None) -> Iterator[Progress | Trained]:
+         budget: float | None, language: str = DEFAULT) -> Iterator[Progress | Trained]:
     """The run itself (see :func:`train_on_device`): on ``device`` (None: the best there is), stopping once
-    ``budget`` seconds have gone by (None: no deadline)."""
+    ``budget`` seconds have gone by (None: no deadline), its pictures captioned in ``language``."""
     if budget is not None:
         stop.deadline = time.monotonic() + budget
     model = init_model(recipe.model, recipe.seed)
-    pictures = _LivePictures(model, data.mnist)
+    pictures = _LivePictures(model, data.mnist, language)
     strip, weights = pictures.strip, pictures.weights
     finished: FinishedEvent | None = None
     events = train(model, data.mnist, recipe, device=device, stop=stop, handwriting=data.handwriting)
@@ -232,7 +248,8 @@ def _run(recipe: Recipe, data: TrainingData, stop: RunStop, data_dir: str | None
     try:
         for event in events:
             if isinstance(event, StartEvent):
-                yield Progress(event, strip(), weights("at initialisation"))
+                # TRANSLATORS: ends the filters' caption, "32 filters of 3 × 3, at initialisation" (before training).
+                yield Progress(event, strip(), weights(N_("at initialisation")))
                 last_update = time.monotonic()
             elif isinstance(event, StepEvent):
                 if time.monotonic() - last_update >= UPDATE_INTERVAL:
@@ -241,7 +258,8 @@ def _run(recipe: Recipe, data: TrainingData, stop: RunStop, data_dir: str | None
                 else:
                     yield Progress(event)
             elif isinstance(event, EpochEvent):
-                yield Progress(event, strip(), weights(f"after epoch {event.epoch}"))
+                # TRANSLATORS: ends the filters' caption, "32 filters of 3 × 3, after epoch 2"; keep "epoch" English.
+                yield Progress(event, strip(), weights(N_("after epoch {epoch}"), epoch=str(event.epoch)))
                 last_update = time.monotonic()
             elif isinstance(event, FinishedEvent):
                 finished = event
@@ -255,4 +273,6 @@ def _run(recipe: Recipe, data: TrainingData, stop: RunStop, data_dir: str | None
     result = finish_run(model, recipe, finished, data, device=device, data_dir=data_dir)
     model.to("cpu").eval()  # nothing that leaves this function may live on the GPU
     done = result.metadata["epochs_trained"]
-    yield Trained(model, result, device, out_of_time, strip(), weights(f"at the end ({done:.1f} epochs)"))
+    # TRANSLATORS: ends the filters' caption, "32 filters of 3 × 3, at the end (1.0 epochs)"; keep "epochs" English.
+    at_end = weights(N_("at the end ({epochs} epochs)"), epochs=number(done, 1))
+    yield Trained(model, result, device, out_of_time, strip(), at_end)

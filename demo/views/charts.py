@@ -12,11 +12,13 @@ their ranges and set ``uirevision`` so an update redraws in place rather than ju
 
 from __future__ import annotations
 
+import html
 import math
 
 import numpy as np
 import plotly.graph_objects as go
 
+from demo.server.language import N_, _, percent, plotly_separators
 from demo.views.assets import asset
 from demo.views.pictures import legend_bar, legend_html
 
@@ -87,19 +89,21 @@ class TrainingCurve:
 
 #: What the training chart says before its first point, where an empty log axis (0.1 to 10k) said nothing;
 #: two short lines, as plotly does not wrap text and a phone's chart is about 300 px wide.
-EMPTY_TRAINING_NOTE = "The model's loss and accuracy<br>are drawn here as it learns."
+# TRANSLATORS: on an empty chart; keep "loss" in English. Two short lines (<br> between), about 30 characters each.
+EMPTY_TRAINING_NOTE = N_("The model's loss and accuracy<br>are drawn here as it learns.")
 #: The training chart's height, the same empty or full, so the page does not jump when the first point comes.
 TRAINING_HEIGHT = 460
 
 
 def empty_training_figure() -> go.Figure:
-    """The training chart before it has a point: no axes, no legend, one line saying what will be drawn."""
+    """The training chart before it has a point: no axes, no legend, one line saying what will be drawn (in the
+    visitor's language: build it in an event, not when the page is built)."""
     fig = go.Figure()
     hidden = {"visible": False, "fixedrange": True}
     fig.update_layout(font=FONT, height=TRAINING_HEIGHT, margin={"l": 20, "r": 20, "t": 20, "b": 20},
                       uirevision="training", plot_bgcolor="white", xaxis=hidden, yaxis=hidden,
-                      annotations=[{"text": EMPTY_TRAINING_NOTE, "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5,
-                                    "showarrow": False, "font": {"size": 16, "color": "#666"}}])
+                      annotations=[{"text": _(EMPTY_TRAINING_NOTE), "xref": "paper", "yref": "paper", "x": 0.5,
+                                    "y": 0.5, "showarrow": False, "font": {"size": 16, "color": "#666"}}])
     return fig
 
 
@@ -109,25 +113,29 @@ def training_figure(curve: TrainingCurve) -> go.Figure:
     if not curve.points:
         return empty_training_figure()
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=curve.raw_x, y=curve.raw_y, mode="lines", name="loss (each step)",
+    # TRANSLATORS: the training chart's legend; keep "loss" in English (it is the line of how wrong the model is).
+    fig.add_trace(go.Scatter(x=curve.raw_x, y=curve.raw_y, mode="lines", name=_("loss (each step)"),
                                line={"color": LOSS_COLOR, "width": 1}))
-    fig.add_trace(go.Scatter(x=curve.smooth_x, y=curve.smooth_y, mode="lines", name="loss (smoothed)",
+    # TRANSLATORS: the training chart's legend; keep "loss" in English.
+    fig.add_trace(go.Scatter(x=curve.smooth_x, y=curve.smooth_y, mode="lines", name=_("loss (smoothed)"),
                                line={"color": SMOOTH_COLOR, "width": 3}))
-    fig.add_trace(go.Scatter(x=curve.acc_x, y=curve.acc_y, mode="lines+markers+text", name="test accuracy",
+    fig.add_trace(go.Scatter(x=curve.acc_x, y=curve.acc_y, mode="lines+markers+text", name=_("test accuracy"),
                              yaxis="y2", line={"color": ACC_COLOR, "width": 3}, marker={"size": 11},
-                             text=[f"{a:.2%}" for a in curve.acc_y], textposition="top left",
+                             text=[percent(a, 2) for a in curve.acc_y], textposition="top left",
                              textfont={"color": ACC_COLOR, "size": 15}))
     low = min(curve.acc_y) if curve.acc_y else 0.9
     acc_floor = max(0.0, min(0.9, math.floor(low * 20) / 20 - 0.05))
     fig.update_layout(
         font=FONT, height=TRAINING_HEIGHT, margin={"l": 70, "r": 80, "t": 50, "b": 60},
-        uirevision="training", plot_bgcolor="white",
+        uirevision="training", plot_bgcolor="white", separators=plotly_separators(),
         legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
-        # A little room right of the last epoch, so its accuracy marker and label are not cut off.
+        # A little room right of the last epoch, so its accuracy marker and label are not cut off. "epoch" stays
+        # English in every language, as "loss" does inside the translated titles (the Train tab glosses both).
         xaxis={"title": "epoch", "range": [0, curve.epochs * 1.08], "gridcolor": "#eee", "zeroline": False},
-        yaxis={"title": {"text": "training loss", "font": {"color": SMOOTH_COLOR}}, "type": "log",
+        # TRANSLATORS: the training chart's left axis; keep "loss" in English.
+        yaxis={"title": {"text": _("training loss"), "font": {"color": SMOOTH_COLOR}}, "type": "log",
                "gridcolor": "#eee"},
-        yaxis2={"title": {"text": "test accuracy", "font": {"color": ACC_COLOR}}, "overlaying": "y",
+        yaxis2={"title": {"text": _("test accuracy"), "font": {"color": ACC_COLOR}}, "overlaying": "y",
                 "side": "right", "range": [acc_floor, 1.0], "tickformat": ".0%", "showgrid": False},
     )
     return fig
@@ -149,34 +157,39 @@ def confusion_figure(confusion: np.ndarray, normalise: bool = False) -> go.Figur
     counts = np.asarray(confusion, dtype=float)
     if normalise:
         values = counts / np.clip(counts.sum(axis=1, keepdims=True), 1, None)
-        text = [[f"{v:.1%}" if v >= 0.0005 else "" for v in row] for row in values]
+        text = [[percent(v, 1) if v >= 0.0005 else "" for v in row] for row in values]
         colour = np.log10(1 + 1000 * values)
     else:
         values = counts
-        text = [[f"{int(v)}" if v else "" for v in row] for row in values]
+        text = [[f"{int(v)}" if v else "" for v in row] for row in values]  # no thousands mark: narrow cells
         colour = np.log10(1 + values)
     digits = [str(i) for i in range(10)]
-    hover = "true %{y} → predicted %{x}: %{customdata}<br>click to see these images<extra></extra>"
+    # TRANSLATORS: shown when the pointer is over a cell of the confusion matrix: {true} and {predicted} are digits,
+    # {count} the cell's number of test images (or its share of the row).
+    hover = _("true {true} → predicted {predicted}: {count}<br>click to see these images", true="%{y}",
+              predicted="%{x}", count="%{customdata}") + "<extra></extra>"
     fig = go.Figure(go.Heatmap(z=colour, x=digits, y=digits, text=text, texttemplate="%{text}",
                                customdata=text, hovertemplate=hover, colorscale=CONFUSION_COLOURSCALE, showscale=False,
                                xgap=2, ygap=2))
     # Fixed ranges: a cell is clicked (``demo.views.heatmap_click``), and a shaky tap must not zoom instead.
     axis = {"type": "category", "tickfont": FONT, "fixedrange": True}
     fig.update_layout(font={"size": CELL_FONT_MAX}, height=560, margin={"l": 70, "r": 20, "t": 20, "b": 60},
-                      uirevision="confusion", plot_bgcolor="white",
-                      xaxis={**axis, "title": {"text": "predicted digit", "font": FONT}, "side": "bottom"},
-                      yaxis={**axis, "title": {"text": "true digit", "font": FONT}, "autorange": "reversed"})
+                      uirevision="confusion", plot_bgcolor="white", separators=plotly_separators(),
+                      xaxis={**axis, "title": {"text": _("predicted digit"), "font": FONT}, "side": "bottom"},
+                      yaxis={**axis, "title": {"text": _("true digit"), "font": FONT}, "autorange": "reversed"})
     return fig
 
 
 def confusion_legend_html() -> str:
-    """The heatmap's one-line key, shown above it (plotly's colour bar would take a tenth of a phone's width).
+    """The heatmap's one-line key, shown above it (plotly's colour bar would take a tenth of a phone's width), in the
+    visitor's language (so made in an event: when the page is built it can only be English).
 
     The bar is painted with the heatmap's own colour scale, as plotly resolves its name.
     """
     stops = [(float(position), colour) for position, colour in go.Heatmap(colorscale=CONFUSION_COLOURSCALE).colorscale]
-    return legend_html("white: fewest", legend_bar(stops),
-                       "dark blue: most test images (log scale, so even one mistake shows)")
+    # TRANSLATORS: the two ends of the confusion matrix's colour key (one short line on a phone, with the next).
+    return legend_html(html.escape(_("white: fewest")), legend_bar(stops),
+                       html.escape(_("dark blue: most test images (log scale, so even one mistake shows)")))
 
 
 #: The charts' style: no plotly toolbar over a phone's chart (added to the app's CSS).
