@@ -102,3 +102,21 @@ def overlap(a: dict[str, float], b: dict[str, float]) -> bool:
     """Whether two boxes (``getBoundingClientRect`` values) overlap by more than a pixel."""
     return a["left"] < b["right"] - 1 and b["left"] < a["right"] - 1 and a["top"] < b["bottom"] - 1 \
         and b["top"] < a["bottom"] - 1
+
+
+#: The app's tabs, in their order on the page.
+TABS = ["draw", "train", "confusion", "dataset", "model"]
+
+
+def open_tab(page: Any, tab: str) -> None:
+    """Open a tab by its place (its name is in the page's language; Gradio gives tab buttons ids only lazily)."""
+    button = page.get_by_role("tab").nth(TABS.index(tab))
+    button.click()
+    page.wait_for_function("(b) => b.getAttribute('aria-selected') === 'true'", arg=button.element_handle())
+
+
+def settle(page: Any) -> None:
+    """Wait until no event of this page is still working: Gradio lays a status over each output while its event
+    runs (``.wrap.generating``, ``.wrap.translucent``) and marks queued ones ``.pending``."""
+    page.wait_for_function("() => !document.querySelector('.wrap.generating, .wrap.translucent, .pending')",
+                           timeout=60_000)

@@ -13,11 +13,10 @@ import pytest
 from demo.server.language import LANGUAGES, NATIVE_NAMES
 from demo.server.models_state import load_catalog
 from mnist_core.paths import ASSETS_DIR
-from tests.pages import SCREENS, SEVEN, shot, stroke, wait_for_answer
+from tests.pages import SCREENS, SEVEN, TABS, open_tab, settle, shot, stroke, wait_for_answer
 
 pytestmark = pytest.mark.browser
 
-TABS = ["draw", "train", "confusion", "dataset", "model"]
 
 #: Common English words that are not words of Spanish, German, French or Turkish (so "model", "test", "start",
 #: "image", "page", "train", "correct" and "training", which are, are not here). A text a visitor sees that holds
@@ -81,16 +80,6 @@ def english_left(texts: list[str], model_names: list[str]) -> list[str]:
     return sorted(set(found))
 
 
-def open_tab(page: Any, tab: str) -> None:
-    page.locator(f"#tab-{tab}-button").click()
-    page.locator(f"#tab-{tab}").wait_for(state="visible")
-
-
-def settle(page: Any) -> None:
-    """Wait until no event of this page is still working (Gradio marks its pending outputs ``.pending``)."""
-    page.wait_for_function("() => !document.querySelector('.pending, .generating')", timeout=60_000)
-
-
 def read_every_tab(page: Any) -> dict[str, list[str]]:
     texts = {}
     for tab in TABS:
@@ -138,12 +127,12 @@ def test_every_tab_fits_a_phone_and_a_laptop_in_each_language(open_page, app_ser
 def test_the_picker_turns_the_page_and_keeps_the_language_for_the_visit(open_page, app_server) -> None:
     page = open_page(app_server.url, *SCREENS["laptop"], locale="en-US")
     picker = page.locator("#language-picker input")
-    draw_tab = page.locator("#tab-draw-button")
+    draw_tab = page.get_by_role("tab").first
     english = draw_tab.inner_text()
     picker.click()
     page.get_by_role("option", name=NATIVE_NAMES["tr"]).click()
     page.wait_for_function("document.documentElement.lang === 'tr'")
-    page.wait_for_function("(t) => document.querySelector('#tab-draw-button').innerText !== t", arg=english)
+    page.wait_for_function("(t) => document.querySelector('button[role=tab]').innerText !== t", arg=english)
     stroke(page, SEVEN)
     wait_for_answer(page)
     assert re.search(r"%\d", " ".join(page.evaluate(VISIBLE_TEXT)).replace("\xa0", " ")), \
