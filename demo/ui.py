@@ -62,7 +62,7 @@ THEME = gr.themes.Soft(primary_hue="blue", text_size="lg").set(
     body_text_color_subdued="*neutral_600", body_text_color_subdued_dark="*neutral_300")
 
 
-def _header(demo: gr.Blocks, context: AppContext) -> gr.Dropdown:
+def _header(demo: gr.Blocks, context: AppContext) -> language_picker.LanguagePicker:
     """The title, and beside it the language picker (returned) and where a teacher finds how students join."""
     with gr.Row(elem_id="app-header"):
         gr.Markdown(T("# MNIST live: watch a neural network learn to read digits\nDraw a digit for the model to "
@@ -117,7 +117,7 @@ def build_demo(data_dir: str | os.PathLike[str] | None = None, assets_dir: str |
         model_files.wire_upload(context, session, draw.upload, draw.upload_message)
         teach_panel.build(context, session, draw.correction)
         with train_slot:
-            train_tab.build(context, session)
+            train = train_tab.build(context, session)
 
         def end_visit(request: gr.Request) -> None:
             """The visitor closed the page: end their training run and free the models they trained."""
@@ -127,9 +127,11 @@ def build_demo(data_dir: str | os.PathLike[str] | None = None, assets_dir: str |
         demo.unload(end_visit)
         # Written again in the page's language once it is known, and at every switch: the model lists' accuracies
         # and the Draw tab's answer, lesson and captions (built once for every visitor, in English).
-        language.change(context.pickers.relabelled, session, context.pickers.pickers, api_visibility="private",
-                        show_progress="hidden")
-        draw.refresh_on([language.change])
+        language.picker.change(context.pickers.relabelled, session, context.pickers.pickers,
+                               api_visibility="private", show_progress="hidden")
+        draw.refresh_on([language.picker.change])
+        # Once per page only: a later switch would wipe the chart of a run.
+        language.loaded.then(train.texts, None, train.text_outputs(), api_visibility="private", show_progress="hidden")
         if context.catalog.errors:
             gr.Markdown(T("Some checkpoints in `assets/` could not be used:"))
             gr.Markdown("\n".join(f"- {e}" for e in context.catalog.errors))  # file names and reasons: as logged

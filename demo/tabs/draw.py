@@ -20,6 +20,7 @@ and a closed accordion gets a plain placeholder, not a ``gr.skip()``.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from io import BytesIO
@@ -183,9 +184,8 @@ class DrawView:
     def on_picture(self, path: str | None, drawing: Drawing, key: str | None, models: SessionModels | None,
                    is_open: bool) -> dict[Any, Any]:
         """A picture of a digit (a photo, a scan, a drawing made elsewhere), read as a drawing is: the way to give
-        the model a digit without drawing (a keyboard, a screen reader, a hand that cannot draw). It answers for the
-        pad's current drawing number, so the page takes it as the newest answer; the picture is kept as a PNG, as a
-        drawing is, should the visitor say it was read wrong."""
+        the model a digit without drawing (a keyboard, a screen reader, a hand that cannot draw). The picture is
+        kept as a PNG, as a drawing is, should the visitor say it was read wrong."""
         if not path:
             return {}
         try:
@@ -194,7 +194,9 @@ class DrawView:
             raise expected_error(str(exc)) from None
         buffer = BytesIO()
         image.convert("RGBA").save(buffer, format="PNG")
-        return self.on_stroke(Drawing(drawing.seq, image.convert("RGBA"), buffer.getvalue()), key, models, is_open)
+        shown = self.on_stroke(Drawing(drawing.seq, image.convert("RGBA"), buffer.getvalue()), key, models, is_open)
+        # A stamp of its own (not a drawing's number): the page announces it as an answer, every time.
+        return {**shown, self.stamp: f"picture-{time.monotonic_ns()}"}
 
     def on_expand(self, digit: np.ndarray | None, key: str | None, models: SessionModels | None) -> dict[Any, Any]:
         """The accordion was opened: the inside views of the last drawing (skipped while it was closed)."""

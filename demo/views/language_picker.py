@@ -9,6 +9,8 @@ reloaded in the same tab comes back in it, and a new visit starts from the brows
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import gradio as gr
 
 from demo.server.language import LANGUAGES, NATIVE_NAMES, LanguageChoices, T
@@ -41,7 +43,15 @@ async (language) => {{
 }}"""
 
 
-def build(demo: gr.Blocks, choices: LanguageChoices) -> gr.Dropdown:
+class LanguagePicker(NamedTuple):
+    """The picker, and its load event (``loaded.then(...)``: what runs once per page, after the server knows the
+    page's language)."""
+
+    picker: gr.Dropdown
+    loaded: gr.events.Dependency
+
+
+def build(demo: gr.Blocks, choices: LanguageChoices) -> LanguagePicker:
     """The picker, and its two events: the page's language told to the server on load, and a visitor's pick.
 
     What the server wrote before it knew the page's language (built for every visitor, in English) is written
@@ -55,6 +65,6 @@ def build(demo: gr.Blocks, choices: LanguageChoices) -> gr.Dropdown:
         """The page's language, remembered for every event it sends from now on."""
         return choices.choose(session_id_of(request), language)
 
-    demo.load(chosen, picker, picker, js=ON_LOAD_JS, api_visibility="private")
+    loaded = demo.load(chosen, picker, picker, js=ON_LOAD_JS, api_visibility="private")
     picker.input(chosen, picker, picker, js=ON_PICK_JS, api_visibility="private")
-    return picker
+    return LanguagePicker(picker, loaded)

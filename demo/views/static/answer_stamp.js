@@ -1,8 +1,12 @@
 watch('value', () => {
   const pad = document.querySelector('#sketchpad');
-  if (pad && String(props.value) === pad.dataset.seq) {
+  const value = String(props.value);
+  const newest = pad && value === pad.dataset.seq;  // the answer to the newest drawing
+  if (newest) {
     document.querySelector('#prediction')?.classList.remove('stale');
-    pad.dataset.answered = String(props.value);
+    pad.dataset.answered = value;
+  }
+  if (newest || value.startsWith('picture-')) {  // or to a picture given instead of a drawing
     // Tell a screen reader the answer, once per drawing and only once it is final (this is the newest drawing's
     // answer; the ones a quicker stroke overtook never get here). One polite live region for the page, out of
     // sight; its words are the page's own: the answer's heading and the top digit, as the page shows them.
