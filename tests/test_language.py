@@ -41,18 +41,26 @@ def test_numbers_and_durations_follow_the_language() -> None:
 
 
 def test_plurals_pick_the_languages_form(monkeypatch: pytest.MonkeyPatch) -> None:
-    table = {"{count} image": ("{count} Bild", "{count} Bilder")}
-    monkeypatch.setattr(language, "catalog", lambda code: table if code == "de" else {})
+    german = {"{count} image": ("{count} Bild", "{count} Bilder")}
+    # Spanish, as its catalog's Plural-Forms says: one, "many" (exact millions), other.
+    spanish = {"{count} image": ("{count} imagen", "{count} de imágenes", "{count} imágenes")}
+    rules = {"de": lambda n: int(n != 1), "es": lambda n: 0 if n == 1 else 1 if n and n % 1_000_000 == 0 else 2}
+    tables = {"de": german, "es": spanish}
+    monkeypatch.setattr(language, "_load", lambda code: (tables.get(code, {}), rules.get(code, lambda n: int(n != 1))))
     with speaking("de"):
         assert n_("{count} image", "{count} images", 1) == "1 Bild"
         assert n_("{count} image", "{count} images", 1200) == "1.200 Bilder"
+    with speaking("es"):
+        assert n_("{count} image", "{count} images", 1) == "1 imagen"
+        assert n_("{count} image", "{count} images", 7) == "7 imágenes"
+        assert n_("{count} image", "{count} images", 2_000_000) == "2.000.000 de imágenes"
     with speaking("en"):
         assert n_("{count} image", "{count} images", 1) == "1 image"
         assert n_("{count} image", "{count} images", 2) == "2 images"
 
 
 def test_a_missing_translation_reads_in_english(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(language, "catalog", lambda code: {})
+    monkeypatch.setattr(language, "_load", lambda code: ({}, lambda n: int(n != 1)))
     with speaking("tr"):
         assert language._("{name} reads {digit}", name="it", digit=7) == "it reads 7"
 
@@ -87,3 +95,12 @@ def test_choices_are_bounded() -> None:
     assert len(choices) == 2
     assert choices.of("a") == "en"  # the oldest went first
     assert choices.of("c") == "es"
+
+
+def test_the_plural_rule_is_each_catalogs_own() -> None:
+    # Spanish and French catalogs have three forms (CLDR's "many" for exact millions): form 2 is the common plural.
+    with speaking("es"):
+        assert language._load("es")[1](5) == 2
+        assert language._load("es")[1](1) == 0
+    with speaking("fr"):
+        assert language._load("fr")[1](0) == 0  # "0 image": French counts zero as singular

@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache
+from gettext import c2py
 from pathlib import Path
 from typing import Any
 
@@ -52,12 +53,13 @@ def po_path(language: str) -> Path:
 
 
 @cache
-def catalog(language: str) -> Mapping[str, str | tuple[str, ...]]:
-    """``language``'s translations, message id -> text (a tuple of plural forms for a plural message); English has
-    none, its ids are its text. Fuzzy and empty entries are left out, so they read in English, not blank."""
+def _load(language: str) -> tuple[Mapping[str, str | tuple[str, ...]], Callable[[int], int]]:
+    """``language``'s translations, message id -> text (a tuple of plural forms for a plural message), and which
+    plural form a count takes (the catalog's own ``Plural-Forms`` rule: Spanish and French have three). English has
+    none: its ids are its text. Fuzzy and empty entries are left out, so they read in English, not blank."""
     path = po_path(language)
     if language == DEFAULT or not path.is_file():
-        return {}
+        return {}, lambda count: int(count != 1)
     with path.open("rb") as handle:
         messages = read_po(handle, locale=language)
     found: dict[str, str | tuple[str, ...]] = {}
@@ -70,7 +72,12 @@ def catalog(language: str) -> Mapping[str, str | tuple[str, ...]]:
                 found[key] = tuple(message.string)
         elif message.string:
             found[key] = message.string
-    return found
+    return found, c2py(messages.plural_expr)
+
+
+def catalog(language: str) -> Mapping[str, str | tuple[str, ...]]:
+    """``language``'s translations (see :func:`_load`)."""
+    return _load(language)[0]
 
 
 @cache
@@ -105,13 +112,11 @@ def _(message: str, **values: Any) -> str:
 
 def n_(singular: str, plural: str, count: int, **values: Any) -> str:
     """The singular or plural message for ``count`` in the current language (``{count}`` is filled in, written
-    the language's way); Turkish has one form, the others two."""
-    language = current()
-    forms = catalog(language).get(singular)
+    the language's way), as the language's catalog says which form a count takes."""
+    table, form_of = _load(current())
+    forms = table.get(singular)
     if isinstance(forms, tuple):
-        index = _locale(language).plural_form(count)
-        index = {"one": 0}.get(index, 1) if len(forms) > 1 else 0
-        text = forms[min(index, len(forms) - 1)]
+        text = forms[min(form_of(count), len(forms) - 1)]
     else:
         text = singular if count == 1 else plural
     return text.format(count=number(count), **values)
