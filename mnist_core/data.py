@@ -33,6 +33,7 @@ from pathlib import Path
 import torch
 
 from mnist_core.paths import DATA_DIR_ENV, cache_dir, is_writable, resolve_data_dir
+from mnist_core.text import N_, Text
 
 MEAN = 0.1307
 STD = 0.3081
@@ -131,7 +132,7 @@ def _extract_gz_into_cache(root: Path, progress: ProgressCallback | None) -> Pat
     target.mkdir(parents=True, exist_ok=True)
     for name, _ in RESOURCES:
         if progress:
-            progress(f"Extracting {name}")
+            progress(Text(N_("Extracting {name}"), name=name))
         # Our own step: torchvision writes straight to the final name, so a crash would leave a half file
         # that the next start trusts. Extracted beside it first, the file appears whole or not at all.
         with tempfile.TemporaryDirectory(dir=target) as tmp:
@@ -145,7 +146,7 @@ def _download(root: Path, progress: ProgressCallback | None) -> Path:
 
     target_root = root if is_writable(_raw_folder(root)) else cache_dir() / "mnist"
     if progress:
-        progress(f"Downloading MNIST ({len(RESOURCES)} files, about 11 MB)")
+        progress(Text(N_("Downloading MNIST ({count} files, about 11 MB)"), count=len(RESOURCES)))
     try:
         MNIST(str(target_root), train=False, download=True)  # every mirror in turn, each file checksummed
     except Exception as exc:  # network errors come in many types

@@ -48,10 +48,13 @@ from mnist_core.data import IMAGE_SIZE
 from mnist_core.paths import DATA_DIR_ENV, cache_dir, is_writable, resolve_data_dir
 from mnist_core.preprocess import sketch_to_mnist
 from mnist_core.strokes import AS_WRITTEN, VARIED, SketchStyle, draw_on_sketchpad
+from mnist_core.text import N_, Text
 
 ProgressCallback = Callable[[str], None]
 
 SPLITS = ("train", "val", "test")
+#: Each split as its progress messages name it.
+SPLIT_NAMES = {"train": Text(N_("training")), "val": Text(N_("validation")), "test": Text(N_("testing"))}
 #: Bumped whenever rendering or preprocessing changes what the cached tensors would hold.
 DERIVED_VERSION = 2
 #: Renderings per pen sample: many for training (each a new size, place, brush and hand), a few for measuring.
@@ -169,7 +172,7 @@ def _fetch(source: HandwritingSource, base: Path, progress: ProgressCallback | N
     target = _root(base) / source.path
     target.parent.mkdir(parents=True, exist_ok=True)
     if progress:
-        progress(f"Downloading {source.name} from {source.url}")
+        progress(Text(N_("Downloading {source} from {url}"), source=source.name, url=source.url))
     staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{source.name}-"))
     try:
         if source.kind == "strokes":
@@ -363,7 +366,7 @@ def render_pen_samples(samples: Sequence[PenSample], renderings: int, style: Ske
             if digit is not None:
                 rows.append((_to_uint8(digit), sample.label, sample.writer))
         if progress and (k + 1) % 200 == 0:
-            progress(f"Painted {(k + 1) * renderings:,} of {total:,} pen drawings")
+            progress(Text(N_("Painted {done} of {total} pen drawings"), done=(k + 1) * renderings, total=total))
     return rows
 
 
@@ -411,13 +414,15 @@ def load_handwriting(name: str, split: str, data_dir: str | os.PathLike[str] | N
     if source.kind == "strokes":
         samples = [s for s in read_pen_samples(path) if split_of(source, s.writer) == split]
         if progress:
-            progress(f"Painting {len(samples) * renderings:,} {source.name} {split} drawings (once; then cached)")
+            progress(Text(N_("Painting {count} {source} drawings for {split} (once; then cached)"),
+                          count=len(samples) * renderings, source=source.name, split=SPLIT_NAMES[split]))
         style = VARIED if split == "train" else AS_WRITTEN
         rows = render_pen_samples(samples, renderings, style, seed=seed + SPLITS.index(split), progress=progress)
     else:
         scans = [s for s in list_scans(path) if split_of(source, s.writer) == split]
         if progress:
-            progress(f"Preparing {len(scans):,} {source.name} {split} scans (once; then cached)")
+            progress(Text(N_("Preparing {count} {source} scans for {split} (once; then cached)"),
+                          count=len(scans), source=source.name, split=SPLIT_NAMES[split]))
         rows = []
         for scan in scans:
             digit = sketch_to_mnist(read_scan(scan.path))

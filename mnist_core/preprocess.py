@@ -37,6 +37,7 @@ from PIL import Image, UnidentifiedImageError
 
 from mnist_core.data import IMAGE_SIZE
 from mnist_core.files import FileProblem, open_regular_file, short_reason
+from mnist_core.text import N_, Text
 
 BOX = 20
 #: Pixels whose ink is below this fraction of the strongest ink count as background.
@@ -321,8 +322,9 @@ def limit_decoded_pixels() -> None:
 
 def too_many_pixels(name: str, pixels: int) -> ImageInputError:
     """The message for an image over ``MAX_IMAGE_PIXELS``, the same whichever check refused it."""
-    return ImageInputError(f"{name}: {pixels / 1e6:.1f} megapixels is too large for this app "
-                           f"(the limit is {MAX_IMAGE_PIXELS / 1e6:.1f}); scale the image down first")
+    return ImageInputError(Text(N_("{name}: {pixels} megapixels is too large for this app (the limit is {limit}); "
+                                   "scale the image down first"), name=name, pixels=round(pixels / 1e6, 1),
+                                limit=round(MAX_IMAGE_PIXELS / 1e6, 1)))
 
 
 def unreadable_image(name: str, exc: BaseException) -> ImageInputError:
@@ -334,9 +336,9 @@ def unreadable_image(name: str, exc: BaseException) -> ImageInputError:
     if isinstance(exc, Image.DecompressionBombError):  # PIL's own limit (twice ours) spoke first
         found = re.search(r"\((\d+) pixels\)", str(exc))
         return too_many_pixels(name, int(found.group(1)) if found else 2 * MAX_IMAGE_PIXELS + 1)
-    reason = ("not PNG, JPEG, WebP or another format this app reads"
+    reason = (Text(N_("not PNG, JPEG, WebP or another format this app reads"))
               if isinstance(exc, UnidentifiedImageError) else short_reason(exc))
-    return ImageInputError(f"{name}: not a readable image ({reason})")
+    return ImageInputError(Text(N_("{name}: not a readable image ({reason})"), name=name, reason=reason))
 
 
 def open_image(source: str | os.PathLike[str] | BinaryIO, name: str) -> Image.Image:

@@ -18,6 +18,7 @@ from mnist_core.data import MNISTData, ProgressCallback, load_mnist
 from mnist_core.evaluate import Evaluation, evaluate
 from mnist_core.handwriting import HandwrittenDigits, load_handwriting
 from mnist_core.recipes import Recipe
+from mnist_core.text import N_, Text
 from mnist_core.train import FinishedEvent
 
 
@@ -74,7 +75,7 @@ def finish_run(model: nn.Module, recipe: Recipe, finished: FinishedEvent, data: 
     mnist = data.mnist
     if finished.test_accuracy is None and finished.status != "diverged":
         if progress:
-            progress("Measuring the test accuracy of the model so far")
+            progress(Text(N_("Measuring the test accuracy of the model so far")))
         evaluation = evaluate(model, mnist.test_images, mnist.test_labels, batch_size=recipe.test_batch_size)
         metadata.update(test_accuracy=evaluation.accuracy, test_loss=evaluation.loss)
     drawing = recipe.augment.startswith("drawing")
@@ -84,7 +85,7 @@ def finish_run(model: nn.Module, recipe: Recipe, finished: FinishedEvent, data: 
         metadata["trained_on"] = ["mnist", *(name for name, _ in recipe.handwriting)]
     if recipe.holdout and hasattr(model, "calibration") and finished.status != "diverged":
         if progress:
-            progress("Calibrating the confidence on held-out images")
+            progress(Text(N_("Calibrating the confidence on held-out images")))
         validation = []
         for name, _ in recipe.handwriting:
             writers = load_handwriting(name, "val", data_dir, progress=progress)

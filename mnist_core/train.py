@@ -26,6 +26,7 @@ from mnist_core.evaluate import Evaluation, evaluating
 from mnist_core.handwriting import HandwrittenDigits
 from mnist_core.models import build_model
 from mnist_core.recipes import Recipe, make_optimizer, make_scheduler
+from mnist_core.text import N_, Text
 
 
 @dataclass(frozen=True)
@@ -232,8 +233,8 @@ def train(model: nn.Module, data: MNISTData, recipe: Recipe, *, device: torch.de
                     mean_loss = (loss_sum / window).item()  # the only host sync in the loop
                     if not math.isfinite(mean_loss):
                         status = "diverged"
-                        message = (f"training diverged at epoch {epoch}, step {step} (loss is {mean_loss}); "
-                                   "try a smaller learning rate")
+                        message = Text(N_("training diverged at epoch {epoch}, step {step} (loss is {loss}); try a "
+                                          "smaller learning rate"), epoch=epoch, step=step, loss=str(mean_loss))
                         yield finished()
                         return
                     paused_at = time.perf_counter()

@@ -23,7 +23,7 @@ from typing import Any
 import gradio as gr
 from gradio.i18n import I18nData
 
-from demo.server.language import _, n_
+from demo.server.language import _, n_, say
 from demo.server.log import expected_error
 from mnist_core.preprocess import ImageInputError, sketch_to_mnist
 
@@ -142,5 +142,5 @@ def sketch_digit(sketch: Any) -> Any:
     try:
         return sketch_to_mnist(image) if image is not None else None
     except ImageInputError as exc:
-        raise expected_error(str(exc)) from None
+        raise expected_error(say(exc.args[0])) from None
 

@@ -33,7 +33,7 @@ from typing import Any
 from babel import Locale
 from babel.dates import format_timedelta
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal, parse_pattern
+from babel.numbers import NumberPattern, format_decimal, parse_pattern
 from gradio.i18n import I18n, I18nData
 
 #: The languages the app speaks, English first (the language of the message ids and the fallback).
@@ -122,6 +122,29 @@ def n_(singular: str, plural: str, count: int, **values: Any) -> str:
     return text.format(count=number(count), **values)
 
 
+def say(text: str) -> str:
+    """A text from ``mnist_core`` in the current language. A :class:`mnist_core.text.Text` is translated from its
+    template, its numbers written the language's way and its ``Text`` values translated too; any other text is
+    looked up as it is (English if the catalog does not have it: a file name, an OS error)."""
+    template = getattr(text, "template", None)
+    if template is None:
+        return _(text)
+    values = {key: say(value) if hasattr(value, "template") else _same_number(value)
+              for key, value in getattr(text, "values", {}).items()}
+    return _(template, **values)
+
+
+def _same_number(value: Any) -> Any:
+    """A number as the English text wrote it, in the language's way: 12,345 -> "12.345"; 36.0 keeps its one
+    decimal ("36,0"). Anything else as it is."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value
+    if isinstance(value, int):
+        return number(value)
+    _whole, _point, decimals = repr(value).partition(".")
+    return number(value, len(decimals) if decimals.isdigit() else None)
+
+
 def N_(message: str) -> str:
     """Mark ``message`` for the catalog where it is written, to be translated later with :func:`_` (e.g. a
     table of texts built when the module loads, before any visitor's language is known)."""
@@ -158,9 +181,15 @@ def _first(text: str | tuple[str, ...]) -> str:
 def percent(fraction: float, digits: int = 1) -> str:
     """``fraction`` (0.992) as a percentage the language's way: "99.2%", "99,2 %", "%99,2"."""
     locale = _locale(current())
-    pattern = parse_pattern(locale.percent_formats[None].pattern)
+    return _percent_pattern(current(), digits).apply(fraction, locale)
+
+
+@cache
+def _percent_pattern(language: str, digits: int) -> NumberPattern:
+    """The language's percent pattern with ``digits`` decimals (parsed once: a stroke writes a dozen percentages)."""
+    pattern = parse_pattern(_locale(language).percent_formats[None].pattern)
     pattern.frac_prec = (digits, digits)
-    return pattern.apply(fraction, locale)
+    return pattern
 
 
 def number(value: float, digits: int | None = None) -> str:

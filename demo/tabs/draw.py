@@ -33,7 +33,7 @@ import torch
 from demo.server.context import AppContext
 from demo.server.gradio_internals import Sketchpad
 from demo.server.inputs import composite_of, sketch_digit
-from demo.server.language import N_, T, _
+from demo.server.language import N_, T, _, say
 from demo.server.limits import EVENT_CONCURRENCY
 from demo.server.log import expected_error
 from demo.server.models_state import ModelEntry, SessionModels, find_entry, require_entry
@@ -88,7 +88,7 @@ def _predict(context: AppContext, image: Any, key: str | None, session: SessionM
     try:
         return predict_drawing(entry.model, image)
     except ImageInputError as exc:
-        raise expected_error(str(exc)) from None
+        raise expected_error(say(exc.args[0])) from None
 
 
 @dataclass
@@ -191,7 +191,7 @@ class DrawView:
         try:
             image = load_image_file(path, name=_("the picture"))
         except ImageInputError as exc:
-            raise expected_error(str(exc)) from None
+            raise expected_error(say(exc.args[0])) from None
         buffer = BytesIO()
         image.convert("RGBA").save(buffer, format="PNG")
         shown = self.on_stroke(Drawing(drawing.seq, image.convert("RGBA"), buffer.getvalue()), key, models, is_open)

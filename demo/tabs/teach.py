@@ -34,7 +34,7 @@ from demo.server import gradio_internals, inputs
 from demo.server.context import AppContext
 from demo.server.gradio_internals import Sketchpad
 from demo.server.inputs import composite_of, sketch_digit
-from demo.server.language import N_, T, _, duration, n_, number, percent
+from demo.server.language import N_, T, _, duration, n_, number, percent, say
 from demo.server.limits import MAX_EXAMPLES_PER_SESSION
 from demo.server.log import expected_error
 from demo.server.models_state import ModelEntry, SessionModels, require_entry
@@ -317,7 +317,7 @@ class TeachPanel:
             return
         taught, finished = outcome
         if taught is None:
-            why = finished.message if finished else _("it ended unexpectedly")
+            why = say(finished.message) if finished else _("it ended unexpectedly")
             # TRANSLATORS: {why} is what went wrong (often a technical message in English).
             yield {self.teach_now: teach_button(models),
                    self.status: _("**Teaching failed:** {why}. Nothing was kept.", why=why)}

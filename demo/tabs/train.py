@@ -33,7 +33,7 @@ import gradio as gr
 
 from demo.server import gradio_internals, inputs
 from demo.server.context import AppContext
-from demo.server.language import N_, T, _, n_, number, percent
+from demo.server.language import N_, T, _, n_, number, percent, say
 from demo.server.log import expected_error
 from demo.server.models_state import ModelPickers, SessionModels
 from demo.server.queue_wait import DataSize, estimate
@@ -359,7 +359,7 @@ def _loaded_data(context: AppContext, chosen: Recipe, view: TrainView
     try:
         for item in _load_data_with_progress(context, chosen):
             if isinstance(item, str):  # mnist_core's progress line: translated if the catalog has it
-                yield {view.status: f"**{_(item)}**"}
+                yield {view.status: f"**{say(item)}**"}
             else:
                 return item
     except MNISTUnavailableError as exc:
@@ -500,7 +500,7 @@ def _finished(chosen: Recipe, models: SessionModels, view: TrainView, curve: Tra
                 view.status: _("**The page was closed during training, so this model was not kept.**")}
     if finished is None or finished.status == "diverged" or trained is None:
         # mnist_core's own words when it says why (English, e.g. "training diverged at epoch 1, step 40 (loss is nan)")
-        message = finished.message if finished else _("training ended unexpectedly")
+        message = say(finished.message) if finished else _("training ended unexpectedly")
         # TRANSLATORS: {reason} says why, e.g. "training diverged at epoch 1, step 40 (loss is nan)".
         gr.Warning(_("Training failed: {reason}", reason=message))
         return {**view.idle(), view.chart: training_figure(curve),

@@ -8,4 +8,4 @@ from demo.views.assets import asset
 
 CSS = asset("accessibility.css")
 #: For ``launch(head=...)``: runs once as the page loads, before Gradio draws anything.
-HEAD = f"<script>{asset('accessibility.js')}</script>"
+HEAD = "<script>" + asset("accessibility.js") + "</script>"
