@@ -51,6 +51,9 @@ DIGITS = [str(d) for d in range(NUM_CLASSES)]
 #: the columns are as many as fit at 120 px or more (the pictures are 112 px), filled or not. On a phone the thumbnails
 #: wrap to the width (Gradio keeps every column at least 100 px: ten made the page scroll sideways).
 CSS = """
+/* Gradio lets a Markdown block scroll (overflow: auto); while a summary changes it can overflow for a moment, and a
+   scrolling region a keyboard cannot reach is an accessibility fault (axe: scrollable-region-focusable). */
+#confusion-summary, #selected-heading { overflow: visible; }
 #confusion-controls { flex-wrap: wrap; }
 #cell-gallery .grid-container { grid-template-columns: repeat(auto-fill, minmax(120px, 1fr));
   grid-template-rows: none; grid-auto-rows: auto; align-items: start; }
