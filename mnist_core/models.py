@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from mnist_core.text import N_
+
 
 class PytorchExampleNet(nn.Module):
     """Seed 000: the CNN of ``pytorch/examples`` mnist (2 conv, 2 dropout, 2 linear), 1,199,882 parameters.
@@ -181,16 +183,16 @@ MODELS: dict[str, ModelSpec] = {
     spec.name: spec
     for spec in (
         ModelSpec("pytorch-example", PytorchExampleNet,
-                  "Seed 000: pytorch/examples CNN, 2 conv + 2 dropout + 2 linear, log-softmax output"),
+                  N_("Seed 000: pytorch/examples CNN, 2 conv + 2 dropout + 2 linear, log-softmax output")),
         ModelSpec("tiny-vgg", TinyVGG,
-                  "Seed 004: two VGG blocks of 16-filter 3x3 convs, then one linear layer"),
+                  N_("Seed 004: two VGG blocks of 16-filter 3x3 convs, then one linear layer")),
         ModelSpec("fast-cnn", FastCNN,
-                  "The fast recipe's model: stride-2 stem, two conv+BN stages, linear head"),
+                  N_("The fast recipe's model: stride-2 stem, two conv+BN stages, linear head")),
         ModelSpec("drawing-cnn", DrawingCNN,
-                  "The drawing model: fast-cnn at width 40 with a fitted temperature, trained on drawings "
-                  "(MNIST and European handwriting)"),
+                  N_("The drawing model: fast-cnn at width 40 with a fitted temperature, trained on drawings "
+                     "(MNIST and European handwriting)")),
         ModelSpec("drawing-cnn-w24", functools.partial(DrawingCNN, width=24),
-                  "The first drawing model's network (width 24); its checkpoint learnt from MNIST alone"),
+                  N_("The first drawing model's network (width 24); its checkpoint learnt from MNIST alone")),
     )
 }
 

@@ -12,6 +12,7 @@ import pytest
 
 from demo.server.language import LANGUAGES, NATIVE_NAMES
 from demo.server.models_state import load_catalog
+from mnist_core.models import MODELS
 from mnist_core.paths import ASSETS_DIR
 from tests.pages import SCREENS, SEVEN, TABS, open_tab, settle, shot, stroke, wait_for_answer
 
@@ -61,7 +62,8 @@ SIDEWAYS = "() => document.scrollingElement.scrollWidth - document.documentEleme
 
 @pytest.fixture(scope="module")
 def model_names() -> list[str]:
-    names = [entry.name for entry in load_catalog(str(ASSETS_DIR)).entries.values()]
+    """The names models are known by: each checkpoint's, and each network's (``drawing-cnn``)."""
+    names = [entry.name for entry in load_catalog(str(ASSETS_DIR)).entries.values()] + list(MODELS)
     return sorted(names, key=len, reverse=True)
 
 
@@ -74,7 +76,7 @@ def english_left(texts: list[str], model_names: list[str]) -> list[str]:
             rest = rest.replace(name, " ")
         for kept in KEPT:
             rest = re.sub(kept, " ", rest, flags=re.IGNORECASE)
-        words = {word.lower() for word in re.findall(r"[A-Za-z]+", rest)}
+        words = {word.lower() for word in re.findall(r"[^\W\d_]+", rest)}  # whole words: "Eğit" is not "it"
         if words & ENGLISH:
             found.append(text)
     return sorted(set(found))

@@ -294,7 +294,7 @@ def build(context: AppContext, session: gr.State, tab: gr.Tab) -> None:
                               "Under each: true digit → what the model read · its confidence. "
                               "Click one to see its probabilities and where the model looked."))
                 mistakes = gr.Gallery(label=T("Most confident mistakes"), show_label=False, columns=6, height=520,
-                                      object_fit="contain", allow_preview=False, elem_id="mistakes-gallery")
+                                      object_fit="contain", allow_preview=False, elem_id="mistakes-gallery", buttons=[])
             with gr.Column(scale=2):
                 # The test set's size is MNIST's (mnist_core.data.TEST_SIZE), written out: a T() text has no numbers
                 # put in, so each language writes 9999 its own way.
@@ -345,7 +345,7 @@ def _cell_gallery() -> tuple[gr.Dropdown, gr.Dropdown, gr.Gallery]:
         true_dd = inputs.Dropdown(choices=DIGITS, value="0", label=T("True digit"), elem_id="true-digit")
         pred_dd = inputs.Dropdown(choices=DIGITS, value="0", label=T("Predicted digit"), elem_id="predicted-digit")
     gallery = gr.Gallery(label=T("Test images in this cell"), show_label=False, columns=10, height=330,
-                         object_fit="contain", allow_preview=False, elem_id="cell-gallery")
+                         object_fit="contain", allow_preview=False, elem_id="cell-gallery", buttons=[])
     return true_dd, pred_dd, gallery
 
 

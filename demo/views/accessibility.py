@@ -1,11 +1,27 @@
 """What every page gets for students who use a screen reader or a keyboard: a visible focus ring, a class for text
-only a screen reader reads, and names for Gradio's empty-picture placeholders (``static/accessibility.*``).
-``tests/test_accessibility.py`` audits every tab with axe-core."""
+only a screen reader reads, names for Gradio's empty-picture placeholders, and gallery thumbnails named in the
+page's language (``static/accessibility.*``). ``tests/test_accessibility.py`` audits every tab with axe-core."""
 
 from __future__ import annotations
 
+import json
+
+from demo.server.language import LANGUAGES, N_, _, speaking
 from demo.views.assets import asset
+
+# TRANSLATORS: a screen reader's name for a picture in a gallery, e.g. "Picture 3 of 30".
+THUMBNAIL = N_("Picture {number} of {count}")
+
+
+def thumbnail_names() -> dict[str, str]:
+    """The thumbnails' name in each language (the page picks its own: the head script runs before any event)."""
+    names = {}
+    for language in LANGUAGES:
+        with speaking(language):
+            names[language] = _(THUMBNAIL)
+    return names
+
 
 CSS = asset("accessibility.css")
 #: For ``launch(head=...)``: runs once as the page loads, before Gradio draws anything.
-HEAD = "<script>" + asset("accessibility.js") + "</script>"
+HEAD = "<script>" + asset("accessibility.js", THUMBNAIL=json.dumps(thumbnail_names())) + "</script>"
