@@ -81,7 +81,9 @@ def main(argv: list[str] | None = None) -> int:
             continue
         catalog = read(language)
         if not args.check:
+            created = catalog.creation_date  # kept: a run that adds nothing leaves the file as it was
             catalog.update(template, no_fuzzy_matching=True)
+            catalog.creation_date = created
             catalog.obsolete.clear()  # a message gone from the code is gone from the catalog
             po_path(language).parent.mkdir(parents=True, exist_ok=True)
             with po_path(language).open("wb") as handle:
