@@ -49,6 +49,7 @@ TITLE = "MNIST live: watch a neural network learn to read digits"  # the browser
 CSS = asset("app.css") + pictures.CSS + lesson.CSS + drawing_pad.CSS
 CSS += confusion_tab.CSS + dataset_tab.CSS + diagram.CSS
 CSS += READINGS_CSS + teach_panel.CSS + bars.CSS + join.CSS + charts.CSS + picker_text.CSS + accessibility.CSS
+CSS += language_picker.CSS
 HEAD = accessibility.HEAD
 
 #: Soft's blue, one shade darker wherever it is text or behind white text: its own (blue 500) gives 3.0:1 on the

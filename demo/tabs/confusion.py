@@ -54,6 +54,12 @@ CSS = """
 /* Gradio lets a Markdown block scroll (overflow: auto); while a summary changes it can overflow for a moment, and a
    scrolling region a keyboard cannot reach is an accessibility fault (axe: scrollable-region-focusable). */
 #confusion-summary, #selected-heading { overflow: visible; }
+/* The per-class table's headings are longer in Spanish or German than in English. Its width is the column's, not
+   its content's (contain), so it never widens the page; on a phone it is set smaller to fit, and would scroll in its
+   own box before it spilt. */
+#per-class { contain: inline-size; }
+#per-class .table-wrap { overflow-x: auto; }
+@media (max-width: 640px) { #per-class { font-size: 0.85rem; } }
 #confusion-controls { flex-wrap: wrap; }
 #cell-gallery .grid-container { grid-template-columns: repeat(auto-fill, minmax(120px, 1fr));
   grid-template-rows: none; grid-auto-rows: auto; align-items: start; }

@@ -19,6 +19,9 @@ from demo.views.assets import asset
 
 #: Where the page keeps its choice for the visit.
 STORAGE_KEY = "mnist-live-language"
+#: Small, each language by its own name (its label, "Language", is for screen readers): beside the title on a laptop,
+#: under the "Join this class" bar in the title's top right corner on a phone, where it costs no height.
+CSS = asset("language_picker.css")
 SWITCH_JS = asset("language_picker.js")
 
 #: On load: the language kept for this visit, or the one Gradio chose from the browser (``<html lang>``); the page
@@ -58,8 +61,8 @@ def build(demo: gr.Blocks, choices: LanguageChoices) -> LanguagePicker:
     again on the picker's ``change``: it fires once the page's language is known and other than English, and at
     every switch (``demo/ui.py`` wires each view's refresh to it)."""
     picker = gr.Dropdown(choices=[(NATIVE_NAMES[code], code) for code in LANGUAGES], value=LANGUAGES[0],
-                         label=T("Language"), elem_id="language-picker", scale=0, min_width=150,
-                         interactive=True, filterable=False)
+                         label=T("Language"), show_label=False, container=False, elem_id="language-picker",
+                         scale=0, min_width=0, interactive=True, filterable=False)
 
     def chosen(language: str, request: gr.Request) -> str:
         """The page's language, remembered for every event it sends from now on."""

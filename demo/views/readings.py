@@ -56,10 +56,10 @@ def _chip(entry: ModelEntry, probabilities: torch.Tensor, main_digit: int | None
     shown = f"{digit}" if confidence >= CONFIDENT else f"{digit}?"
     size = _parameters(entry.model)
     # TRANSLATORS: a model chip's tooltip: {model} is the model's name and test accuracy, {parameters} "1.2M".
-    title = _("{model} · {parameters} parameters", model=entry.label, parameters=size)
+    title = _("{model} · {parameters} parameters", model=entry.shown_label(), parameters=size)
     if is_main:
         # TRANSLATORS: the chosen model's chip's tooltip: {model} its name and test accuracy, {parameters} "1.2M".
-        title = _("{model} · {parameters} parameters · the chosen model", model=entry.label, parameters=size)
+        title = _("{model} · {parameters} parameters · the chosen model", model=entry.shown_label(), parameters=size)
     mark = "▸ " if is_main else ""
     tag = ""
     if differs:

@@ -1,5 +1,5 @@
-// What Gradio's page leaves unnamed, or names only in English, for a screen reader. Gradio draws these at any time,
-// so a watcher fixes each as it appears, and again when the visitor switches language (<html lang> changes).
+// What Gradio's page leaves unnamed, or writes only the English way. Gradio draws these at any time, so a watcher
+// fixes each as it appears, and again when the visitor switches language (<html lang> changes).
 (() => {
   // The thumbnails' names in each language, from the app's catalogs ("Thumbnail 3 of 30" is Gradio's own English).
   const THUMBNAIL = __THUMBNAIL__;
@@ -16,9 +16,21 @@
       const name = words.replace('{number}', number).replace('{count}', count);
       if (thumb.getAttribute('aria-label') !== name) thumb.setAttribute('aria-label', name);
     });
+    // gr.Label writes its confidences "87%" whatever the language: "87 %" in German, "%87" in Turkish. Only the text
+    // node's data changes (Gradio keeps updating that same node), and only when it differs, so this never loops.
+    const percent = new Intl.NumberFormat(document.documentElement.lang || 'en', {style: 'percent'});
+    document.querySelectorAll('dd.confidence').forEach((cell) => {
+      const node = cell.firstChild;
+      if (!node || node.nodeType !== Node.TEXT_NODE) return;
+      const english = /^(\d+)%$/.exec(node.data.trim());
+      if (english) cell.dataset.percent = english[1];
+      if (!cell.dataset.percent) return;
+      const shown = percent.format(Number(cell.dataset.percent) / 100);
+      if (node.data !== shown) node.data = shown;
+    });
   };
   const watcher = new MutationObserver(fix);
-  watcher.observe(document.documentElement, {childList: true, subtree: true, attributes: true,
+  watcher.observe(document.documentElement, {childList: true, subtree: true, characterData: true, attributes: true,
                                              attributeFilter: ['lang', 'aria-label']});
   document.addEventListener('DOMContentLoaded', fix);
 })();
