@@ -11,17 +11,20 @@ from demo.views.assets import asset
 
 # TRANSLATORS: a screen reader's name for a picture in a gallery, e.g. "Picture 3 of 30".
 THUMBNAIL = N_("Picture {number} of {count}")
+# TRANSLATORS: a screen reader's name for a picture, chart or gallery with nothing in it yet.
+EMPTY = N_("Nothing to show yet")
 
 
-def thumbnail_names() -> dict[str, str]:
-    """The thumbnails' name in each language (the page picks its own: the head script runs before any event)."""
+def in_every_language(message: str) -> dict[str, str]:
+    """``message`` in each language (the page picks its own: the head script runs before any event)."""
     names = {}
     for language in LANGUAGES:
         with speaking(language):
-            names[language] = _(THUMBNAIL)
+            names[language] = _(message)
     return names
 
 
 CSS = asset("accessibility.css")
 #: For ``launch(head=...)``: runs once as the page loads, before Gradio draws anything.
-HEAD = "<script>" + asset("accessibility.js", THUMBNAIL=json.dumps(thumbnail_names())) + "</script>"
+HEAD = "<script>" + asset("accessibility.js", THUMBNAIL=json.dumps(in_every_language(THUMBNAIL)),
+                          EMPTY=json.dumps(in_every_language(EMPTY))) + "</script>"

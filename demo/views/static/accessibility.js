@@ -3,11 +3,17 @@
 (() => {
   // The thumbnails' names in each language, from the app's catalogs ("Thumbnail 3 of 30" is Gradio's own English).
   const THUMBNAIL = __THUMBNAIL__;
+  const EMPTY = __EMPTY__;  // Gradio's "Empty value"
   const fix = () => {
     // An empty image, plot or gallery is a <div class="empty" aria-label="Empty value"> with an icon: a name on an
     // element without a role, which screen readers ignore (axe: aria-prohibited-attr, serious). It is a picture.
-    document.querySelectorAll('div.empty[aria-label]:not([role])').forEach((box) => box.setAttribute('role', 'img'));
-    const words = THUMBNAIL[(document.documentElement.lang || 'en').slice(0, 2)] || THUMBNAIL.en;
+    const language = (document.documentElement.lang || 'en').slice(0, 2);
+    document.querySelectorAll('div.empty[aria-label]').forEach((box) => {
+      if (!box.getAttribute('role')) box.setAttribute('role', 'img');
+      const name = EMPTY[language] || EMPTY.en;
+      if (box.getAttribute('aria-label') !== name) box.setAttribute('aria-label', name);
+    });
+    const words = THUMBNAIL[language] || THUMBNAIL.en;
     document.querySelectorAll('.thumbnail-item[aria-label]').forEach((thumb) => {
       const english = /^Thumbnail (\d+) of (\d+)$/.exec(thumb.getAttribute('aria-label'));
       if (english) thumb.dataset.place = `${english[1]}/${english[2]}`;
