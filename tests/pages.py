@@ -117,6 +117,6 @@ def open_tab(page: Any, tab: str) -> None:
 
 def settle(page: Any) -> None:
     """Wait until no event of this page is still working: Gradio lays a status over each output while its event
-    runs (``.wrap.generating``, ``.wrap.translucent``) and marks queued ones ``.pending``."""
-    page.wait_for_function("() => !document.querySelector('.wrap.generating, .wrap.translucent, .pending')",
-                           timeout=60_000)
+    runs (``.wrap.generating``, ``.wrap.translucent``; ``.hide`` once done) and marks queued ones ``.pending``."""
+    working = ".wrap.generating:not(.hide), .wrap.translucent:not(.hide), .pending"
+    page.wait_for_function("(working) => !document.querySelector(working)", arg=working, timeout=60_000)
