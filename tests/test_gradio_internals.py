@@ -21,3 +21,11 @@ def test_the_check_tells_versions_apart() -> None:
     assert version_checked()
     assert version_checked(CHECKED_WITH + "9")
     assert not version_checked("7.0.0") and not version_checked("6.3.1")
+
+
+def test_the_page_module_the_language_picker_imports_still_exports_change_locale() -> None:
+    from demo.server.gradio_internals import locale_switch_module
+
+    module = locale_switch_module()
+    assert module is not None, "no assets/core-*.js exports changeLocale: the language picker cannot turn the page"
+    assert module.name.startswith("core-")

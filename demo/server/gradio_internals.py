@@ -60,6 +60,11 @@ move :data:`CHECKED_WITH`.
    call) and postprocesses. Setting :func:`demo.server.language.speaking` around it serves the whole event in
    the page's language: the language the page picked, else its browser's ``Accept-Language`` (the
    request's ``session_hash`` and ``headers``).
+9. **Switching the page's language** (``demo/views/static/language_picker.js``, :func:`locale_switch_module`).
+   Gradio's page translates its ``gr.I18n`` keys with the language it picked from ``navigator.language``; its own
+   Settings panel switches it by calling ``changeLocale`` of the page's ``assets/core-*.js`` module, which exports
+   it by that name. The picker imports the same module URL (a module loads once per page, so it is the same
+   store) and calls it. Server-side rendering bundles the page otherwise, so the app launches without it.
 """
 
 from __future__ import annotations
@@ -412,3 +417,15 @@ def input_problem(exc: Exception) -> str:
             pass
     text = str(exc).strip()
     return shorten(text.splitlines()[0] if text else type(exc).__name__, 160)
+
+
+# 9. Switching the page's language ----------------------------------------------------------------------------------
+
+def locale_switch_module() -> Path | None:
+    """The installed Gradio's page module that exports ``changeLocale`` (what the language picker imports), or
+    ``None`` if this Gradio has none: the check that the picker can still turn the page."""
+    assets = Path(gr.__file__).parent / "templates" / "frontend" / "assets"
+    for module in sorted(assets.glob("core-*.js")):
+        if re.search(r"\bas changeLocale\b", module.read_text(errors="replace")):
+            return module
+    return None
