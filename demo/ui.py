@@ -36,7 +36,7 @@ from demo.views import (
 from demo.views.assets import asset
 from demo.views.readings import CSS as READINGS_CSS
 
-TITLE = "MNIST live: watch a neural network learn to read digits"  # the browser tab's title
+TITLE = accessibility.TITLE  # the browser tab's title (in English; the page turns it to its language)
 
 #: Large type, and a canvas sized so that it and the answer fit one screen: the app is projected in
 #: classrooms, run on laptops (1280 x 800) and opened on phones (390 x 844). ``--pad-size`` is the

@@ -9,6 +9,8 @@ import json
 from demo.server.language import LANGUAGES, N_, _, speaking
 from demo.views.assets import asset
 
+#: The page's title (the browser tab's, and the first thing a screen reader says), in the page's language.
+TITLE = N_("MNIST live: watch a neural network learn to read digits")
 # TRANSLATORS: a screen reader's name for a picture in a gallery, e.g. "Picture 3 of 30".
 THUMBNAIL = N_("Picture {number} of {count}")
 # TRANSLATORS: a screen reader's name for a picture, chart or gallery with nothing in it yet.
@@ -27,4 +29,5 @@ def in_every_language(message: str) -> dict[str, str]:
 CSS = asset("accessibility.css")
 #: For ``launch(head=...)``: runs once as the page loads, before Gradio draws anything.
 HEAD = "<script>" + asset("accessibility.js", THUMBNAIL=json.dumps(in_every_language(THUMBNAIL)),
-                          EMPTY=json.dumps(in_every_language(EMPTY))) + "</script>"
+                          EMPTY=json.dumps(in_every_language(EMPTY)),
+                          TITLE=json.dumps(in_every_language(TITLE))) + "</script>"

@@ -4,10 +4,13 @@
   // The thumbnails' names in each language, from the app's catalogs ("Thumbnail 3 of 30" is Gradio's own English).
   const THUMBNAIL = __THUMBNAIL__;
   const EMPTY = __EMPTY__;  // Gradio's "Empty value"
+  const TITLE = __TITLE__;  // the page's title, which Gradio sets once, in English
   const fix = () => {
     // An empty image, plot or gallery is a <div class="empty" aria-label="Empty value"> with an icon: a name on an
     // element without a role, which screen readers ignore (axe: aria-prohibited-attr, serious). It is a picture.
     const language = (document.documentElement.lang || 'en').slice(0, 2);
+    const title = TITLE[language] || TITLE.en;
+    if (document.title && document.title !== title) document.title = title;
     document.querySelectorAll('div.empty[aria-label]').forEach((box) => {
       if (!box.getAttribute('role')) box.setAttribute('role', 'img');
       const name = EMPTY[language] || EMPTY.en;
