@@ -38,6 +38,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -145,7 +146,11 @@ def run_class(base: str, script: Script, pid: int, phones: int, seconds: float, 
     (from the first phone's start until the last one's last event has ended)."""
     drawings = drawings_for(phones, seconds, identical)  # painted before the clock starts
     seeds = [(i // 2 if identical else i) for i in range(phones)]  # a pair keeps the same time too
-    run = asyncio.run(_class(base, script, pid, drawings, seeds, keep_going or (lambda t: t < seconds), clear))
+    # The phones' event loop runs in a thread of its own: the caller's may be running one already (Playwright's sync
+    # API keeps one in the tests' process once a browser test has opened a page).
+    with ThreadPoolExecutor(max_workers=1) as loop_thread:
+        run = loop_thread.submit(asyncio.run, _class(base, script, pid, drawings, seeds,
+                                                     keep_going or (lambda t: t < seconds), clear)).result()
     time.sleep(SETTLE)  # the phones' sessions end (their heartbeat streams closed) before anything else is measured
     return run
 

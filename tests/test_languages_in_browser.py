@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from demo.server.language import LANGUAGES, NATIVE_NAMES
+from demo.server.language import LANGUAGES, NATIVE_NAMES, _, speaking
 from demo.server.models_state import load_catalog
+from demo.views.accessibility import TITLE
 from mnist_core.models import MODELS
 from mnist_core.paths import ASSETS_DIR
 from tests.pages import SCREENS, SEVEN, TABS, open_tab, settle, shot, stroke, wait_for_answer
@@ -137,6 +138,9 @@ def test_the_picker_turns_the_page_and_keeps_the_language_for_the_visit(open_pag
     page.get_by_role("option", name=NATIVE_NAMES["tr"]).click()
     page.wait_for_function("document.documentElement.lang === 'tr'")
     page.wait_for_function("(t) => document.querySelector('button[role=tab]').innerText !== t", arg=english)
+    with speaking("tr"):
+        title = _(TITLE)
+    page.wait_for_function("(title) => document.title === title", arg=title)  # the browser tab's title too
     stroke(page, SEVEN)
     wait_for_answer(page)
     assert re.search(r"%\d", " ".join(page.evaluate(VISIBLE_TEXT)).replace("\xa0", " ")), \
