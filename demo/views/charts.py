@@ -136,9 +136,18 @@ def training_figure(curve: TrainingCurve) -> go.Figure:
         yaxis={"title": {"text": _("training loss"), "font": {"color": SMOOTH_COLOR}}, "type": "log",
                "gridcolor": "#eee"},
         yaxis2={"title": {"text": _("test accuracy"), "font": {"color": ACC_COLOR}}, "overlaying": "y",
-                "side": "right", "range": [acc_floor, 1.0], "tickformat": ".0%", "showgrid": False},
+                "side": "right", "range": [acc_floor, 1.0], "showgrid": False, **percent_ticks(acc_floor)},
     )
     return fig
+
+
+def percent_ticks(low: float) -> dict[str, list[float] | list[str]]:
+    """Ticks from ``low`` to 100% written the language's way ("98 %", "%98"): plotly's own percent format always
+    puts "%" after the number, with no space."""
+    step = next(s for s in (0.02, 0.05, 0.1, 0.2) if (1.0 - low) / s <= 6)
+    first = math.ceil(low / step - 1e-9) * step
+    values = [round(first + i * step, 4) for i in range(int((1.0 - first) / step + 1e-9) + 1)]
+    return {"tickvals": values, "ticktext": [percent(v, digits=0) for v in values]}
 
 
 def confusion_figure(confusion: np.ndarray, normalise: bool = False) -> go.Figure:
