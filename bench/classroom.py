@@ -231,13 +231,15 @@ def serve_noop(port: int) -> None:
 
 
 def noop_script(config: dict[str, Any], page_recording: Recording) -> Script:
-    """The no-op app's stroke: its one event, with the drawing where the pad goes; loading as the page loads."""
+    """The no-op app's stroke: its one event, with the drawing where the pad goes; loading holds the page's streams
+    open as the page does (the page's own load events are the app's, which the no-op app has none of)."""
     page = Page.of(config)
     pad = page.component(PAD_ID)
     events = [{"data": [None] * len(d.inputs), "event_data": None, "fn_index": d.id, "trigger_id": pad}
               for d in page.deps.values() if d.trigger_after is None and pad in d.inputs]
     stroke = Action(events=events, direct=[None] * len(events))
-    rec = Recording(page_recording.load, stroke, stroke, page_recording.pad_value, "", page_recording.viewport)
+    load = Action(held=list(page_recording.load.held))
+    rec = Recording(load, stroke, stroke, page_recording.pad_value, "", page_recording.viewport)
     return Script(page, rec)
 
 

@@ -9,7 +9,7 @@ import gradio as gr
 from demo.server.context import AppContext
 from demo.server.gradio_internals import CheckedBlocks
 from demo.server.gradio_internals import install as wake_queue_on_events
-from demo.server.language import T
+from demo.server.language import N_, T
 from demo.server.limits import EVENT_CONCURRENCY, temp_cleanup
 from demo.server.models_state import SessionModels
 from demo.server.sessions import session_id_of
@@ -50,7 +50,9 @@ CSS = asset("app.css") + pictures.CSS + lesson.CSS + drawing_pad.CSS
 CSS += confusion_tab.CSS + dataset_tab.CSS + diagram.CSS
 CSS += READINGS_CSS + teach_panel.CSS + bars.CSS + join.CSS + charts.CSS + picker_text.CSS + accessibility.CSS
 CSS += language_picker.CSS
-HEAD = accessibility.HEAD
+#: The tabs' names, in their order (the head script writes them in the page's language, as Gradio does not).
+TAB_NAMES = [N_("Draw"), N_("Train"), N_("Confusion matrix"), N_("Dataset"), N_("Model")]
+HEAD = accessibility.head(TAB_NAMES)
 
 #: Soft's blue, one shade darker wherever it is text or behind white text: its own (blue 500) gives 3.0:1 on the
 #: label's pale blue and 3.7:1 under white, below WCAG AA's 4.5:1 for normal text (axe's colour-contrast rule,
@@ -64,13 +66,13 @@ THEME = gr.themes.Soft(primary_hue="blue", text_size="lg").set(
 
 
 def _header(demo: gr.Blocks, context: AppContext) -> language_picker.LanguagePicker:
-    """The title, and beside it the language picker (returned) and where a teacher finds how students join."""
+    """The title, and beside it where a teacher finds how students join and, under that, the language picker."""
     with gr.Row(elem_id="app-header"):
         gr.Markdown(T("# MNIST live: watch a neural network learn to read digits\nDraw a digit for the model to "
                       "read, train your own model live, and look inside its mistakes."), elem_id="app-title")
-        language = language_picker.build(demo, context.languages)
-        join.build(demo)
-    return language
+        with gr.Column(elem_id="header-side", scale=0, min_width=0):
+            join.build(demo)
+            return language_picker.build(context.languages)
 
 
 def _tabs(context: AppContext, session: gr.State) -> tuple[draw_tab.DrawTab, gr.Column]:
@@ -79,15 +81,15 @@ def _tabs(context: AppContext, session: gr.State) -> tuple[draw_tab.DrawTab, gr.
     # "wrap": on a phone the tabs that do not fit one row take a second one. Gradio's default hides them behind a
     # "⋯" menu, where students did not find the Confusion matrix, Dataset and Model tabs. Wider screens fit one row.
     with gr.Tabs(overflow_behavior="wrap"):
-        with gr.Tab(T("Draw"), id="draw"):
+        with gr.Tab(T(TAB_NAMES[0]), id="draw"):
             draw = draw_tab.build(context, session)
-        with gr.Tab(T("Train"), id="train"):
+        with gr.Tab(T(TAB_NAMES[1]), id="train"):
             train_slot = gr.Column()
-        with gr.Tab(T("Confusion matrix"), id="confusion") as confusion_page:
+        with gr.Tab(T(TAB_NAMES[2]), id="confusion") as confusion_page:
             confusion_tab.build(context, session, confusion_page)
-        with gr.Tab(T("Dataset"), id="dataset") as dataset_page:
+        with gr.Tab(T(TAB_NAMES[3]), id="dataset") as dataset_page:
             dataset_tab.build(context, dataset_page)
-        with gr.Tab(T("Model"), id="model") as model_page:
+        with gr.Tab(T(TAB_NAMES[4]), id="model") as model_page:
             model_tab.build(context, session, model_page)
     return draw, train_slot
 
@@ -132,7 +134,7 @@ def build_demo(data_dir: str | os.PathLike[str] | None = None, assets_dir: str |
                                api_visibility="private", show_progress="hidden")
         draw.refresh_on([language.picker.change])
         # Once per page only: a later switch would wipe the chart of a run.
-        language.loaded.then(train.texts, None, train.text_outputs(), api_visibility="private", show_progress="hidden")
+        language.wire_load(demo, train.texts, train.text_outputs())
         if context.catalog.errors:
             gr.Markdown(T("Some checkpoints in `assets/` could not be used:"))
             gr.Markdown("\n".join(f"- {e}" for e in context.catalog.errors))  # file names and reasons: as logged

@@ -12,6 +12,7 @@ import pytest
 
 from demo.server.language import LANGUAGES, NATIVE_NAMES, _, speaking
 from demo.server.models_state import load_catalog
+from demo.ui import TAB_NAMES
 from demo.views.accessibility import TITLE
 from mnist_core.models import MODELS
 from mnist_core.paths import ASSETS_DIR
@@ -132,12 +133,14 @@ def test_every_tab_fits_a_phone_and_a_laptop_in_each_language(open_page, app_ser
 def test_the_picker_turns_the_page_and_keeps_the_language_for_the_visit(open_page, app_server) -> None:
     page = open_page(app_server.url, *SCREENS["laptop"], locale="en-US")
     picker = page.locator("#language-picker input")
-    draw_tab = page.get_by_role("tab").first
-    english = draw_tab.inner_text()
     picker.click()
     page.get_by_role("option", name=NATIVE_NAMES["tr"]).click()
     page.wait_for_function("document.documentElement.lang === 'tr'")
-    page.wait_for_function("(t) => document.querySelector('button[role=tab]').innerText !== t", arg=english)
+    with speaking("tr"):
+        names = [_(name) for name in TAB_NAMES]
+    # Every tab's name, not only the selected one's (Gradio turns a tab's button only when it is drawn again).
+    page.wait_for_function("(names) => JSON.stringify([...document.querySelectorAll('button[role=tab]')]"
+                           ".map((b) => b.innerText.trim())) === JSON.stringify(names)", arg=names)
     with speaking("tr"):
         title = _(TITLE)
     page.wait_for_function("(title) => document.title === title", arg=title)  # the browser tab's title too
@@ -149,3 +152,5 @@ def test_the_picker_turns_the_page_and_keeps_the_language_for_the_visit(open_pag
     page.wait_for_function("document.documentElement.lang === 'tr'")
     page.wait_for_function("(name) => document.querySelector('#language-picker input').value === name",
                            arg=NATIVE_NAMES["tr"])
+    page.wait_for_function("(names) => JSON.stringify([...document.querySelectorAll('button[role=tab]')]"
+                           ".map((b) => b.innerText.trim())) === JSON.stringify(names)", arg=names)

@@ -32,8 +32,8 @@ class Answers(nn.Module):
 
 
 def _entry(key: str, digit: int, confidence: float, name: str = "tiny-vgg") -> ModelEntry:
-    return ModelEntry(key=key, label=f"{name} · long label of {key}", model_name=name, model=Answers(digit, confidence),
-                      name=name)
+    return ModelEntry(key=key, label=f"{name} · 97.20%", model_name=name, model=Answers(digit, confidence),
+                      name=name, metadata={"test_accuracy": 0.972})
 
 
 def _catalog() -> ModelCatalog:
@@ -69,7 +69,7 @@ def test_the_row_lists_every_model_marks_the_chosen_one_and_flags_the_one_that_d
     assert chips == ["★ #1 fast-cnn trained here (fast) · 1 · 99%", "▸ drawing-cnn · 1 · 97%",
                      "drawing-cnn-mnist-only · 7? · 71% differs", "tiny-vgg · 1 · 88%"]
     assert row.count("reading-main") == 1 and row.count('class="reading-chip reading-differ"') == 1
-    assert 'title="tiny-vgg · long label of tiny-vgg-seed004.pt · 10 parameters"' in row  # the full label on hover
+    assert 'title="tiny-vgg · 97.20% · 10 parameters"' in row  # the full label on hover
 
     # Another model chosen: the marks follow it (the MNIST-only model now disagrees with all three others).
     row = readings_html(everyone, readings, "drawing-cnn-mnist-only.pt")

@@ -27,7 +27,15 @@ def in_every_language(message: str) -> dict[str, str]:
 
 
 CSS = asset("accessibility.css")
-#: For ``launch(head=...)``: runs once as the page loads, before Gradio draws anything.
-HEAD = "<script>" + asset("accessibility.js", THUMBNAIL=json.dumps(in_every_language(THUMBNAIL)),
-                          EMPTY=json.dumps(in_every_language(EMPTY)),
-                          TITLE=json.dumps(in_every_language(TITLE))) + "</script>"
+
+
+def head(tab_names: list[str]) -> str:
+    """For ``launch(head=...)``: the script that runs once as the page loads, before Gradio draws anything, with every
+    text it writes in every language (``tab_names``: the tabs' English names, in their order on the page)."""
+    tabs = {language: [] for language in LANGUAGES}
+    for name in tab_names:
+        for language, text in in_every_language(name).items():
+            tabs[language].append(text)
+    return "<script>" + asset("accessibility.js", THUMBNAIL=json.dumps(in_every_language(THUMBNAIL)),
+                              EMPTY=json.dumps(in_every_language(EMPTY)), TITLE=json.dumps(in_every_language(TITLE)),
+                              TABS=json.dumps(tabs)) + "</script>"

@@ -9,11 +9,13 @@ reloaded in the same tab comes back in it, and a new visit starts from the brows
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import gradio as gr
 
-from demo.server.language import LANGUAGES, NATIVE_NAMES, LanguageChoices, T
+from demo.server.language import LANGUAGES, NATIVE_NAMES, LanguageChoices, T, speaking
 from demo.server.sessions import session_id_of
 from demo.views.assets import asset
 
@@ -46,16 +48,33 @@ async (language) => {{
 }}"""
 
 
-class LanguagePicker(NamedTuple):
-    """The picker, and its load event (``loaded.then(...)``: what runs once per page, after the server knows the
-    page's language)."""
+@dataclass(frozen=True)
+class LanguagePicker:
+    """The picker, and what it needs to remember each page's language."""
 
     picker: gr.Dropdown
-    loaded: gr.events.Dependency
+    choices: LanguageChoices
+
+    def chosen(self, language: str, request: gr.Request) -> str:
+        """The page's language, remembered for every event it sends from now on."""
+        return self.choices.choose(session_id_of(request), language)
+
+    def wire_load(self, demo: gr.Blocks, texts: Callable[[], dict[Any, Any]], outputs: Sequence[Any]) -> None:
+        """One event as each page loads (Call once the app is built): the server learns the page's language, and
+        ``texts()`` writes in it what was built once for everyone, in English (into ``outputs``). One event, not a
+        chain of two: thirty phones load at once."""
+
+        def loaded(language: str, request: gr.Request) -> dict[Any, Any]:
+            kept = self.chosen(language, request)
+            with speaking(kept):  # the event was begun in the browser's language; a choice kept for the visit wins
+                return {self.picker: kept, **texts()}
+
+        demo.load(loaded, self.picker, [self.picker, *outputs], js=ON_LOAD_JS, api_visibility="private",
+                  show_progress="hidden")
 
 
-def build(demo: gr.Blocks, choices: LanguageChoices) -> LanguagePicker:
-    """The picker, and its two events: the page's language told to the server on load, and a visitor's pick.
+def build(choices: LanguageChoices) -> LanguagePicker:
+    """The picker, and a visitor's pick (its load event: :meth:`LanguagePicker.wire_load`).
 
     What the server wrote before it knew the page's language (built for every visitor, in English) is written
     again on the picker's ``change``: it fires once the page's language is known and other than English, and at
@@ -63,11 +82,6 @@ def build(demo: gr.Blocks, choices: LanguageChoices) -> LanguagePicker:
     picker = gr.Dropdown(choices=[(NATIVE_NAMES[code], code) for code in LANGUAGES], value=LANGUAGES[0],
                          label=T("Language"), show_label=False, container=False, elem_id="language-picker",
                          scale=0, min_width=0, interactive=True, filterable=False)
-
-    def chosen(language: str, request: gr.Request) -> str:
-        """The page's language, remembered for every event it sends from now on."""
-        return choices.choose(session_id_of(request), language)
-
-    loaded = demo.load(chosen, picker, picker, js=ON_LOAD_JS, api_visibility="private")
-    picker.input(chosen, picker, picker, js=ON_PICK_JS, api_visibility="private")
-    return LanguagePicker(picker, loaded)
+    language = LanguagePicker(picker, choices)
+    picker.input(language.chosen, picker, picker, js=ON_PICK_JS, api_visibility="private", show_progress="hidden")
+    return language

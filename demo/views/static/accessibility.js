@@ -5,6 +5,7 @@
   const THUMBNAIL = __THUMBNAIL__;
   const EMPTY = __EMPTY__;  // Gradio's "Empty value"
   const TITLE = __TITLE__;  // the page's title, which Gradio sets once, in English
+  const TABS = __TABS__;  // the tabs' names, in their order: Gradio turns a tab's button only when it is selected
   const fix = () => {
     // An empty image, plot or gallery is a <div class="empty" aria-label="Empty value"> with an icon: a name on an
     // element without a role, which screen readers ignore (axe: aria-prohibited-attr, serious). It is a picture.
@@ -15,6 +16,11 @@
       if (!box.getAttribute('role')) box.setAttribute('role', 'img');
       const name = EMPTY[language] || EMPTY.en;
       if (box.getAttribute('aria-label') !== name) box.setAttribute('aria-label', name);
+    });
+    const names = TABS[language] || TABS.en;
+    document.querySelectorAll('button[role=tab]').forEach((tab, index) => {
+      const node = [...tab.childNodes].find((child) => child.nodeType === Node.TEXT_NODE && child.data.trim());
+      if (node && names[index] && node.data.trim() !== names[index]) node.data = names[index];
     });
     const words = THUMBNAIL[language] || THUMBNAIL.en;
     document.querySelectorAll('.thumbnail-item[aria-label]').forEach((thumb) => {
