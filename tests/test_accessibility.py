@@ -55,7 +55,7 @@ def test_the_keyboard_reaches_every_control_in_reading_order_and_shows_where_it_
         focused = page.evaluate(FOCUSED)
         assert focused["ring"], f"no visible focus on {focused}"
         visited.append(focused["id"] or focused["text"])
-    wanted = ["language-picker", "join-class", "Draw", "Train", "Confusion matrix", "Dataset", "Model",
+    wanted = ["join-class", "language-picker", "Draw", "Train", "Confusion matrix", "Dataset", "Model",
               "undo-button", "clear-button", "draw-picture", "correct-0", "correct-9", "draw-model",
               "inside-accordion"]
     positions = [visited.index(name) if name in visited else None for name in wanted]
