@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache
@@ -104,9 +104,7 @@ def _(message: str, **values: Any) -> str:
     """``message`` in the current language, its ``{placeholders}`` filled from ``values``.
 
     Format numbers first (:func:`percent`, :func:`number`), so they read the language's way too."""
-    text = catalog(current()).get(message, message)
-    if isinstance(text, tuple):
-        text = text[0]
+    text = _first(catalog(current()).get(message, message))
     return text.format(**values) if values else text
 
 
@@ -164,13 +162,17 @@ def T(message: str) -> I18nData:
     return I18nData(message)
 
 
+def translations(messages: Iterable[str]) -> dict[str, dict[str, str]]:
+    """``{language: {message: its text}}`` for every language (English where a catalog lacks one): the tables the
+    browser translates from itself (Gradio's ``gr.I18n``, the drawing pad, the page's head script)."""
+    messages = list(messages)
+    return {language: {message: _first(catalog(language).get(message, message)) for message in messages}
+            for language in LANGUAGES}
+
+
 def gradio_translations() -> I18n:
     """A ``gr.I18n`` with every language's text for each key used so far (so: build the app first)."""
-    tables: dict[str, dict[str, str]] = {}
-    for language in LANGUAGES:
-        table = catalog(language)
-        tables[language] = {key: _first(table.get(key, key)) for key in sorted(_BROWSER_KEYS)}
-    return I18n(**tables)
+    return I18n(**translations(sorted(_BROWSER_KEYS)))
 
 
 def _first(text: str | tuple[str, ...]) -> str:

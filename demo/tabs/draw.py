@@ -192,9 +192,10 @@ class DrawView:
             image = load_image_file(path, name=_("the picture"))
         except ImageInputError as exc:
             raise expected_error(say(exc.args[0])) from None
+        image = image.convert("RGBA")  # as the pad sends a drawing
         buffer = BytesIO()
-        image.convert("RGBA").save(buffer, format="PNG")
-        shown = self.on_stroke(Drawing(drawing.seq, image.convert("RGBA"), buffer.getvalue()), key, models, is_open)
+        image.save(buffer, format="PNG")
+        shown = self.on_stroke(Drawing(drawing.seq, image, buffer.getvalue()), key, models, is_open)
         # A stamp of its own (not a drawing's number): the page announces it as an answer, every time.
         return {**shown, self.stamp: f"picture-{time.monotonic_ns()}"}
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from demo.server.language import LANGUAGES, N_, _, speaking
+from demo.server.language import N_, translations
 from demo.views.assets import asset
 
 #: The page's title (the browser tab's, and the first thing a screen reader says), in the page's language.
@@ -16,26 +16,12 @@ THUMBNAIL = N_("Picture {number} of {count}")
 # TRANSLATORS: a screen reader's name for a picture, chart or gallery with nothing in it yet.
 EMPTY = N_("Nothing to show yet")
 
-
-def in_every_language(message: str) -> dict[str, str]:
-    """``message`` in each language (the page picks its own: the head script runs before any event)."""
-    names = {}
-    for language in LANGUAGES:
-        with speaking(language):
-            names[language] = _(message)
-    return names
-
-
 CSS = asset("accessibility.css")
 
 
 def head(tab_names: list[str]) -> str:
     """For ``launch(head=...)``: the script that runs once as the page loads, before Gradio draws anything, with every
     text it writes in every language (``tab_names``: the tabs' English names, in their order on the page)."""
-    tabs = {language: [] for language in LANGUAGES}
-    for name in tab_names:
-        for language, text in in_every_language(name).items():
-            tabs[language].append(text)
-    return "<script>" + asset("accessibility.js", THUMBNAIL=json.dumps(in_every_language(THUMBNAIL)),
-                              EMPTY=json.dumps(in_every_language(EMPTY)), TITLE=json.dumps(in_every_language(TITLE)),
-                              TABS=json.dumps(tabs)) + "</script>"
+    english = {"title": TITLE, "thumbnail": THUMBNAIL, "empty": EMPTY, "tabs": tab_names}
+    words = translations([TITLE, THUMBNAIL, EMPTY, *tab_names])
+    return "<script>" + asset("accessibility.js", ENGLISH=json.dumps(english), WORDS=json.dumps(words)) + "</script>"

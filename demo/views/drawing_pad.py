@@ -38,7 +38,7 @@ import gradio as gr
 from PIL import Image
 
 from demo.server.inputs import DRAWING, refuse
-from demo.server.language import DEFAULT, LANGUAGES, N_, catalog
+from demo.server.language import N_, translations
 from demo.server.log import expected_error
 from demo.views.assets import asset
 from mnist_core.preprocess import ImageInputError, open_image, unreadable_image
@@ -62,22 +62,11 @@ SWATCHES = "".join(f'<button type="button" class="pad-colour" data-colour="{c}" 
                    "</button>" for c, name in zip(SKETCHPAD_COLOURS, COLOUR_NAMES, strict=True))
 
 
-def pad_translations() -> dict[str, dict[str, str]]:
-    """``{language: {English: translated}}`` for every text of the pad (English where a catalog lacks one).
-
-    The pad's template is one string for every visitor, so its words cannot be translated on the server; the page
-    picks them from this table by ``<html lang>``, and again when the visitor changes language."""
-    def first(text: str | tuple[str, ...]) -> str:
-        return text[0] if isinstance(text, tuple) else text
-
-    return {language: {text: first(catalog(language).get(text, text)) if language != DEFAULT else text
-                       for text in PAD_TEXTS}
-            for language in LANGUAGES}
-
-
-#: :func:`pad_translations` as a JavaScript object literal, built once at import (the catalogs do not change while
-#: the app runs).
-TEXTS = json.dumps(pad_translations(), ensure_ascii=True, sort_keys=True)
+#: ``{language: {English: translated}}`` for every text of the pad, as a JavaScript object literal, built once at
+#: import (the catalogs do not change while the app runs). The pad's template is one string for every visitor, so its
+#: words cannot be translated on the server; the page picks them from this table by ``<html lang>``, and again when
+#: the visitor changes language.
+TEXTS = json.dumps(translations(PAD_TEXTS), ensure_ascii=True, sort_keys=True)
 #: The page's canvas, its toolbar and colour swatches. A JS template for ``gr.HTML``: no backticks, no ``${``.
 TEMPLATE = asset("drawing_pad.html", CANVAS=SKETCHPAD_CANVAS, SWATCHES=SWATCHES)
 #: Scoped to the component by Gradio. ``--pad-size`` is set by the app's CSS per screen size.

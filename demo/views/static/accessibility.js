@@ -1,28 +1,29 @@
 // What Gradio's page leaves unnamed, or writes only the English way. Gradio draws these at any time, so a watcher
 // fixes each as it appears, and again when the visitor switches language (<html lang> changes).
 (() => {
-  // The thumbnails' names in each language, from the app's catalogs ("Thumbnail 3 of 30" is Gradio's own English).
-  const THUMBNAIL = __THUMBNAIL__;
-  const EMPTY = __EMPTY__;  // Gradio's "Empty value"
-  const TITLE = __TITLE__;  // the page's title, which Gradio sets once, in English
-  const TABS = __TABS__;  // the tabs' names, in their order: Gradio turns a tab's button only when it is selected
+  // The texts written here, in English (the page's title, which Gradio sets once; a gallery thumbnail's name, for
+  // Gradio's own "Thumbnail 3 of 30"; an empty picture's, for its "Empty value"; the tabs' names in their order,
+  // as Gradio turns a tab's button only when it is selected), and each in every language, from the app's catalogs.
+  const ENGLISH = __ENGLISH__;
+  const WORDS = __WORDS__;
   const fix = () => {
+    const language = (document.documentElement.lang || 'en').slice(0, 2);
+    const say = (english) => (WORDS[language] || {})[english] || english;
+    const title = say(ENGLISH.title);
+    if (document.title && document.title !== title) document.title = title;
     // An empty image, plot or gallery is a <div class="empty" aria-label="Empty value"> with an icon: a name on an
     // element without a role, which screen readers ignore (axe: aria-prohibited-attr, serious). It is a picture.
-    const language = (document.documentElement.lang || 'en').slice(0, 2);
-    const title = TITLE[language] || TITLE.en;
-    if (document.title && document.title !== title) document.title = title;
+    const empty = say(ENGLISH.empty);
     document.querySelectorAll('div.empty[aria-label]').forEach((box) => {
       if (!box.getAttribute('role')) box.setAttribute('role', 'img');
-      const name = EMPTY[language] || EMPTY.en;
-      if (box.getAttribute('aria-label') !== name) box.setAttribute('aria-label', name);
+      if (box.getAttribute('aria-label') !== empty) box.setAttribute('aria-label', empty);
     });
-    const names = TABS[language] || TABS.en;
+    const names = ENGLISH.tabs.map(say);
     document.querySelectorAll('button[role=tab]').forEach((tab, index) => {
       const node = [...tab.childNodes].find((child) => child.nodeType === Node.TEXT_NODE && child.data.trim());
       if (node && names[index] && node.data.trim() !== names[index]) node.data = names[index];
     });
-    const words = THUMBNAIL[language] || THUMBNAIL.en;
+    const words = say(ENGLISH.thumbnail);
     document.querySelectorAll('.thumbnail-item[aria-label]').forEach((thumb) => {
       const english = /^Thumbnail (\d+) of (\d+)$/.exec(thumb.getAttribute('aria-label'));
       if (english) thumb.dataset.place = `${english[1]}/${english[2]}`;
