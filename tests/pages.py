@@ -120,3 +120,16 @@ def settle(page: Any) -> None:
     runs (``.wrap.generating``, ``.wrap.translucent``; ``.hide`` once done) and marks queued ones ``.pending``."""
     working = ".wrap.generating:not(.hide), .wrap.translucent:not(.hide), .pending"
     page.wait_for_function("(working) => !document.querySelector(working)", arg=working, timeout=60_000)
+
+
+#: The page's own load events (by ``fn_index``), as its config lists them: a page may still be sending them once
+#: the canvas takes strokes.
+LOAD_EVENTS = """() => window.gradio_config.dependencies
+    .filter((event) => event.targets.some(([, name]) => name === 'load')).map((event) => event.id)"""
+
+
+def events_sent(page: Any, joins: list[Any]) -> list[int]:
+    """The ``fn_index`` of every event among ``joins`` (requests to ``/queue/join``) that the page's load did not
+    send: what the visitor's own actions cost the server."""
+    on_load = set(page.evaluate(LOAD_EVENTS))
+    return [i for i in (r.post_data_json["fn_index"] for r in joins) if i not in on_load]
