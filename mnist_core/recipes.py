@@ -22,7 +22,7 @@ from mnist_core.augment import AUGMENTATIONS
 from mnist_core.data import TRAIN_SIZE
 from mnist_core.handwriting import SOURCES as HANDWRITING_SOURCES
 from mnist_core.models import get_model_spec
-from mnist_core.text import N_
+from mnist_core.text import N_, Text
 
 OPTIMIZERS = ("adadelta", "adam", "adamw", "sgd")
 #: The source name of a visitor's own examples in a teaching recipe's batches (mnist_core.teach): not a
@@ -40,14 +40,14 @@ MAX_HOLDOUT = 20_000
 class InvalidRecipeError(ValueError):
     """A recipe name or hyper-parameter that cannot be used; the message says which and why.
 
-    Also kept unfilled, as ``template`` and its ``values``: the refusals a visitor can meet in the app's Train form
-    (its recipe, epochs, batch size, learning rate, seed) are marked ``N_`` so the app says them in the visitor's
-    language (``_(error.template, **error.values)``); the others come only from code or the CLI, in English.
+    Its message is kept as a :class:`~mnist_core.text.Text` (``text``): the refusals a visitor can meet in the app's
+    Train form (its recipe, epochs, batch size, learning rate, seed) are marked ``N_`` so the app says them in the
+    visitor's language, numbers written its way ("60.000"); the others come only from code or the CLI, in English.
     """
 
     def __init__(self, template: str, **values: Any) -> None:
-        self.template, self.values = template, values
-        super().__init__(template.format(**values) if values else template)
+        self.text = Text(template, **values)
+        super().__init__(self.text)
 
 
 @dataclass(frozen=True)

@@ -104,3 +104,17 @@ def test_the_plural_rule_is_each_catalogs_own() -> None:
         assert language._load("es")[1](1) == 0
     with speaking("fr"):
         assert language._load("fr")[1](0) == 0  # "0 image": French counts zero as singular
+
+
+def test_a_refused_train_setting_reads_in_the_language_with_its_numbers() -> None:
+    """The Train form's refusals come from ``mnist_core`` (English for the CLI) and are said in the page's language,
+    numbers included: "60.000" in German, never the bare "60000"."""
+    from demo.tabs.train import refusal_text
+    from mnist_core.recipes import InvalidRecipeError, get_recipe
+
+    with pytest.raises(InvalidRecipeError) as refused:
+        get_recipe("fast").with_overrides(batch_size=70_000)
+    assert "from 1 to 60,000" in str(refused.value)  # the CLI's English
+    with speaking("de"):
+        german = refusal_text(refused.value)
+    assert "Batchgröße" in german and "60.000" in german and "70.000" in german

@@ -340,7 +340,7 @@ def refusal_text(exc: Exception) -> str:
     """Why a setting was refused, in the visitor's language where ``mnist_core`` marked the message (the recipe's
     form fields); in English otherwise (what only code or the API can send)."""
     if isinstance(exc, InvalidRecipeError):
-        return _(exc.template, **{name: str(value) for name, value in exc.values.items()})
+        return say(exc.text)
     return str(exc)
 
 
