@@ -32,8 +32,8 @@ class Answers(nn.Module):
 
 
 def _entry(key: str, digit: int, confidence: float, name: str = "tiny-vgg") -> ModelEntry:
-    return ModelEntry(key=key, label=f"{name} · 97.20%", model_name=name, model=Answers(digit, confidence),
-                      name=name, metadata={"test_accuracy": 0.972})
+    return ModelEntry(key=key, name=name, model_name=name, model=Answers(digit, confidence),
+                      metadata={"test_accuracy": 0.972})
 
 
 def _catalog() -> ModelCatalog:

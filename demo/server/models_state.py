@@ -41,16 +41,15 @@ class ModelEntry:
     """One selectable model: a key for the API, its name for people, the network and its evaluation.
 
     ``name`` is the one name shown wherever the model is (chips, the lesson, the Model tab, the download's
-    file name); ``label``, what a model list shows, is the name followed by the test accuracy.
+    file name); :attr:`label`, what a model list shows, is the name followed by the test accuracy.
     """
 
     key: str
-    label: str
+    name: str
     model_name: str
     model: nn.Module
     metadata: dict[str, Any] = field(default_factory=dict)
     evaluation: Evaluation | None = None
-    name: str = ""
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def evaluation_on(self, data: MNISTData) -> Evaluation:
@@ -73,10 +72,11 @@ class ModelEntry:
                 self.evaluation = evaluation
             return self.evaluation
 
-    def shown_label(self) -> str:
-        """:attr:`label` as the event being served writes it ("· 98,43 %" in German); :attr:`label` itself is
-        written once, in the language of whoever made the entry (English for the shipped models)."""
-        return list_label(self.name, self.metadata) if self.name else self.label
+    @property
+    def label(self) -> str:
+        """What a model list shows, written the way of the event being served ("· 98,43 %" in German): derived
+        each time, never stored, so the same entry reads in each visitor's language."""
+        return list_label(self.name, self.metadata)
 
 
 def _percent(value: Any) -> str:
@@ -90,12 +90,6 @@ def list_label(name: str, metadata: dict[str, Any]) -> str:
     """What a model list shows: the model's name, then its test accuracy, e.g. "tiny-vgg (seed004) · 98.43%"
     (written the current language's way)."""
     return f"{name} · {_percent(metadata.get('test_accuracy'))}"
-
-
-def _entry(key: str, name: str, model_name: str, model: nn.Module, metadata: dict[str, Any],
-           evaluation: Evaluation | None = None) -> ModelEntry:
-    return ModelEntry(key=key, label=list_label(name, metadata), model_name=model_name, model=model,
-                      metadata=metadata, evaluation=evaluation, name=name)
 
 
 def key_of(ckpt: Checkpoint | None) -> str | None:
@@ -127,7 +121,7 @@ class ModelCatalog:
             if name in names:  # two files that say the same of themselves: the file name tells them apart
                 name = f"{name}, {Path(key).stem}"
             names.add(name)
-            entries[key] = _entry(key, name, ckpt.model_name, ckpt.model, ckpt.metadata)
+            entries[key] = ModelEntry(key, name, ckpt.model_name, ckpt.model, ckpt.metadata)
         default_key, mnist_only_key = key_of(choose_default(checkpoints)), key_of(choose_mnist_only(checkpoints))
         return cls(entries=entries, default_key=default_key, errors=errors,
                    mnist_only_key=mnist_only_key if mnist_only_key != default_key else None)
@@ -168,8 +162,8 @@ class SessionModels:
         """A new entry, named "★ #1 …" (``mark``, its number, then :func:`mnist_core.names.human_name`), kept
         unless the session has ended. The number keeps the names of one session's models apart."""
         key, number = self._next_key()
-        entry = _entry(key, f"{mark} #{number} {human_name(metadata, model_name)}", model_name, model, metadata,
-                       evaluation)
+        name = f"{mark} #{number} {human_name(metadata, model_name)}"
+        entry = ModelEntry(key, name, model_name, model, metadata, evaluation)
         if not self.closed:
             self.entries[key] = entry
         return entry
@@ -242,9 +236,9 @@ class SessionModels:
 
 def model_choices(catalog: ModelCatalog, session: SessionModels | None) -> list[tuple[str, str]]:
     """(label, key) pairs for a model dropdown: this session's models first (newest on top), then pretrained; each
-    label written the current language's way (:meth:`ModelEntry.shown_label`)."""
-    own = list(reversed([(e.shown_label(), e.key) for e in session.entries.values()])) if session else []
-    return own + [(e.shown_label(), e.key) for e in catalog.entries.values()]
+    label written the current language's way (:attr:`ModelEntry.label`)."""
+    own = list(reversed([(e.label, e.key) for e in session.entries.values()])) if session else []
+    return own + [(e.label, e.key) for e in catalog.entries.values()]
 
 
 class ModelPickers:

@@ -147,7 +147,7 @@ def summary_markdown(entry: ModelEntry, evaluation: Evaluation) -> str:
     counts = _("**{correct}** of **{total}** test images right, **{wrong}** wrong.", correct=number(correct),
                total=number(total), wrong=number(total - correct))
     # TRANSLATORS: {name} is the model's name and accuracy as the model list shows it (stays as it is).
-    model = _("Model: {name}", name=entry.shown_label())
+    model = _("Model: {name}", name=entry.label)
     return f"## {heading}\n{counts}\n\n{model}"
 
 

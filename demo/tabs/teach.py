@@ -387,7 +387,7 @@ class TeachPanel:
                 # TRANSLATORS: {model} is the taught model's name (stays English); "Draw" is the Draw tab's name.
                 self.status: _("**Taught: {after} of {count} of your examples read right now (was {before}).** Draw "
                                "again: the Draw tab now reads with “{model}”.", after=taught.right_after,
-                               count=len(examples), before=taught.right_before, model=entry.shown_label()),
+                               count=len(examples), before=taught.right_before, model=entry.label),
                 self.result: result_html(taught, examples, before),
                 self.taught_file: model_files.download_update(models, entry, self.taught_file, kind="taught",
                                                               label=TAUGHT_LABEL, named=False)}

@@ -509,7 +509,7 @@ def _finished(chosen: Recipe, models: SessionModels, view: TrainView, curve: Tra
     entry = models.add(chosen.model, trained.model, metadata, evaluation=evaluation)
     return {**view.idle(), **view.pickers.updates(models, entry.key), view.chart: training_figure(curve),
             view.status: finished_summary(chosen, finished, trained, entry.metadata["test_accuracy"],
-                                          entry.shown_label(), refused),
+                                          entry.label, refused),
             view.session: models, view.probes: trained.probes, view.filters: trained.filters,
             view.download: model_files.download_update(models, entry, view.download)}
 

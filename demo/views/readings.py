@@ -31,12 +31,6 @@ def available_entries(catalog: ModelCatalog, session: SessionModels | None) -> l
     return [e for _, key in model_choices(catalog, session) if (e := find_entry(catalog, session, key)) is not None]
 
 
-def short_name(entry: ModelEntry) -> str:
-    """A chip's name: the model's one name, as every list, the lesson and the Model tab show it ("tiny-vgg
-    (seed004)", "★ #1 fast-cnn trained here (fast)"); the list's label, with the test accuracy, shows on hover."""
-    return entry.name or entry.label
-
-
 def _parameters(model: torch.nn.Module) -> str:
     count = count_parameters(model)
     if count >= 1e6:
@@ -56,16 +50,16 @@ def _chip(entry: ModelEntry, probabilities: torch.Tensor, main_digit: int | None
     shown = f"{digit}" if confidence >= CONFIDENT else f"{digit}?"
     size = _parameters(entry.model)
     # TRANSLATORS: a model chip's tooltip: {model} is the model's name and test accuracy, {parameters} "1.2M".
-    title = _("{model} · {parameters} parameters", model=entry.shown_label(), parameters=size)
+    title = _("{model} · {parameters} parameters", model=entry.label, parameters=size)
     if is_main:
         # TRANSLATORS: the chosen model's chip's tooltip: {model} its name and test accuracy, {parameters} "1.2M".
-        title = _("{model} · {parameters} parameters · the chosen model", model=entry.shown_label(), parameters=size)
+        title = _("{model} · {parameters} parameters · the chosen model", model=entry.label, parameters=size)
     mark = "▸ " if is_main else ""
     tag = ""
     if differs:
         # TRANSLATORS: on a model's chip whose digit is not the chosen model's. One short word.
         tag = ' <span class="reading-tag">' + html.escape(_("differs")) + "</span>"
-    return (f'<span class="{css}" title="{html.escape(title)}">{mark}{html.escape(short_name(entry))} · '
+    return (f'<span class="{css}" title="{html.escape(title)}">{mark}{html.escape(entry.name)} · '
             f'<b class="reading-digit">{shown}</b> · {percent(confidence, digits=0)}{tag}</span>')
 
 
