@@ -118,3 +118,23 @@ def test_a_refused_train_setting_reads_in_the_language_with_its_numbers() -> Non
     with speaking("de"):
         german = refusal_text(refused.value)
     assert "Batchgröße" in german and "60.000" in german and "70.000" in german
+
+
+@pytest.mark.parametrize(("value", "german"), [
+    (12345, "12.345"), (36.0, "36,0"), (0.25, "0,25"), (-1.5, "-1,5"),
+    (-1e-05, "-1e-05"), (1e300, "1e+300"), (float("inf"), "inf")])  # as English writes them: never "-0", no crash
+def test_a_core_texts_numbers_read_the_languages_way_or_as_english_wrote_them(value: float, german: str) -> None:
+    from mnist_core.text import Text
+
+    with speaking("de"):
+        assert language.say(Text("got {value}", value=value)) == f"got {german}"
+
+
+def test_a_refused_learning_rate_far_out_of_range_is_said_not_crashed_on() -> None:
+    from demo.tabs.train import refusal_text
+    from mnist_core.recipes import InvalidRecipeError, get_recipe
+
+    with pytest.raises(InvalidRecipeError) as refused:
+        get_recipe("fast").with_overrides(lr=1e300)
+    with speaking("de"):
+        assert refusal_text(refused.value).endswith("1e+300")

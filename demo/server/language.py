@@ -134,13 +134,16 @@ def say(text: str) -> str:
 
 def _same_number(value: Any) -> Any:
     """A number as the English text wrote it, in the language's way: 12,345 -> "12.345"; 36.0 keeps its one
-    decimal ("36,0"). Anything else as it is."""
+    decimal ("36,0"). A float English writes with an exponent ("1e-05", "1e+300") or not as a number ("inf") is
+    left as it is: written positionally it would round to "-0" or overflow. Anything else as it is."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return value
     if isinstance(value, int):
         return number(value)
-    _whole, _point, decimals = repr(value).partition(".")
-    return number(value, len(decimals) if decimals.isdigit() else None)
+    written = repr(value)
+    if not written.replace("-", "").replace(".", "").isdigit():
+        return value
+    return number(value, len(written.partition(".")[2]))
 
 
 def N_(message: str) -> str:
