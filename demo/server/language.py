@@ -36,6 +36,8 @@ from babel.messages.pofile import read_po
 from babel.numbers import NumberPattern, format_decimal, parse_pattern
 from gradio.i18n import I18n, I18nData
 
+from mnist_core.text import N_  # noqa: F401  (demo/ marks texts built before a visitor's language is known with it too)
+
 #: The languages the app speaks, English first (the language of the message ids and the fallback).
 LANGUAGES: tuple[str, ...] = ("en", "es", "de", "fr", "tr")
 #: Each language by its own name, for the picker: a visitor finds theirs whatever the page's language.
@@ -144,12 +146,6 @@ def _same_number(value: Any) -> Any:
     if not written.replace("-", "").replace(".", "").isdigit():
         return value
     return number(value, len(written.partition(".")[2]))
-
-
-def N_(message: str) -> str:
-    """Mark ``message`` for the catalog where it is written, to be translated later with :func:`_` (e.g. a
-    table of texts built when the module loads, before any visitor's language is known)."""
-    return message
 
 
 #: Every message given to the browser to translate (:func:`T`): the keys :func:`gradio_translations` sends.
