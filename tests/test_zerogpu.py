@@ -161,6 +161,15 @@ def test_a_run_out_of_zerogpu_time_stops_and_keeps_its_model(mnist: MNISTData, t
     assert items[-1].run.metadata["test_accuracy"] is not None  # measured, so the model can be used
 
 
+def test_a_run_captions_its_pictures_in_the_language_it_is_handed(mnist: MNISTData, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A ZeroGPU worker has no event context (English): the run is handed the visitor's language, and writes its
+    captions' numbers in it too ("0,0 Epochs", not "0.0")."""
+    monkeypatch.setattr(train_run, "training_budget", lambda recipe, data: 0.0)  # ends at once, after 0.0 epochs
+    items = list(train_on_device(get_recipe("fast"), small(mnist), RunStop(tmp_path), None, "de"))
+    assert isinstance(items[-1], Trained) and "am Ende (0,0 Epochs)" in items[-1].filters
+
+
 # --- when ZeroGPU refuses a run --------------------------------------------------------------------------
 #
 # The refusals are made by spaces' own code: the run is decorated with spaces' own generator wrapper (what

@@ -33,7 +33,7 @@ from typing import Any
 from torch import nn
 
 from demo.server.cores import available_cores
-from demo.server.language import DEFAULT, N_, _, current, number, speaking
+from demo.server.language import DEFAULT, N_, current, say, speaking
 from demo.server.log import log
 from demo.server.zerogpu import gpu, refusal, run_duration, training_budget
 from demo.views.pictures import filters_html, probe_strip_html
@@ -43,6 +43,7 @@ from mnist_core.evaluate import predict_proba
 from mnist_core.introspect import first_conv, first_conv_filters, one_per_class
 from mnist_core.recipes import Recipe
 from mnist_core.runs import FinishedRun, TrainingData, finish_run
+from mnist_core.text import Text
 from mnist_core.train import EpochEvent, FinishedEvent, StartEvent, StepEvent, TrainEvent, init_model, train
 
 #: Seconds between two probe-strip redraws (and so chart updates). Each update redraws a plotly chart and ten
@@ -226,11 +227,12 @@ class _LivePictures:
             return probe_strip_html(self.probe_images.numpy(), self.probe_labels, probabilities)
 
     def weights(self, when: str, **values: Any) -> str:
-        """The filters now, captioned with ``when`` (an English message, translated and filled with ``values``)."""
+        """The filters now, captioned with ``when`` (an English message, translated and filled with ``values``,
+        numbers written in ``language`` too: a ZeroGPU worker's own context is English)."""
         filters_now = first_conv_filters(self.model)
         with speaking(self.language):
             return filters_html(None if filters_now is None else filters_now.numpy(),
-                                self.conv[0] if self.conv else "", _(when, **values))
+                                self.conv[0] if self.conv else "", say(Text(when, **values)))
 
 
 def _run(recipe: Recipe, data: TrainingData, stop: RunStop, data_dir: str | None, *, device: str | None,
@@ -259,7 +261,7 @@ def _run(recipe: Recipe, data: TrainingData, stop: RunStop, data_dir: str | None
                     yield Progress(event)
             elif isinstance(event, EpochEvent):
                 # TRANSLATORS: ends the filters' caption, "32 filters of 3 × 3, after epoch 2"; keep "epoch" English.
-                yield Progress(event, strip(), weights(N_("after epoch {epoch}"), epoch=str(event.epoch)))
+                yield Progress(event, strip(), weights(N_("after epoch {epoch}"), epoch=event.epoch))
                 last_update = time.monotonic()
             elif isinstance(event, FinishedEvent):
                 finished = event
@@ -274,5 +276,5 @@ def _run(recipe: Recipe, data: TrainingData, stop: RunStop, data_dir: str | None
     model.to("cpu").eval()  # nothing that leaves this function may live on the GPU
     done = result.metadata["epochs_trained"]
     # TRANSLATORS: ends the filters' caption, "32 filters of 3 × 3, at the end (1.0 epochs)"; keep "epochs" English.
-    at_end = weights(N_("at the end ({epochs} epochs)"), epochs=number(done, 1))
+    at_end = weights(N_("at the end ({epochs} epochs)"), epochs=round(done, 1))
     yield Trained(model, result, device, out_of_time, strip(), at_end)
