@@ -38,7 +38,7 @@ from demo.server.limits import EVENT_CONCURRENCY
 from demo.server.log import expected_error
 from demo.server.models_state import ModelEntry, SessionModels, find_entry, require_entry
 from demo.tabs import model_files
-from demo.tabs.teach import Correction, correction_buttons
+from demo.tabs.teach import Correction, correction_buttons, not_sure
 from demo.views.bars import probability_bars_html
 from demo.views.drawing_pad import Drawing, DrawingPad, answer_stamp
 from demo.views.lesson import lesson_html
@@ -76,9 +76,7 @@ def label_value(prediction: Prediction) -> dict[str, float]:
     if not prediction.uncertain:
         return top
     best = str(prediction.label)
-    # TRANSLATORS: the answer when the model doubts, shown as the top label; {digit} is its best guess. Short.
-    doubt = _("not sure: {digit}?", digit=best)
-    return {(doubt if k == best else k): v for k, v in top.items()}
+    return {(not_sure(prediction.label) if k == best else k): v for k, v in top.items()}
 
 
 def _predict(context: AppContext, image: Any, key: str | None, session: SessionModels | None) -> Prediction | None:

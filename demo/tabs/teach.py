@@ -42,7 +42,7 @@ from demo.server.sessions import session_id_of
 from demo.tabs import model_files
 from demo.views.pictures import png_uri, zoom_pixels
 from demo.views.unavailable import mnist_unavailable_markdown
-from mnist_core.data import MNISTData, MNISTUnavailableError
+from mnist_core.data import TEST_SIZE, MNISTData, MNISTUnavailableError
 from mnist_core.evaluate import Evaluation
 from mnist_core.examples import Example, as_digits, write_examples
 from mnist_core.predict import sure
@@ -64,8 +64,6 @@ UPDATE_INTERVAL = 0.5
 MEASURING_BEFORE = N_("Measuring {name} on the MNIST test set before teaching: {done} of {total} digits")
 # TRANSLATORS: a status line; {done} and {total} are counts of images.
 MEASURING_AFTER = N_("Measuring what it learned on the MNIST test set: {done} of {total} digits")
-#: The MNIST test set's size, as the result says it.
-TEST_SET_SIZE = 10_000
 #: How a teaching run ended: the taught model (None if it failed) and the training loop's last event.
 Outcome = tuple[Taught | None, FinishedEvent | None]
 
@@ -178,8 +176,10 @@ def measuring_status(lead: str, event: EvaluatingEvent, **values: str) -> str:
 
 
 def not_sure(digit: int) -> str:
-    """How the Draw tab writes a reading that is not sure: "not sure: 4?"."""
-    # TRANSLATORS: an answer the model is not sure of; {digit} is the digit it leans to. As the Draw tab says it.
+    """How a reading that is not sure is written, the Draw tab's answer and the teaching result alike: "not sure:
+    4?"."""
+    # TRANSLATORS: the answer when the model doubts (the Draw tab's top label, and in the teaching result); {digit}
+    # is the digit it leans to. Short.
     return _("not sure: {digit}?", digit=digit)
 
 
@@ -215,7 +215,7 @@ def result_html(taught: Taught, examples: list[Example], before_accuracy: float 
         # TRANSLATORS: {size} is the test set's size (10,000); {before} and {after} are percentages; {change} is a
         # signed number of percentage points ("+0.05", "-1.20").
         mnist = _("MNIST test set ({size} digits it never trained on): <b>{before} → {after}</b> ({change} points): "
-                  "what learning your hand cost.", size=number(TEST_SET_SIZE), before=percent(before_accuracy, 2),
+                  "what learning your hand cost.", size=number(TEST_SIZE), before=percent(before_accuracy, 2),
                   after=percent(after_accuracy, 2), change=("-" if change < 0 else "+") + number(abs(change), 2))
     else:
         mnist = ""
