@@ -149,10 +149,14 @@ class DrawView:
         return {self.label: _(PROMPT), self.bars: probability_bars_html(None), self.seen: model_input_html(None),
                 self.digit: None, **self.lessons_for(None, None, models), self.stamp: str(seq), self.drawing: None}
 
+    def inside_prompt(self) -> dict[Any, Any]:
+        """The inside views with nothing to show (a blank canvas, or the accordion closed): what they are for."""
+        return {self.saliency: placeholder_html(_(INSIDE_PROMPT)), self.feature_maps: ""}
+
     def inside_views(self, digit: np.ndarray | None, key: str | None, models: SessionModels | None) -> dict[Any, Any]:
         """Saliency overlays and feature maps of the model's input (one forward and one backward pass)."""
         if digit is None:
-            return {self.saliency: placeholder_html(_(INSIDE_PROMPT)), self.feature_maps: ""}
+            return self.inside_prompt()
         entry = find_entry(self.context.catalog, models, key)
         if entry is None:
             return {}
@@ -166,7 +170,7 @@ class DrawView:
         shown = self.answer(drawing, key, models)
         if is_open:
             return {**shown, **self.inside_views(shown[self.digit], key, models)}
-        return {**shown, self.saliency: placeholder_html(_(INSIDE_PROMPT)), self.feature_maps: ""}
+        return {**shown, **self.inside_prompt()}
 
     def on_language(self, drawing: Drawing, key: str | None, models: SessionModels | None,
                     is_open: bool) -> dict[Any, Any]:
@@ -175,8 +179,7 @@ class DrawView:
         (the canvas keeps its drawing, so its answer is read again). A blank canvas, or no model yet, gets the
         prompts, and takes no cores back from a training run as a visitor's stroke does."""
         if drawing.image is None or find_entry(self.context.catalog, models, key) is None:
-            return {**self.blank(drawing.seq, models), self.saliency: placeholder_html(_(INSIDE_PROMPT)),
-                    self.feature_maps: ""}
+            return {**self.blank(drawing.seq, models), **self.inside_prompt()}
         return self.on_stroke(drawing, key, models, is_open)
 
     def on_picture(self, path: str | None, drawing: Drawing, key: str | None, models: SessionModels | None,
