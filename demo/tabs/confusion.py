@@ -19,12 +19,11 @@ from typing import Any
 
 import gradio as gr
 import numpy as np
-import plotly.graph_objects as go
 import torch
 
 from demo.server import inputs
 from demo.server.context import AppContext
-from demo.server.language import N_, T, _, number, percent, plotly_separators
+from demo.server.language import N_, T, _, number, percent
 from demo.server.log import expected_error
 from demo.server.models_state import ModelEntry, SessionModels, require_entry
 from demo.views.bars import probability_bars_html
@@ -105,25 +104,6 @@ def mistakes_gallery(evaluation: Evaluation, data: MNISTData) -> list[tuple[np.n
 
 #: The heading of the chosen test image's ten probabilities (shown translated: ``_(BARS_TITLE)``).
 BARS_TITLE = N_("Its ten probabilities")
-
-
-def heatmap(confusion: np.ndarray, normalise: bool) -> go.Figure:
-    """:func:`demo.views.charts.confusion_figure` in the visitor's language: its axis titles, its hover text, and
-    its shares ("12,3 %") and axis numbers written the language's way."""
-    fig = confusion_figure(confusion, normalise)
-    if normalise:  # the cells that show a share (a tiny one shows nothing) get it in the language's format
-        counts = np.asarray(confusion, dtype=float)
-        shares = counts / np.clip(counts.sum(axis=1, keepdims=True), 1, None)
-        text = [[percent(float(share)) if shown else "" for share, shown in zip(row, shown_row, strict=True)]
-                for row, shown_row in zip(shares, fig.data[0].text, strict=True)]
-        fig.update_traces(text=text, customdata=text)
-    # TRANSLATORS: the heatmap's hover text; {true} and {predicted} are digits, {value} a count or a share.
-    hover = _("true {true} → predicted {predicted}: {value}", true="%{y}", predicted="%{x}", value="%{customdata}")
-    click = _("click to see these images")
-    fig.update_traces(hovertemplate=f"{hover}<br>{click}<extra></extra>")
-    fig.update_layout(separators=plotly_separators(), xaxis_title_text=_("predicted digit"),
-                      yaxis_title_text=_("true digit"))
-    return fig
 
 
 def picked(evt: gr.SelectData, shown: torch.Tensor) -> int:
@@ -242,7 +222,7 @@ class ConfusionView:
         t, p = worst_cell(confusion)
         wrong = evaluation.misclassified
         first = int(wrong[0]) if len(wrong) else 0
-        return {self.heatmap: heatmap(confusion, as_share), self.legend: confusion_legend_html(),
+        return {self.heatmap: confusion_figure(confusion, as_share), self.legend: confusion_legend_html(),
                 self.summary: summary_markdown(entry, evaluation),
                 self.per_class: per_class_table(evaluation), self.true_dd: str(t), self.pred_dd: str(p),
                 self.gallery: cell_gallery(evaluation, data, t, p), self.mistakes: mistakes_gallery(evaluation, data),
@@ -278,7 +258,7 @@ class ConfusionView:
 
     def redraw(self, key: str | None, as_share: bool, models: SessionModels | None) -> dict[Any, Any]:
         _, evaluation, _ = self.load(key, models)
-        return {self.heatmap: heatmap(evaluation.confusion.numpy(), as_share)}
+        return {self.heatmap: confusion_figure(evaluation.confusion.numpy(), as_share)}
 
     def matrix(self, key: str | None, models: SessionModels | None) -> dict[str, Any]:
         """The API's answer: the 10x10 counts (rows: true digit, columns: predicted) and the accuracy."""
