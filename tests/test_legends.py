@@ -154,8 +154,9 @@ def test_the_heatmaps_cells_are_painted_as_its_legend_says() -> None:
 
 def test_every_legend_is_one_short_line() -> None:
     from demo.views.charts import confusion_legend_html
-    from demo.views.pictures import FEATURE_MAPS_LEGEND, FILTERS_LEGEND, PROBES_LEGEND, SALIENCY_LEGEND
+    from demo.views.pictures import feature_maps_legend, filters_legend, probes_legend, saliency_legend
 
-    for legend in (FEATURE_MAPS_LEGEND, FILTERS_LEGEND, PROBES_LEGEND, SALIENCY_LEGEND, confusion_legend_html()):
+    legends = (feature_maps_legend(), filters_legend(), probes_legend(), saliency_legend(), confusion_legend_html())
+    for legend in legends:
         text = re.sub(r"<[^>]+>", "", legend)
         assert len(text) <= 120, f"a legend too long for one line: {text!r}"

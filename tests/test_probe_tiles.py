@@ -7,7 +7,7 @@ import re
 
 import numpy as np
 
-from demo.views.pictures import PROBES_LEGEND, RIGHT_COLOUR, UNSURE_COLOUR, WRONG_COLOUR, probe_strip_html
+from demo.views.pictures import RIGHT_COLOUR, UNSURE_COLOUR, WRONG_COLOUR, probe_strip_html, probes_legend
 from mnist_core.predict import CONFIDENT
 
 
@@ -30,7 +30,8 @@ def test_a_right_answer_that_is_barely_sure_is_amber_and_says_not_sure() -> None
     assert _tiles(strip) == [("probe-unsure", "?", "3 · 40%"), ("probe-right", "✓", "5 · 99%"),
                              ("probe-wrong", "✗", "2 · 60%")]
     assert len({RIGHT_COLOUR, UNSURE_COLOUR, WRONG_COLOUR}) == 3
-    assert UNSURE_COLOUR in PROBES_LEGEND and "not sure" in PROBES_LEGEND  # the legend explains the amber frame
+    legend = probes_legend()
+    assert UNSURE_COLOUR in legend and "not sure" in legend  # the legend explains the amber frame
     # At the threshold the app calls sure, the tile is a plain success.
     probabilities[0, 3], probabilities[0, 8] = CONFIDENT, 0.35 - (CONFIDENT - 0.40)
     assert _tiles(probe_strip_html(np.zeros((3, 28, 28), np.uint8), [3, 5, 7], probabilities))[0][0] == "probe-right"

@@ -250,12 +250,6 @@ def probes_legend() -> str:
                        _("under each: what the model reads, how sure"))
 
 
-SALIENCY_LEGEND = saliency_legend()
-FEATURE_MAPS_LEGEND = feature_maps_legend()
-FILTERS_LEGEND = filters_legend()
-PROBES_LEGEND = probes_legend()
-
-
 #: The saliency overlays' 28x28 pictures are shown this many times larger (280 px).
 SALIENCY_SCALE = 10
 
