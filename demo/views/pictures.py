@@ -216,8 +216,7 @@ def legend_html(*parts: str) -> str:
     return '<div class="legend">' + "".join(f"<span>{p}</span>" for p in parts) + "</div>"
 
 
-# Each legend is written with its picture, in the visitor's language. (The ``*_LEGEND`` constants after them are
-# the English legends, built at import outside any visitor's event: what an English page shows.)
+# Each legend is written with its picture, in the visitor's language (about 10 us each).
 def saliency_legend() -> str:
     """What the saliency overlays' heat means (short: in the Confusion tab it sits in a narrow column). Both maps
     are scaled to their own strongest pixel, so the brightest spot of each picture is its own maximum."""
