@@ -131,11 +131,17 @@ def batch_shares(recipe: Recipe) -> tuple[int, dict[str, int]]:
     return recipe.batch_size - sum(extra.values()), extra
 
 
-def planned_steps(recipe: Recipe, train_size: int) -> int:
-    """Steps of a whole run of ``recipe`` on ``train_size`` MNIST training images: an epoch is one pass over them,
-    less those held out, ``batch_shares(recipe)[0]`` at a time (what :func:`train` does; the estimates use it)."""
+def epoch_steps(recipe: Recipe, images: int) -> int:
+    """Steps of one epoch of ``recipe`` over ``images`` MNIST images (those it trains on: the training set less
+    ``recipe.holdout``), ``batch_shares(recipe)[0]`` of them a step: what :func:`train` runs."""
     n_mnist, _ = batch_shares(recipe)
-    return recipe.epochs * math.ceil(max(train_size - recipe.holdout, 1) / n_mnist)
+    return math.ceil(images / n_mnist)
+
+
+def planned_steps(recipe: Recipe, train_size: int) -> int:
+    """Steps of a whole run of ``recipe`` on a training set of ``train_size`` MNIST images (:func:`epoch_steps`, at
+    least one, per epoch): what the time estimates count."""
+    return recipe.epochs * max(epoch_steps(recipe, train_size - recipe.holdout), 1)
 
 
 def train(model: nn.Module, data: MNISTData, recipe: Recipe, *, device: torch.device | str | None = None,
@@ -178,7 +184,7 @@ def train(model: nn.Module, data: MNISTData, recipe: Recipe, *, device: torch.de
     model.train()
     optimizer = make_optimizer(recipe, model)
     n = len(x_train)
-    steps_per_epoch = math.ceil(n / n_mnist)
+    steps_per_epoch = epoch_steps(recipe, n)
     total_steps = steps_per_epoch * recipe.epochs
     scheduler, per_step = make_scheduler(recipe, optimizer, steps_per_epoch)
     yield StartEvent(str(device), recipe.epochs, steps_per_epoch, total_steps, n)
