@@ -71,6 +71,8 @@ def test_each_final_answer_is_announced_once(open_page, app_server) -> None:
     region = page.locator("#answer-announcer")
     assert region.get_attribute("aria-live") == "polite"
     page.wait_for_function("document.getElementById('answer-announcer').textContent.endsWith('7')")
+    box = region.bounding_box()
+    assert box["width"] <= 1 and box["height"] <= 1, f"the announcement shows on the page: {box}"  # screen readers only
     page.evaluate("""() => { window.announced = 0; new MutationObserver(() => window.announced++).observe(
         document.getElementById('answer-announcer'), {childList: true, characterData: true, subtree: true}); }""")
     page.locator("#clear-button").click()

@@ -17,8 +17,7 @@ watch('value', () => {
         region.id = 'answer-announcer';
         region.setAttribute('role', 'status');
         region.setAttribute('aria-live', 'polite');
-        region.style.cssText = 'position:absolute;width:1px;height:1px;margin:-1px;overflow:hidden;' +
-          'clip:rect(0 0 0 0);white-space:nowrap;border:0;';
+        region.className = 'visually-hidden';  // demo/views/static/accessibility.css
         document.body.appendChild(region);
       }
       const heading = document.querySelector('#prediction [data-testid=block-label]')?.innerText.trim() || '';
