@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.pages import ARTIFACTS, SCREENS, check_legend, overlap, wait_for_images
+from tests.pages import ARTIFACTS, SCREENS, check_legend, open_tab, overlap, wait_for_images
 
 pytestmark = pytest.mark.browser
 
@@ -68,11 +68,6 @@ DIAGRAM = """() => Array.from(document.querySelectorAll('#model-diagram .diagram
 #: browser zooms out to show it), so the screen's width is the root element's ``clientWidth``.
 PAGE = """() => ({width: document.documentElement.clientWidth, height: innerHeight,
                  scrollWidth: document.scrollingElement.scrollWidth})"""
-
-
-def open_tab(page: Any, tab_id: str) -> None:
-    """Click a tab: every tab is in the bar at every size (on a phone the bar wraps onto two rows)."""
-    page.locator(f'button[role="tab"][data-tab-id="{tab_id}"]').click()
 
 
 def no_sideways_scroll(page: Any, where: str) -> dict[str, Any]:
