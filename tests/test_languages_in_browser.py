@@ -154,3 +154,44 @@ def test_the_picker_turns_the_page_and_keeps_the_language_for_the_visit(open_pag
                            arg=NATIVE_NAMES["tr"])
     page.wait_for_function("(names) => JSON.stringify([...document.querySelectorAll('button[role=tab]')]"
                            ".map((b) => b.innerText.trim())) === JSON.stringify(names)", arg=names)
+
+
+def test_a_refusal_reads_in_the_pages_language_its_box_too(open_page, app_server) -> None:
+    """A setting the Train tab refuses: the message, and the box's title and close button (Gradio writes both in
+    English whatever the page's language), in German."""
+    page = open_page(app_server.url, *SCREENS["laptop"], locale="de-DE")
+    page.wait_for_function("document.documentElement.lang === 'de'")
+    open_tab(page, "train")
+    page.locator("#batch-size input").fill("70000")
+    page.locator("#start-button").click()
+    box = page.locator("[data-testid=toast-body]").first
+    box.wait_for()
+    assert "60.000" in box.locator("[data-testid=toast-text]").inner_text()
+    page.wait_for_function("() => document.querySelector('.toast-title')?.textContent.trim() === 'Fehler'")
+    assert box.locator("[data-testid=toast-close]").get_attribute("aria-label") == "Schließen"
+
+
+def test_gradios_queue_status_reads_in_the_pages_language(open_page, app_server) -> None:
+    """Thirty phones at once wait in the queue: Gradio writes its status over a waiting output in English only
+    ("queue: 2/5 |", "processing |": no translation key), and the page turns it. Laid out as Gradio's status tracker
+    lays it (``.progress-text``, its text, then the timer); ``tests/test_browser_queue.py`` sees Gradio's own."""
+    page = open_page(app_server.url, *SCREENS["laptop"], locale="de-DE")
+    page.wait_for_function("document.documentElement.lang === 'de'")
+    page.evaluate("""() => { for (const text of ['queue: 2/5 |', 'processing |']) {
+        const status = document.createElement('div');
+        status.className = 'progress-text queue-probe';
+        status.append(text, '0.4/3.1s');
+        document.querySelector('.gradio-container').append(status); } }""")
+    shown = ["Warteschlange: 2/5 |0.4/3.1s", "in Arbeit |0.4/3.1s"]
+    page.wait_for_function("""(shown) => JSON.stringify([...document.querySelectorAll('.queue-probe')]
+        .map((status) => status.textContent)) === JSON.stringify(shown)""", arg=shown)
+
+
+def test_gradios_own_queue_announcement_is_given_in_every_language() -> None:
+    """Gradio's catalogs lack "In queue: {position} of {size}" (what its page announces while a request waits) in
+    Spanish, German, French and Turkish: the app's gr.I18n gives it under Gradio's own key."""
+    from demo.server.language import gradio_translations
+
+    tables = gradio_translations().translations
+    assert tables["de"]["status.queue_position"] == "In der Warteschlange: {position} von {size}"
+    assert all("{position}" in tables[code]["status.queue_position"] for code in LANGUAGES)

@@ -169,9 +169,23 @@ def translations(messages: Iterable[str]) -> dict[str, dict[str, str]]:
             for language in LANGUAGES}
 
 
+#: Gradio's own words that its page shows a class and that Gradio's catalogs (6.31) lack in Spanish, German, French
+#: and Turkish, under Gradio's own keys: given to ``gr.I18n`` with the app's (:func:`gradio_translations`).
+GRADIO_KEYS = {
+    # TRANSLATORS: on a part of the page while its request waits in the server's queue (a class of thirty at once);
+    # {position} and {size} are numbers.
+    "status.queue_position": N_("In queue: {position} of {size}"),
+}
+
+
 def gradio_translations() -> I18n:
-    """A ``gr.I18n`` with every language's text for each key used so far (so: build the app first)."""
-    return I18n(**translations(sorted(_BROWSER_KEYS)))
+    """A ``gr.I18n`` with every language's text for each key used so far (so: build the app first), and for the
+    words of Gradio's own that its catalogs leave English (:data:`GRADIO_KEYS`)."""
+    tables = translations(sorted(_BROWSER_KEYS))
+    own = translations(GRADIO_KEYS.values())
+    for language, table in tables.items():
+        table.update({key: own[language][english] for key, english in GRADIO_KEYS.items()})
+    return I18n(**tables)
 
 
 def _first(text: str | tuple[str, ...]) -> str:

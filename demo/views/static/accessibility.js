@@ -32,6 +32,31 @@
       const name = words.replace('{number}', number).replace('{count}', count);
       if (thumb.getAttribute('aria-label') !== name) thumb.setAttribute('aria-label', name);
     });
+    // A message box's title is its kind's English name ("Error", "Warning", "Info"), and its close button "Close".
+    document.querySelectorAll('.toast-title').forEach((title) => {
+      const node = [...title.childNodes].find((child) => child.nodeType === Node.TEXT_NODE && child.data.trim());
+      if (!node) return;
+      if (ENGLISH.toasts.includes(node.data.trim())) title.dataset.english = node.data.trim();
+      if (!title.dataset.english) return;
+      const shown = say(title.dataset.english);
+      if (node.data.trim() !== shown) node.data = `${shown} `;
+    });
+    const close = say(ENGLISH.close);
+    document.querySelectorAll('[data-testid=toast-close]').forEach((button) => {
+      if (button.getAttribute('aria-label') !== close) button.setAttribute('aria-label', close);
+    });
+    // Gradio's status over a waiting or working output: "queue: 2/5 |", "processing |" (its timer follows).
+    const queue = say(ENGLISH.queue);
+    const processing = say(ENGLISH.processing);
+    document.querySelectorAll('.progress-text').forEach((status) => {
+      status.childNodes.forEach((node) => {
+        if (node.nodeType !== Node.TEXT_NODE) return;
+        const waiting = /^queue: (\d+)\/(\d+) \|$/.exec(node.data.trim());
+        const shown = waiting ? `${queue.replace('{position}', waiting[1]).replace('{size}', waiting[2])} |`
+          : node.data.trim() === 'processing |' ? `${processing} |` : null;
+        if (shown && shown !== node.data.trim()) node.data = shown;
+      });
+    });
     // gr.Label writes its confidences "87%" whatever the language: "87 %" in German, "%87" in Turkish. Only the text
     // node's data changes (Gradio keeps updating that same node), and only when it differs, so this never loops.
     const percent = new Intl.NumberFormat(document.documentElement.lang || 'en', {style: 'percent'});
