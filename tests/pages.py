@@ -108,11 +108,28 @@ def overlap(a: dict[str, float], b: dict[str, float]) -> bool:
 TABS = ["draw", "train", "confusion", "dataset", "model"]
 
 
+#: A notice shown in place of a tab's content (MNIST is not there): the tab is as ready as it will be.
+_NOTICE = ("((id) => { const n = document.getElementById(id); "
+           "return !!n && n.offsetParent !== null && !!n.innerText.trim(); })")
+#: When each tab's content is there. Opening the Confusion, Dataset and Model tabs sends an event that fills them:
+#: before it has even left, no status marks anything as working, so :func:`settle` alone could pass too early.
+TAB_READY = {
+    "draw": "() => !!document.querySelector('#sketchpad[data-ready] canvas')",
+    "train": "() => !!document.querySelector('#train-status')",
+    "confusion": f"() => /\\d/.test(document.querySelector('#confusion-summary')?.innerText || '') "
+                 f"|| {_NOTICE}('confusion-unavailable')",
+    "dataset": f"() => !!document.querySelector('#dataset-gallery img') || {_NOTICE}('dataset-unavailable')",
+    "model": "() => !!document.querySelector('#model-diagram .diagram-box')",
+}
+
+
 def open_tab(page: Any, tab: str) -> None:
-    """Open a tab by its place (its name is in the page's language; Gradio gives tab buttons ids only lazily)."""
+    """Open a tab by its place (its name is in the page's language; Gradio gives tab buttons ids only lazily), and
+    wait until its content is there (:data:`TAB_READY`)."""
     button = page.get_by_role("tab").nth(TABS.index(tab))
     button.click()
     page.wait_for_function("(b) => b.getAttribute('aria-selected') === 'true'", arg=button.element_handle())
+    page.wait_for_function(TAB_READY[tab], timeout=60_000)
 
 
 def settle(page: Any) -> None:
